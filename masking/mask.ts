@@ -1,0 +1,136 @@
+/**
+ * XOR masking of WebSocket payloads (RFC 6455 §5.3).
+ *
+ * Masking and unmasking are the same operation: every payload byte `i` is
+ * XORed with byte `i % 4` of a 4-byte key. A payload can arrive split over
+ * several chunks, so {@linkcode mask} takes the position of the chunk inside
+ * the payload and returns the position after it.
+ *
+ * @module
+ */
+
+/** Payloads up to this many bytes take the plain byte loop. */
+const _BYTE_LOOP_MAX = 32;
+
+/** True when the platform stores the low byte of a word first. */
+const _LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * Mask or unmask `data` in place with the 4-byte `key`.
+ *
+ * `offset` is the position of `data[0]` inside the whole payload, so that a
+ * payload split over chunks can be processed chunk by chunk. The return value
+ * is the offset for the next chunk.
+ *
+ * Long payloads are processed a 32-bit word at a time: the unaligned head is
+ * XORed byte by byte, the key is rotated by the head's length, whole words
+ * follow, then the tail (as in fastwebsockets).
+ *
+ * @param data Bytes to mask or unmask; changed in place.
+ * @param key The masking key: its first 4 bytes are used.
+ * @param offset Position of `data[0]` inside the payload.
+ * @returns `offset + data.length`, the offset of the next chunk.
+ *
+ * @example Unmask the "Hello" frame of RFC 6455 §5.7
+ * ```ts
+ * import { mask } from "@edgews/websocket/masking";
+ * import assert from "node:assert/strict";
+ *
+ * const key = new Uint8Array([0x37, 0xfa, 0x21, 0x3d]);
+ * const payload = new Uint8Array([0x7f, 0x9f, 0x4d, 0x51, 0x58]);
+ * mask(payload, key);
+ * assert.equal(new TextDecoder().decode(payload), "Hello");
+ * ```
+ *
+ * @example Unmask a payload that arrives in two chunks
+ * ```ts
+ * import { mask } from "@edgews/websocket/masking";
+ * import assert from "node:assert/strict";
+ *
+ * const key = new Uint8Array([0x37, 0xfa, 0x21, 0x3d]);
+ * const first = new Uint8Array([0x7f, 0x9f]);
+ * const second = new Uint8Array([0x4d, 0x51, 0x58]);
+ * const next = mask(first, key);
+ * mask(second, key, next);
+ * assert.equal(new TextDecoder().decode(second), "llo");
+ * ```
+ */
+export function mask(data: Uint8Array, key: Uint8Array, offset = 0): number {
+  const length = data.length;
+  if (length <= _BYTE_LOOP_MAX) {
+    _maskBytes(data, 0, length, key, offset);
+    return offset + length;
+  }
+  // Unaligned head: bytes until data.byteOffset + i is a multiple of 4.
+  const head = (4 - (data.byteOffset & 3)) & 3;
+  _maskBytes(data, 0, head, key, offset);
+  // The key byte that lines up with the first aligned byte.
+  const phase = (offset + head) & 3;
+  const r0 = key[phase]!,
+    r1 = key[(phase + 1) & 3]!,
+    r2 = key[(phase + 2) & 3]!,
+    r3 = key[(phase + 3) & 3]!;
+  const word = _LITTLE_ENDIAN
+    ? (r0 | (r1 << 8) | (r2 << 16) | (r3 << 24))
+    : ((r0 << 24) | (r1 << 16) | (r2 << 8) | r3);
+  const words = (length - head) >>> 2;
+  const view = _wordView(data.buffer);
+  let i = (data.byteOffset + head) >>> 2;
+  const end = i + words;
+  const unrolledEnd = end - 7;
+  for (; i < unrolledEnd; i += 8) {
+    view[i] = view[i]! ^ word;
+    view[i + 1] = view[i + 1]! ^ word;
+    view[i + 2] = view[i + 2]! ^ word;
+    view[i + 3] = view[i + 3]! ^ word;
+    view[i + 4] = view[i + 4]! ^ word;
+    view[i + 5] = view[i + 5]! ^ word;
+    view[i + 6] = view[i + 6]! ^ word;
+    view[i + 7] = view[i + 7]! ^ word;
+  }
+  for (; i < end; i++) view[i] = view[i]! ^ word;
+  _maskBytes(data, head + (words << 2), length, key, offset);
+  return offset + length;
+}
+
+/** The buffer behind the last word view, reused while callers stay on it. */
+let _lastBuffer: ArrayBufferLike | undefined;
+let _lastView: Int32Array<ArrayBufferLike> = new Int32Array(0);
+
+/**
+ * A 32-bit view over the whole of `buffer`. Creating a typed array costs more
+ * than masking a kilobyte, and a connection masks into the same buffer again
+ * and again, so the view of the last buffer is kept.
+ */
+function _wordView(buffer: ArrayBufferLike): Int32Array<ArrayBufferLike> {
+  if (buffer !== _lastBuffer || _lastView.length !== buffer.byteLength >>> 2) {
+    _lastBuffer = buffer;
+    _lastView = new Int32Array(buffer, 0, buffer.byteLength >>> 2);
+  }
+  return _lastView;
+}
+
+/** XOR `data[from..to)` byte by byte; `offset` is the payload position of `data[0]`. */
+function _maskBytes(
+  data: Uint8Array,
+  from: number,
+  to: number,
+  key: Uint8Array,
+  offset: number,
+): void {
+  const phase = (offset + from) & 3;
+  const k0 = key[phase]!,
+    k1 = key[(phase + 1) & 3]!,
+    k2 = key[(phase + 2) & 3]!,
+    k3 = key[(phase + 3) & 3]!;
+  let i = from;
+  for (; i + 3 < to; i += 4) {
+    data[i] = data[i]! ^ k0;
+    data[i + 1] = data[i + 1]! ^ k1;
+    data[i + 2] = data[i + 2]! ^ k2;
+    data[i + 3] = data[i + 3]! ^ k3;
+  }
+  if (i < to) data[i] = data[i]! ^ k0;
+  if (i + 1 < to) data[i + 1] = data[i + 1]! ^ k1;
+  if (i + 2 < to) data[i + 2] = data[i + 2]! ^ k2;
+}

@@ -1,0 +1,118 @@
+import assert from "node:assert/strict";
+import { mask } from "./mask.ts";
+import { MaskKeyGenerator } from "./mask_key_generator.ts";
+
+/** Reference implementation: the definition of §5.3, one byte at a time. */
+function naiveMask(data: Uint8Array, key: Uint8Array, offset = 0): Uint8Array {
+  const out = new Uint8Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    out[i] = data[i]! ^ key[(offset + i) % 4]!;
+  }
+  return out;
+}
+
+function pattern(length: number, seed: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+const KEY = new Uint8Array([0x37, 0xfa, 0x21, 0x3d]);
+
+Deno.test("mask: RFC 6455 §5.7 masked 'Hello'", () => {
+  const payload = new Uint8Array([0x7f, 0x9f, 0x4d, 0x51, 0x58]);
+  assert.equal(mask(payload, KEY), 5);
+  assert.equal(new TextDecoder().decode(payload), "Hello");
+});
+
+Deno.test("mask: every length 0..130 at every buffer alignment and key phase", () => {
+  const backing = new Uint8Array(4 + 130 + 4);
+  for (let length = 0; length <= 130; length++) {
+    for (let align = 0; align < 4; align++) {
+      for (let offset = 0; offset < 4; offset++) {
+        const original = pattern(length, length * 16 + align * 4 + offset + 1);
+        backing.fill(0xaa);
+        const view = backing.subarray(align, align + length);
+        view.set(original);
+        const next = mask(view, KEY, offset);
+        assert.equal(next, offset + length);
+        assert.deepEqual(view, naiveMask(original, KEY, offset));
+        // Bytes around the view are untouched.
+        for (let i = 0; i < align; i++) assert.equal(backing[i], 0xaa);
+        for (let i = align + length; i < backing.length; i++) {
+          assert.equal(backing[i], 0xaa);
+        }
+        // Masking twice is the identity.
+        mask(view, KEY, offset);
+        assert.deepEqual(view, original);
+      }
+    }
+  }
+});
+
+Deno.test("mask: a 1 MiB payload, whole and split into uneven chunks", () => {
+  const original = pattern(1 << 20, 7);
+  const expected = naiveMask(original, KEY);
+  const whole = original.slice();
+  mask(whole, KEY);
+  assert.deepEqual(whole, expected);
+
+  const split = original.slice();
+  const sizes = [1, 2, 3, 5, 8, 13, 1000, 4093, 65537];
+  let offset = 0;
+  let position = 0;
+  for (let i = 0; position < split.length; i++) {
+    const size = Math.min(sizes[i % sizes.length]!, split.length - position);
+    offset = mask(split.subarray(position, position + size), KEY, offset);
+    position += size;
+  }
+  assert.equal(offset, split.length);
+  assert.deepEqual(split, expected);
+});
+
+Deno.test("MaskKeyGenerator: keys come from the random source and change every call", () => {
+  let calls = 0;
+  const keys = new MaskKeyGenerator((bytes) => {
+    calls++;
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i + calls) & 0xff;
+  });
+  const first = keys.next().slice();
+  const second = keys.next().slice();
+  assert.deepEqual([...first], [1, 2, 3, 4]);
+  assert.deepEqual([...second], [5, 6, 7, 8]);
+  assert.equal(calls, 1);
+  for (let i = 2; i < 1024; i++) keys.next();
+  assert.equal(calls, 1);
+  const refilled = new Uint8Array(4);
+  keys.nextInto(refilled, 0);
+  assert.equal(calls, 2);
+  assert.deepEqual([...refilled], [2, 3, 4, 5]);
+});
+
+Deno.test("MaskKeyGenerator: default source is crypto.getRandomValues", () => {
+  const original = crypto.getRandomValues;
+  let used = 0;
+  crypto.getRandomValues = ((array: Uint8Array) => {
+    used++;
+    return original.call(crypto, array);
+  }) as typeof crypto.getRandomValues;
+  try {
+    const keys = new MaskKeyGenerator();
+    const seen = new Set<number>();
+    for (let i = 0; i < 1000; i++) {
+      const k = keys.next();
+      seen.add(((k[0]! << 24) | (k[1]! << 16) | (k[2]! << 8) | k[3]!) >>> 0);
+    }
+    assert.equal(used, 1);
+    // 1000 random 32-bit keys collide with probability ~1e-4.
+    assert.ok(seen.size >= 999, `only ${seen.size} distinct keys`);
+  } finally {
+    crypto.getRandomValues = original;
+  }
+});

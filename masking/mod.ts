@@ -1,0 +1,21 @@
+/**
+ * Client-to-server masking (RFC 6455 §5.3): {@linkcode mask} XORs a payload
+ * with a 4-byte key in place, and {@linkcode MaskKeyGenerator} hands out
+ * fresh keys from a strong random source.
+ *
+ * @example
+ * ```ts
+ * import { mask, MaskKeyGenerator } from "@edgews/websocket/masking";
+ * import assert from "node:assert/strict";
+ *
+ * const key = new MaskKeyGenerator().next();
+ * const data = new TextEncoder().encode("Hello");
+ * mask(data, key);
+ * mask(data, key);
+ * assert.equal(new TextDecoder().decode(data), "Hello");
+ * ```
+ *
+ * @module
+ */
+export * from "./mask.ts";
+export * from "./mask_key_generator.ts";
