@@ -1,0 +1,248 @@
+/**
+ * Frames to messages: fragment reassembly, incremental UTF-8 validation and
+ * size limits (RFC 6455 §5.4, §5.6, §8.1).
+ *
+ * @module
+ */
+
+import { CloseCode } from "../frames/close_code.ts";
+import type { Frame, FrameHandler, FrameHeader } from "../frames/frame.ts";
+import { DEFAULT_MAX_PAYLOAD } from "../frames/frame_decoder.ts";
+import { Opcode } from "../frames/opcode.ts";
+import { WebSocketError } from "../frames/websocket_error.ts";
+import { parseClosePayload } from "./close_payload.ts";
+import type { Message } from "./message.ts";
+import { Utf8Validator } from "./utf8_validator.ts";
+
+/** Options for {@linkcode MessageAssembler}. */
+export interface MessageAssemblerOptions {
+  /**
+   * Largest message accepted, summed over its fragments. A frame that would
+   * take a message past it fails with 1009 as soon as its header is read.
+   * @default {67108864}
+   */
+  maxMessageSize?: number | undefined;
+}
+
+const _decoder = new TextDecoder();
+
+/**
+ * Reassembles messages from frames and reports them, with control frames
+ * passed through as they interleave.
+ *
+ * It is a {@linkcode FrameHandler}, so a `FrameDecoder` can feed it payload
+ * slices as they arrive: text is validated slice by slice and fails with 1007
+ * at the first invalid byte, even while the rest of the frame is still on the
+ * wire, and with 1007 when a message ends inside a code point. Close frame
+ * bodies are validated (1002/1007). Whole frames can be fed with
+ * {@linkcode MessageAssembler.pushFrame}. Violations are thrown as
+ * `WebSocketError`, which the decoder turns into its error result.
+ *
+ * It expects a frame sequence that is already valid at the frame level
+ * (a `FrameDecoder` checks opcodes, fragmentation order and masking).
+ *
+ * @example
+ * ```ts
+ * import { FrameDecoder } from "@edgews/websocket/frames";
+ * import { type Message, MessageAssembler } from "@edgews/websocket/messages";
+ * import assert from "node:assert/strict";
+ *
+ * const messages: Message[] = [];
+ * const decoder = new FrameDecoder(
+ *   new MessageAssembler((message) => messages.push(message)),
+ *   { role: "client" },
+ * );
+ * decoder.write(new Uint8Array([0x01, 0x03, 0x48, 0x65, 0x6c, 0x80, 0x02, 0x6c, 0x6f]));
+ * assert.deepEqual(messages, [{ type: "text", data: "Hello" }]);
+ * ```
+ */
+export class MessageAssembler implements FrameHandler {
+  #onMessage: (message: Message) => void;
+  #maxMessageSize: number;
+  #validator = new Utf8Validator();
+
+  /** The frame being received. */
+  #opcode = 0;
+  #fin = false;
+  #frameLength = 0;
+  #frameFilled = 0;
+  /** The data message being assembled: Text or Binary, or 0 when none. */
+  #messageType = 0;
+  /** Bytes in `#buffer` (or in the whole message so far). */
+  #size = 0;
+  #buffer: Uint8Array | undefined;
+  /** Set when a single-frame message arrived in one slice and was emitted. */
+  #done = false;
+  /** Control frame body (at most 125 bytes). */
+  #control = new Uint8Array(125);
+
+  /**
+   * Create an assembler.
+   *
+   * @param onMessage Called with every complete message or control frame.
+   * @param options Limits.
+   */
+  constructor(
+    onMessage: (message: Message) => void,
+    options: MessageAssemblerOptions = {},
+  ) {
+    this.#onMessage = onMessage;
+    this.#maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_PAYLOAD;
+  }
+
+  /** Whether a fragmented data message is partly received. */
+  get inMessage(): boolean {
+    return this.#messageType !== 0;
+  }
+
+  /**
+   * Feed one whole frame.
+   *
+   * @param frame A frame whose payload is already unmasked.
+   * @throws {WebSocketError} On invalid UTF-8, a too-big message, a bad close body.
+   */
+  pushFrame(frame: Frame): void {
+    this.onFrameStart({
+      fin: frame.fin,
+      rsv1: frame.rsv1,
+      rsv2: frame.rsv2,
+      rsv3: frame.rsv3,
+      opcode: frame.opcode,
+      mask: frame.mask,
+      length: frame.payload.length,
+    });
+    if (frame.payload.length > 0) this.onFramePayload(frame.payload);
+    this.onFrameEnd();
+  }
+
+  /** Start a frame: check the message size limit before any payload. */
+  onFrameStart(header: FrameHeader): void {
+    const opcode = header.opcode;
+    this.#opcode = opcode;
+    this.#fin = header.fin;
+    this.#frameLength = header.length;
+    this.#frameFilled = 0;
+    if (opcode >= 0x8) return;
+    if (opcode !== Opcode.Continuation) {
+      if (this.#messageType !== 0) {
+        throw new WebSocketError(
+          CloseCode.ProtocolError,
+          "Invalid frame: new data frame while a fragmented message is still open",
+        );
+      }
+      this.#messageType = opcode;
+      this.#size = 0;
+      this.#done = false;
+      this.#validator.reset();
+    } else if (this.#messageType === 0) {
+      throw new WebSocketError(
+        CloseCode.ProtocolError,
+        "Invalid frame: continuation frame without a message to continue",
+      );
+    }
+    const total = this.#size + header.length;
+    if (total > this.#maxMessageSize) {
+      throw new WebSocketError(
+        CloseCode.MessageTooBig,
+        `Message too big: at least ${total} bytes, the limit is ${this.#maxMessageSize}`,
+      );
+    }
+  }
+
+  /** Take the next payload slice. */
+  onFramePayload(chunk: Uint8Array): void {
+    if (this.#opcode >= 0x8) {
+      this.#control.set(chunk, this.#frameFilled);
+      this.#frameFilled += chunk.length;
+      return;
+    }
+    if (this.#messageType === Opcode.Text) {
+      const bad = this.#validator.write(chunk);
+      if (bad !== -1) {
+        throw new WebSocketError(
+          CloseCode.InvalidPayload,
+          `Invalid text message: not UTF-8 at byte ${this.#size + bad}`,
+        );
+      }
+    }
+    // Fast path: a single-frame message whose payload came in one slice.
+    if (
+      this.#fin && this.#size === 0 && this.#frameFilled === 0 &&
+      chunk.length === this.#frameLength
+    ) {
+      this.#frameFilled = chunk.length;
+      this.#size = chunk.length;
+      this.#done = true;
+      this.#emitData(chunk, false);
+      return;
+    }
+    this.#append(chunk);
+    this.#frameFilled += chunk.length;
+  }
+
+  /** Finish a frame: emit a control frame, or the message on its last frame. */
+  onFrameEnd(): void {
+    const opcode = this.#opcode;
+    if (opcode >= 0x8) {
+      const body = this.#control.subarray(0, this.#frameFilled);
+      if (opcode === Opcode.Close) {
+        const { code, reason } = parseClosePayload(body);
+        this.#onMessage({ type: "close", code, reason });
+      } else {
+        this.#onMessage({
+          type: opcode === Opcode.Ping ? "ping" : "pong",
+          data: body.slice(),
+        });
+      }
+      return;
+    }
+    if (!this.#fin) return;
+    if (!this.#done) {
+      this.#emitData(
+        this.#buffer === undefined
+          ? new Uint8Array(0)
+          : this.#buffer.subarray(0, this.#size),
+        true,
+      );
+    }
+    this.#messageType = 0;
+    this.#size = 0;
+    this.#buffer = undefined;
+    this.#done = false;
+  }
+
+  /** Emit the message; `owned` bytes are ours to hand out, others are copied. */
+  #emitData(bytes: Uint8Array, owned: boolean): void {
+    if (this.#messageType === Opcode.Text) {
+      if (!this.#validator.complete) {
+        throw new WebSocketError(
+          CloseCode.InvalidPayload,
+          "Invalid text message: ends in the middle of a UTF-8 sequence",
+        );
+      }
+      this.#messageType = 0;
+      this.#onMessage({ type: "text", data: _decoder.decode(bytes) });
+    } else {
+      this.#messageType = 0;
+      this.#onMessage({ type: "binary", data: owned ? bytes : bytes.slice() });
+    }
+  }
+
+  /** Copy `chunk` behind the message so far, growing the buffer as needed. */
+  #append(chunk: Uint8Array): void {
+    // Room for the rest of this frame is known from its header.
+    const needed = this.#size - this.#frameFilled + this.#frameLength;
+    let buffer = this.#buffer;
+    if (buffer === undefined || buffer.length < needed) {
+      const grown = Math.min(
+        Math.max(needed, (buffer?.length ?? 0) * 2),
+        this.#maxMessageSize,
+      );
+      const next = new Uint8Array(Math.max(grown, needed));
+      if (buffer !== undefined) next.set(buffer.subarray(0, this.#size));
+      this.#buffer = buffer = next;
+    }
+    buffer.set(chunk, this.#size);
+    this.#size += chunk.length;
+  }
+}
