@@ -3,11 +3,7 @@ import { concat, SeededRandom } from "../tests/_random.ts";
 import { CloseCode } from "./close_code.ts";
 import type { Frame } from "./frame.ts";
 import { FrameCollector } from "./frame_collector.ts";
-import {
-  FrameDecoder,
-  type FrameDecoderOptions,
-  ReservedBits,
-} from "./frame_decoder.ts";
+import { FrameDecoder, type FrameDecoderOptions, ReservedBits } from "./frame_decoder.ts";
 import { encodeFrame } from "./frame_encoder.ts";
 import { Opcode } from "./opcode.ts";
 import { WebSocketError } from "./websocket_error.ts";
@@ -18,9 +14,7 @@ function decodeAll(
 ): { frames: Frame[]; error: WebSocketError | undefined; idle: boolean } {
   const frames: Frame[] = [];
   const decoder = new FrameDecoder(
-    new FrameCollector((frame) =>
-      frames.push({ ...frame, payload: frame.payload.slice() })
-    ),
+    new FrameCollector((frame) => frames.push({ ...frame, payload: frame.payload.slice() })),
     options,
   );
   let error: WebSocketError | undefined;
@@ -371,18 +365,14 @@ function randomFrames(
       continue;
     }
     const sizes = [0, 1, 5, 125, 126, 127, 1000, 65535, 65536, 70000];
-    const length = random.int(3) === 0
-      ? sizes[random.int(sizes.length)]!
-      : random.int(300);
+    const length = random.int(3) === 0 ? sizes[random.int(sizes.length)]! : random.int(300);
     const fin = random.int(2) === 0;
     frames.push({
       fin,
       rsv1: false,
       rsv2: false,
       rsv3: false,
-      opcode: open
-        ? Opcode.Continuation
-        : (random.int(2) === 0 ? Opcode.Text : Opcode.Binary),
+      opcode: open ? Opcode.Continuation : (random.int(2) === 0 ? Opcode.Text : Opcode.Binary),
       mask,
       payload: random.bytes(length),
     });

@@ -7,7 +7,6 @@
 import { mask as applyMask } from "../masking/mask.ts";
 import { MaskKeyGenerator } from "../masking/mask_key_generator.ts";
 import type { FrameHeader, FrameInit } from "./frame.ts";
-import type { Role } from "./frame_decoder.ts";
 
 /**
  * Payloads up to this size are copied behind their header into one buffer;

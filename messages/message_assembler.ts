@@ -199,9 +199,7 @@ export class MessageAssembler implements FrameHandler {
     if (!this.#fin) return;
     if (!this.#done) {
       this.#emitData(
-        this.#buffer === undefined
-          ? new Uint8Array(0)
-          : this.#buffer.subarray(0, this.#size),
+        this.#buffer === undefined ? new Uint8Array(0) : this.#buffer.subarray(0, this.#size),
         true,
       );
     }

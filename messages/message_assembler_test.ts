@@ -4,12 +4,9 @@ import { FrameDecoder } from "../frames/frame_decoder.ts";
 import { encodeFrame } from "../frames/frame_encoder.ts";
 import type { FrameInit } from "../frames/frame.ts";
 import { Opcode } from "../frames/opcode.ts";
-import { WebSocketError } from "../frames/websocket_error.ts";
+import type { WebSocketError } from "../frames/websocket_error.ts";
 import type { Message } from "./message.ts";
-import {
-  MessageAssembler,
-  type MessageAssemblerOptions,
-} from "./message_assembler.ts";
+import { MessageAssembler, type MessageAssemblerOptions } from "./message_assembler.ts";
 import { MessageEncoder } from "./message_encoder.ts";
 
 interface Run {
@@ -36,8 +33,7 @@ function run(chunks: Uint8Array[], options: MessageAssemblerOptions = {}): Run {
   return { messages, error: undefined, failedAfter: -1 };
 }
 
-const wire = (...frames: FrameInit[]) =>
-  concat(frames.map((f) => encodeFrame(f)));
+const wire = (...frames: FrameInit[]) => concat(frames.map((f) => encodeFrame(f)));
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const bytes = (...v: number[]) => new Uint8Array(v);
 

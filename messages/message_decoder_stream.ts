@@ -7,10 +7,7 @@
 import type { Frame } from "../frames/frame.ts";
 import { WebSocketError } from "../frames/websocket_error.ts";
 import type { Message } from "./message.ts";
-import {
-  MessageAssembler,
-  type MessageAssemblerOptions,
-} from "./message_assembler.ts";
+import { MessageAssembler, type MessageAssemblerOptions } from "./message_assembler.ts";
 
 /**
  * A `TransformStream` from frames to {@linkcode Message}s, a thin wrapper

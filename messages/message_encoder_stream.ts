@@ -6,10 +6,7 @@
 
 import type { FrameInit } from "../frames/frame.ts";
 import type { Message } from "./message.ts";
-import {
-  MessageEncoder,
-  type MessageEncoderOptions,
-} from "./message_encoder.ts";
+import { MessageEncoder, type MessageEncoderOptions } from "./message_encoder.ts";
 
 /**
  * A `TransformStream` from {@linkcode Message}s to frames, a thin wrapper
