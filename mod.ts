@@ -36,3 +36,4 @@
 export * from "./masking/mod.ts";
 export * from "./frames/mod.ts";
 export * from "./messages/mod.ts";
+export * from "./protocol/mod.ts";

@@ -1,0 +1,335 @@
+/**
+ * The sans-I/O WebSocket state machine: bytes in, events out; commands in,
+ * bytes out (RFC 6455 §5–§7). No sockets, timers or promises: the connection
+ * layer moves bytes and the protocol decides everything else.
+ *
+ * @module
+ */
+
+import { CloseCode } from "../frames/close_code.ts";
+import { FrameDecoder, type Role } from "../frames/frame_decoder.ts";
+import { FrameEncoder } from "../frames/frame_encoder.ts";
+import type { FrameInit } from "../frames/frame.ts";
+import { Opcode } from "../frames/opcode.ts";
+import { WebSocketError } from "../frames/websocket_error.ts";
+import type { MaskKeyGenerator } from "../masking/mask_key_generator.ts";
+import { encodeClosePayload } from "../messages/close_payload.ts";
+import type { Message } from "../messages/message.ts";
+import { MessageAssembler } from "../messages/message_assembler.ts";
+import { MessageEncoder } from "../messages/message_encoder.ts";
+
+/**
+ * Where a connection stands (RFC 6455 §4, §7): `open` after the handshake;
+ * `closing` once a close frame was sent or received; `closed` when the
+ * closing handshake completed, the connection failed, or the transport ended.
+ */
+export type ProtocolState = "open" | "closing" | "closed";
+
+/** Options for {@linkcode WebSocketProtocol}. */
+export interface WebSocketProtocolOptions {
+  /** This endpoint's role: a client masks what it sends, a server requires masked input. */
+  role: "client" | "server";
+  /** Largest incoming message. @default {67108864} */
+  maxMessageSize?: number | undefined;
+  /** Largest incoming frame. @default {maxMessageSize} */
+  maxFrameSize?: number | undefined;
+  /** Split outgoing messages into fragments of this size. @default {Infinity} */
+  fragmentSize?: number | undefined;
+  /** Source of masking keys (clients), injectable for tests. */
+  keys?: MaskKeyGenerator | undefined;
+}
+
+/**
+ * One WebSocket connection's protocol state, after the opening handshake.
+ *
+ * Feed received bytes with {@linkcode WebSocketProtocol.receiveData} and the
+ * end of the byte stream with {@linkcode WebSocketProtocol.receiveEof}; take
+ * messages with {@linkcode WebSocketProtocol.eventsReceived}. Send with the
+ * `send*` methods and write what {@linkcode WebSocketProtocol.dataToSend}
+ * returns. When {@linkcode WebSocketProtocol.closeExpected} becomes true, the
+ * transport should be closed (a server closes first, §7.1.1; a client waits a
+ * little for the server to do it).
+ *
+ * It answers pings with pongs and echoes a close frame by itself. A protocol
+ * violation by the peer never throws: the protocol sends a close frame with
+ * the right code, records the error in {@linkcode WebSocketProtocol.error},
+ * and discards further input.
+ *
+ * @example
+ * ```ts
+ * import { WebSocketProtocol } from "@edgews/websocket";
+ * import assert from "node:assert/strict";
+ *
+ * const client = new WebSocketProtocol({ role: "client" });
+ * const server = new WebSocketProtocol({ role: "server" });
+ * client.sendText("Hello");
+ * for (const bytes of client.dataToSend()) server.receiveData(bytes);
+ * assert.deepEqual(server.eventsReceived(), [{ type: "text", data: "Hello" }]);
+ *
+ * server.sendClose(1000, "bye");
+ * for (const bytes of server.dataToSend()) client.receiveData(bytes);
+ * for (const bytes of client.dataToSend()) server.receiveData(bytes); // the echo
+ * assert.equal(server.state, "closed");
+ * assert.equal(server.closeExpected(), true);
+ * ```
+ */
+export class WebSocketProtocol {
+  #role: "client" | "server";
+  #decoder: FrameDecoder;
+  #frames: FrameEncoder;
+  #messages: MessageEncoder;
+  #events: Message[] = [];
+  #output: Uint8Array[] = [];
+  #state: ProtocolState = "open";
+  #closeSent = false;
+  #closeReceived = false;
+  #closeCode: number | undefined;
+  #closeReason = "";
+  #error: WebSocketError | undefined;
+  #eof = false;
+
+  /**
+   * Create the protocol for an open connection.
+   *
+   * @param options Role and limits.
+   */
+  constructor(options: WebSocketProtocolOptions) {
+    this.#role = options.role;
+    const maxMessageSize = options.maxMessageSize;
+    const decoderRole: Role = options.role;
+    this.#decoder = new FrameDecoder(
+      new MessageAssembler((message) => this.#onMessage(message), { maxMessageSize }),
+      { role: decoderRole, maxFrameSize: options.maxFrameSize ?? maxMessageSize },
+    );
+    this.#frames = new FrameEncoder({ role: options.role, keys: options.keys });
+    this.#messages = new MessageEncoder({ fragmentSize: options.fragmentSize });
+  }
+
+  /** The connection's state. */
+  get state(): ProtocolState {
+    return this.#state;
+  }
+
+  /** This endpoint's role. */
+  get role(): "client" | "server" {
+    return this.#role;
+  }
+
+  /**
+   * The close code of the connection (RFC 6455 §7.1.5): the code in the
+   * peer's close frame (1005 when it had none), the code this endpoint failed
+   * with, or 1006 when the transport ended without a closing handshake.
+   * `undefined` until the connection starts closing.
+   */
+  get closeCode(): number | undefined {
+    return this.#closeCode;
+  }
+
+  /** The close reason that goes with {@linkcode WebSocketProtocol.closeCode}. */
+  get closeReason(): string {
+    return this.#closeReason;
+  }
+
+  /** The error that failed the connection, if it failed. */
+  get error(): WebSocketError | undefined {
+    return this.#error;
+  }
+
+  /** Whether a close frame has been sent. */
+  get closeSent(): boolean {
+    return this.#closeSent;
+  }
+
+  /** Whether a close frame has been received. */
+  get closeReceived(): boolean {
+    return this.#closeReceived;
+  }
+
+  /**
+   * Parse received bytes. Masked input is unmasked in place.
+   *
+   * @param chunk The next bytes from the transport.
+   */
+  receiveData(chunk: Uint8Array): void {
+    if (this.#closeReceived || this.#error !== undefined || this.#eof) return;
+    const error = this.#decoder.write(chunk);
+    if (error !== undefined) this.#failWith(error);
+  }
+
+  /**
+   * Report that the transport's byte stream ended. Without a completed
+   * closing handshake, the connection closed abnormally (1006, §7.1.5).
+   */
+  receiveEof(): void {
+    if (this.#eof) return;
+    this.#eof = true;
+    if (!this.#closeReceived && this.#error === undefined) {
+      this.#closeCode = CloseCode.AbnormalClosure;
+      this.#closeReason = this.#decoder.idle
+        ? "Connection closed without a close frame"
+        : "Connection closed in the middle of a frame";
+    }
+    this.#state = "closed";
+  }
+
+  /**
+   * Take the messages and control frames received so far.
+   *
+   * @returns The events in arrival order; the internal list is emptied.
+   */
+  eventsReceived(): Message[] {
+    const events = this.#events;
+    if (events.length === 0) return events;
+    this.#events = [];
+    return events;
+  }
+
+  /**
+   * Take the bytes to write to the transport.
+   *
+   * @returns Chunks in order; the internal list is emptied.
+   */
+  dataToSend(): Uint8Array[] {
+    const output = this.#output;
+    if (output.length === 0) return output;
+    this.#output = [];
+    return output;
+  }
+
+  /**
+   * Whether the transport should now be closed: the closing handshake is
+   * complete, or the connection failed.
+   *
+   * @returns `true` when the I/O layer should close the transport.
+   */
+  closeExpected(): boolean {
+    return this.#state === "closed" || this.#error !== undefined;
+  }
+
+  /**
+   * Send a text message.
+   *
+   * @param data The text.
+   * @throws {WebSocketError} When the connection is closing or closed.
+   */
+  sendText(data: string): void {
+    this.#sendMessage({ type: "text", data });
+  }
+
+  /**
+   * Send a binary message. The bytes are not modified.
+   *
+   * @param data The bytes.
+   * @throws {WebSocketError} When the connection is closing or closed.
+   */
+  sendBinary(data: Uint8Array): void {
+    this.#sendMessage({ type: "binary", data });
+  }
+
+  /**
+   * Send a ping.
+   *
+   * @param data Up to 125 bytes of application data.
+   */
+  sendPing(data: Uint8Array = new Uint8Array(0)): void {
+    this.#sendMessage({ type: "ping", data });
+  }
+
+  /**
+   * Send an unsolicited pong (a heartbeat that expects no answer, §5.5.3).
+   *
+   * @param data Up to 125 bytes of application data.
+   */
+  sendPong(data: Uint8Array = new Uint8Array(0)): void {
+    this.#sendMessage({ type: "pong", data });
+  }
+
+  /**
+   * Start the closing handshake (§7.1.2), or answer the peer's close.
+   * Does nothing when a close frame was already sent.
+   *
+   * @param code A code valid on the wire, or 1005 / none for an empty close.
+   * @param reason At most 123 UTF-8 bytes.
+   * @throws {RangeError} For an invalid code or a reason too long.
+   */
+  sendClose(code: number = CloseCode.NoStatusReceived, reason = ""): void {
+    if (this.#closeSent || this.#eof) return;
+    const payload = encodeClosePayload(code, reason);
+    this.#closeSent = true;
+    this.#write({ opcode: Opcode.Close, payload });
+    if (this.#closeCode === undefined) {
+      this.#closeCode = code;
+      this.#closeReason = reason;
+    }
+    this.#state = this.#closeReceived ? "closed" : "closing";
+  }
+
+  /**
+   * Fail the connection (§7.1.7): send a close frame with `code` if none was
+   * sent yet, and expect the transport to be closed.
+   *
+   * @param code The close code, e.g. 1002, 1008 or 1011.
+   * @param reason Why, for the peer and the logs.
+   */
+  fail(code: number, reason = ""): void {
+    this.#failWith(new WebSocketError(code, reason));
+  }
+
+  #failWith(error: WebSocketError): void {
+    if (this.#error !== undefined) return;
+    this.#error = error;
+    if (!this.#closeSent && !this.#eof) {
+      // The reason is for people: cut it to the 123 bytes a close frame holds.
+      this.sendClose(error.closeCode, _truncateUtf8(error.message, 123));
+    }
+    this.#closeCode = error.closeCode;
+    this.#closeReason = error.message;
+    this.#state = "closed";
+  }
+
+  #sendMessage(message: Message): void {
+    if (this.#closeSent || this.#state !== "open") {
+      throw new WebSocketError(
+        CloseCode.AbnormalClosure,
+        `Cannot send ${message.type}: the connection is ${this.#state}`,
+      );
+    }
+    for (const frame of this.#messages.encode(message)) this.#write(frame);
+  }
+
+  #write(frame: FrameInit): void {
+    const chunks = this.#frames.encode(frame);
+    for (let i = 0; i < chunks.length; i++) this.#output.push(chunks[i]!);
+  }
+
+  #onMessage(message: Message): void {
+    switch (message.type) {
+      case "ping":
+        // §5.5.2: answer with a pong carrying the same data, unless closing.
+        if (!this.#closeSent) this.#write({ opcode: Opcode.Pong, payload: message.data });
+        break;
+      case "close":
+        // §7.1.5: the connection's close code is the one in the close frame
+        // received, even when this endpoint started the closing handshake.
+        this.#closeReceived = true;
+        this.#closeCode = message.code;
+        this.#closeReason = message.reason;
+        // §5.5.1: answer with a close frame echoing the status code.
+        if (!this.#closeSent) {
+          this.sendClose(message.code === CloseCode.NoStatusReceived ? undefined : message.code);
+        }
+        this.#state = "closed";
+        break;
+    }
+    this.#events.push(message);
+  }
+}
+
+/** Cut `text` to at most `limit` UTF-8 bytes without splitting a character. */
+function _truncateUtf8(text: string, limit: number): string {
+  const bytes = new TextEncoder().encode(text);
+  if (bytes.length <= limit) return text;
+  let end = limit;
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
+  return new TextDecoder().decode(bytes.subarray(0, end));
+}
