@@ -1,0 +1,88 @@
+/**
+ * The `Sec-WebSocket-Key` nonce and the `Sec-WebSocket-Accept` proof that
+ * the server read it (RFC 6455 §1.3, §4.1, §4.2.2).
+ *
+ * @module
+ */
+
+/** The GUID appended to the key before hashing (RFC 6455 §1.3). */
+const _GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+const _encoder = new TextEncoder();
+
+/**
+ * Compute the `Sec-WebSocket-Accept` value for a `Sec-WebSocket-Key`:
+ * base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")), taking the
+ * key as the string it is, without base64-decoding it (RFC 6455 §1.3,
+ * §4.2.2 step 5.4).
+ *
+ * @param key The `Sec-WebSocket-Key` value, as sent.
+ * @returns The base64 `Sec-WebSocket-Accept` value (28 characters).
+ *
+ * @example The sample handshake of RFC 6455 §1.3
+ * ```ts
+ * import { computeAcceptKey } from "@edgews/websocket/handshake";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(
+ *   await computeAcceptKey("dGhlIHNhbXBsZSBub25jZQ=="),
+ *   "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=",
+ * );
+ * ```
+ */
+export async function computeAcceptKey(key: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-1", _encoder.encode(key + _GUID));
+  return _base64(new Uint8Array(digest));
+}
+
+/**
+ * Make a fresh `Sec-WebSocket-Key`: 16 bytes from `crypto.getRandomValues`,
+ * base64-encoded (RFC 6455 §4.1 item 7 asks for a randomly selected nonce
+ * per connection).
+ *
+ * @returns A 24-character base64 key.
+ *
+ * @example
+ * ```ts
+ * import { generateKey, isValidKey } from "@edgews/websocket/handshake";
+ * import assert from "node:assert/strict";
+ *
+ * const key = generateKey();
+ * assert.equal(isValidKey(key), true);
+ * assert.notEqual(generateKey(), key);
+ * ```
+ */
+export function generateKey(): string {
+  return _base64(crypto.getRandomValues(new Uint8Array(16)));
+}
+
+/**
+ * Whether `key` is a valid `Sec-WebSocket-Key`: base64 (RFC 4648 §4, the
+ * standard alphabet with padding) of exactly 16 bytes, which is always 22
+ * characters followed by `"=="` (RFC 6455 §4.1 item 7, §4.2.1 item 5).
+ * Nothing else is accepted: no whitespace, no missing padding, no URL-safe
+ * alphabet. Non-zero bits in the unused low 4 bits of the 22nd character
+ * are tolerated (RFC 4648 §3.5 lets decoders choose); they still decode to
+ * 16 bytes.
+ *
+ * @param key The header value.
+ * @returns `true` for a valid key.
+ *
+ * @example
+ * ```ts
+ * import { isValidKey } from "@edgews/websocket/handshake";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(isValidKey("dGhlIHNhbXBsZSBub25jZQ=="), true);
+ * assert.equal(isValidKey("dGhlIHNhbXBsZSBub25jZQ"), false); // no padding
+ * assert.equal(isValidKey("c2hvcnQ="), false); // 5 bytes
+ * ```
+ */
+export function isValidKey(key: string): boolean {
+  return /^[A-Za-z0-9+/]{22}==$/.test(key);
+}
+
+/** Base64 (with padding) of a few bytes, with only web-standard APIs. */
+function _base64(bytes: Uint8Array): string {
+  return btoa(String.fromCharCode(...bytes));
+}

@@ -1,0 +1,58 @@
+import assert from "node:assert/strict";
+import { computeAcceptKey, generateKey, isValidKey } from "./accept_key.ts";
+
+Deno.test("computeAcceptKey: the sample of RFC 6455 §1.3 and §4.2.2", async () => {
+  assert.equal(await computeAcceptKey("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+});
+
+Deno.test("computeAcceptKey: hashes the key string as given, not decoded", async () => {
+  // Another well-known pair (from the Autobahn and MDN examples).
+  assert.equal(await computeAcceptKey("x3JJHMbDL1EzLkh9GBhXDw=="), "HSmrc0sMlYUkAGmm5OPpG2HaGWk=");
+  assert.notEqual(
+    await computeAcceptKey("dGhlIHNhbXBsZSBub25jZQ"),
+    await computeAcceptKey("dGhlIHNhbXBsZSBub25jZQ=="),
+  );
+});
+
+Deno.test("generateKey: valid, 16 bytes, different every time", () => {
+  const keys = new Set<string>();
+  for (let i = 0; i < 100; i++) {
+    const key = generateKey();
+    assert.equal(isValidKey(key), true, key);
+    assert.equal(atob(key).length, 16);
+    keys.add(key);
+  }
+  assert.equal(keys.size, 100);
+});
+
+Deno.test("isValidKey: base64 of exactly 16 bytes, nothing else", () => {
+  for (
+    const key of [
+      "dGhlIHNhbXBsZSBub25jZQ==",
+      "AAAAAAAAAAAAAAAAAAAAAA==",
+      "/+/+/+/+/+/+/+/+/+/+/w==",
+      "dGhlIHNhbXBsZSBub25jZR==", // non-zero pad bits: still 16 bytes
+    ]
+  ) {
+    assert.equal(isValidKey(key), true, key);
+  }
+  for (
+    const key of [
+      "",
+      "dGhlIHNhbXBsZSBub25jZQ", // no padding
+      "dGhlIHNhbXBsZSBub25jZQ=", // one pad
+      " dGhlIHNhbXBsZSBub25jZQ==",
+      "dGhlIHNhbXBsZSBub25jZQ== ",
+      "dGhlIHNhbXBsZSBub25jZQ==\n",
+      "dGhlIHNhbXBsZSBub25jZ-_==", // URL-safe alphabet
+      "dGhlIHNhbXBsZSBub25jZQA=", // 17 bytes
+      "dGhlIHNhbXBsZSBub25jZQAA", // 18 bytes
+      "c2hvcnQ=",
+      "dGhlIHNhbXBsZSBub25jZQ==dGhlIHNhbXBsZSBub25jZQ==",
+      "dGhlIHNhbXBsZSBub25jZQ==, dGhlIHNhbXBsZSBub25jZQ==", // two headers joined
+      "dGhlIHNhbXBsZSBub25j\u00e9Q==",
+    ]
+  ) {
+    assert.equal(isValidKey(key), false, JSON.stringify(key));
+  }
+});

@@ -1,0 +1,405 @@
+/**
+ * The client side of the opening handshake (RFC 6455 §4.1): build the
+ * request and verify the server's answer, without I/O.
+ *
+ * @module
+ */
+
+import { CloseCode } from "../frames/close_code.ts";
+import { WebSocketError } from "../frames/websocket_error.ts";
+import { asciiLowercase, isTokenString, quote, trimWhitespace } from "./_http_syntax.ts";
+import { computeAcceptKey, generateKey } from "./accept_key.ts";
+import {
+  type ExtensionOffer,
+  formatExtensionHeader,
+  parseExtensionHeader,
+} from "./extension_header.ts";
+import { containsToken } from "./header_tokens.ts";
+
+/**
+ * Options for {@linkcode createClientHandshake}.
+ *
+ * @example
+ * ```ts
+ * import { type ClientHandshakeOptions, createClientHandshake } from "@edgews/websocket/handshake";
+ * import assert from "node:assert/strict";
+ *
+ * const options: ClientHandshakeOptions = {
+ *   protocols: ["graphql-transport-ws"],
+ *   extensions: [{ name: "permessage-deflate", params: new Map() }],
+ *   headers: { authorization: "Bearer abc" },
+ *   origin: "https://app.example.com",
+ * };
+ * const { request } = createClientHandshake("wss://api.example.com/graphql", options);
+ * assert.equal(request.headers.get("sec-websocket-extensions"), "permessage-deflate");
+ * assert.equal(request.headers.get("origin"), "https://app.example.com");
+ * ```
+ */
+export interface ClientHandshakeOptions {
+  /**
+   * Subprotocols to offer, in order of preference. Each must be a token and
+   * appear once (RFC 6455 §4.1 item 10).
+   * @default {[]}
+   */
+  protocols?: string[] | undefined;
+  /**
+   * Extensions to offer, in order of preference.
+   * @default {[]}
+   */
+  extensions?: ExtensionOffer[] | undefined;
+  /**
+   * Extra request headers, such as `Authorization` or `Cookie`. They may
+   * not set `Host`, `Upgrade`, `Connection` or any `Sec-WebSocket-*` header.
+   */
+  headers?: HeadersInit | undefined;
+  /** The `Origin` header to send, as a browser would (RFC 6455 §4.1 item 8). */
+  origin?: string | undefined;
+}
+
+/**
+ * What {@linkcode createClientHandshake} returns.
+ *
+ * @example
+ * ```ts
+ * import { type ClientHandshake, createClientHandshake } from "@edgews/websocket/handshake";
+ * import assert from "node:assert/strict";
+ *
+ * const { request, key }: ClientHandshake = createClientHandshake("ws://localhost:8080/");
+ * assert.equal(request.headers.get("host"), "localhost:8080");
+ * assert.equal(key.length, 24);
+ * ```
+ */
+export interface ClientHandshake {
+  /** The GET request to send (write it with `writeRequestHead`). */
+  request: Request;
+  /** The `Sec-WebSocket-Key` sent; {@linkcode verifyServerHandshake} needs it. */
+  key: string;
+}
+
+/**
+ * What the client offered, for {@linkcode verifyServerHandshake}.
+ *
+ * @example
+ * ```ts
+ * import { createClientHandshake, type ExpectedHandshake } from "@edgews/websocket/handshake";
+ * import assert from "node:assert/strict";
+ *
+ * const protocols = ["chat"];
+ * const { key } = createClientHandshake("ws://example.com/", { protocols });
+ * const expected: ExpectedHandshake = { key, protocols };
+ * assert.equal(expected.key, key);
+ * ```
+ */
+export interface ExpectedHandshake {
+  /** The `Sec-WebSocket-Key` that was sent. */
+  key: string;
+  /** The subprotocols that were offered. */
+  protocols?: string[] | undefined;
+  /** The extensions that were offered. */
+  extensions?: ExtensionOffer[] | undefined;
+}
+
+/**
+ * An accepted handshake, from {@linkcode verifyServerHandshake}.
+ *
+ * @example
+ * ```ts
+ * import { type AcceptedHandshake, verifyServerHandshake } from "@edgews/websocket/handshake";
+ * import assert from "node:assert/strict";
+ *
+ * const headers = new Headers({
+ *   upgrade: "websocket",
+ *   connection: "Upgrade",
+ *   "sec-websocket-accept": "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=",
+ * });
+ * const accepted: AcceptedHandshake = await verifyServerHandshake(
+ *   { status: 101, headers },
+ *   { key: "dGhlIHNhbXBsZSBub25jZQ==", protocols: ["chat"] },
+ * );
+ * assert.equal(accepted.protocol, ""); // the server chose none
+ * ```
+ */
+export interface AcceptedHandshake {
+  /** The subprotocol the server chose, or `""` for none. */
+  protocol: string;
+  /**
+   * The extensions the server accepted, with the parameters it answered,
+   * in the order they apply (RFC 6455 §9.1).
+   */
+  extensions: ExtensionOffer[];
+}
+
+/**
+ * Build a client's opening handshake request (RFC 6455 §4.1).
+ *
+ * The URL follows the WHATWG WebSocket constructor: `ws:` and `wss:` (and
+ * `http:`/`https:`, taken as the same) are accepted and anything else is a
+ * `SyntaxError`, as is a fragment, even an empty one (`ws://host/#`). The
+ * request goes to the `http:`/`https:` equivalent (`ws:` → `http:`,
+ * `wss:` → `https:`). User info (`ws://user:pass@host/`) is dropped, since
+ * `Request` may not carry it and it is never sent: put credentials in an
+ * `Authorization` header. The request has:
+ * - `Host` from the URL (host, and port when not the default). `Request`
+ *   keeps it in Deno and Node; `writeRequestHead` writes it from the URL in
+ *   any case.
+ * - `Upgrade: websocket`, `Connection: Upgrade`, `Sec-WebSocket-Version: 13`.
+ * - `Sec-WebSocket-Key`: a fresh random nonce.
+ * - `Sec-WebSocket-Protocol` and `Sec-WebSocket-Extensions` when something
+ *   is offered; `Origin` when given; then `options.headers`.
+ *
+ * @param url A `ws:`, `wss:`, `http:` or `https:` URL without a fragment.
+ * @param options What to offer and extra headers.
+ * @returns The request and the key it carries.
+ * @throws {SyntaxError} For a URL that does not parse, has another scheme or
+ * has a fragment; for a subprotocol that is not a token or is listed twice.
+ * @throws {TypeError} When `options.headers` tries to set a handshake header
+ * (`Host`, `Upgrade`, `Connection`, `Sec-WebSocket-*`), or `Origin` while
+ * `options.origin` is given; for an extension offer that is not made of
+ * tokens; for header names or values `Headers` refuses.
+ *
+ * @example
+ * ```ts
+ * import { createClientHandshake } from "@edgews/websocket/handshake";
+ * import assert from "node:assert/strict";
+ *
+ * const { request, key } = createClientHandshake("wss://example.com/chat", {
+ *   protocols: ["chat", "superchat"],
+ * });
+ * assert.equal(request.url, "https://example.com/chat");
+ * assert.equal(request.method, "GET");
+ * assert.equal(request.headers.get("sec-websocket-key"), key);
+ * assert.equal(request.headers.get("sec-websocket-protocol"), "chat, superchat");
+ * assert.throws(() => createClientHandshake("ftp://example.com/"), SyntaxError);
+ * ```
+ */
+export function createClientHandshake(
+  url: string | URL,
+  options: ClientHandshakeOptions = {},
+): ClientHandshake {
+  const target = _httpUrl(url);
+  const protocols = options.protocols ?? [];
+  const seen = new Set<string>();
+  for (const protocol of protocols) {
+    if (!isTokenString(protocol)) {
+      throw new SyntaxError(`Invalid subprotocol: ${quote(protocol)} is not a token`);
+    }
+    if (seen.has(protocol)) {
+      throw new SyntaxError(`Invalid subprotocol: ${quote(protocol)} is listed twice`);
+    }
+    seen.add(protocol);
+  }
+  const extensions = formatExtensionHeader(options.extensions ?? []);
+
+  const headers = new Headers(options.headers);
+  for (const [name] of headers) {
+    if (
+      name === "host" || name === "upgrade" || name === "connection" ||
+      name.startsWith("sec-websocket-")
+    ) {
+      throw new TypeError(
+        `Invalid options.headers: ${name} is set by the handshake and cannot be overridden`,
+      );
+    }
+  }
+  if (options.origin !== undefined) {
+    if (headers.has("origin")) {
+      throw new TypeError("Invalid options: Origin is given both as options.origin and in headers");
+    }
+    headers.set("origin", options.origin);
+  }
+  const key = generateKey();
+  headers.set("host", target.host);
+  headers.set("upgrade", "websocket");
+  headers.set("connection", "Upgrade");
+  headers.set("sec-websocket-key", key);
+  headers.set("sec-websocket-version", "13");
+  if (protocols.length > 0) headers.set("sec-websocket-protocol", protocols.join(", "));
+  if (extensions !== "") headers.set("sec-websocket-extensions", extensions);
+  return { request: new Request(target, { method: "GET", headers }), key };
+}
+
+/**
+ * Verify a server's answer to the opening handshake (RFC 6455 §4.1, the
+ * steps after "The client MUST validate the server's response").
+ *
+ * Fails with close code 1002 (protocol error) when:
+ * - the status is not 101 (the message gives the status, and the versions
+ *   from `Sec-WebSocket-Version` when the server listed them);
+ * - `Upgrade` is missing or is not "websocket" (ASCII case-insensitive; the
+ *   whole value, as §4.1 step 2 says);
+ * - `Connection` does not list "upgrade";
+ * - `Sec-WebSocket-Accept` is missing or does not match `key`;
+ * - `Sec-WebSocket-Protocol` is present but empty, names more than one,
+ *   or names one that was not offered (compared case-sensitively), or
+ *   anything when none was offered.
+ *
+ * Fails with close code 1010 (extension) when `Sec-WebSocket-Extensions`
+ * does not parse, names an extension that was not offered (compared ASCII
+ * case-insensitively), or names the same extension twice. Whether the
+ * answered parameters fit an offer is for each extension to check.
+ *
+ * @param response The status and headers read from the server, e.g. from
+ * `readResponseHead` or a `Response`.
+ * @param expected The key sent and what was offered.
+ * @returns The subprotocol and extensions in use.
+ * @throws {WebSocketError} Saying exactly what was wrong, with the close
+ * code to report.
+ *
+ * @example
+ * ```ts
+ * import { verifyServerHandshake } from "@edgews/websocket/handshake";
+ * import assert from "node:assert/strict";
+ *
+ * const response = {
+ *   status: 101,
+ *   headers: new Headers({
+ *     "Upgrade": "websocket",
+ *     "Connection": "Upgrade",
+ *     "Sec-WebSocket-Accept": "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=",
+ *     "Sec-WebSocket-Protocol": "chat",
+ *   }),
+ * };
+ * const accepted = await verifyServerHandshake(response, {
+ *   key: "dGhlIHNhbXBsZSBub25jZQ==",
+ *   protocols: ["chat", "superchat"],
+ * });
+ * assert.deepEqual(accepted, { protocol: "chat", extensions: [] });
+ *
+ * await assert.rejects(
+ *   verifyServerHandshake({ status: 403, headers: new Headers() }, { key: "x" }),
+ *   { name: "WebSocketError", closeCode: 1002 },
+ * );
+ * ```
+ */
+export async function verifyServerHandshake(
+  response: { status: number; headers: Headers },
+  expected: ExpectedHandshake,
+): Promise<AcceptedHandshake> {
+  const { status, headers } = response;
+  if (status !== 101) {
+    const versions = status === 426 || status === 400 ? headers.get("sec-websocket-version") : null;
+    _fail(
+      CloseCode.ProtocolError,
+      `server answered ${status} instead of 101 Switching Protocols${
+        versions === null ? "" : ` (it speaks WebSocket versions ${quote(versions)})`
+      }`,
+    );
+  }
+  const upgrade = headers.get("upgrade");
+  if (upgrade === null) _fail(CloseCode.ProtocolError, "response has no Upgrade header");
+  if (asciiLowercase(trimWhitespace(upgrade)) !== "websocket") {
+    _fail(CloseCode.ProtocolError, `Upgrade header is ${quote(upgrade)}, not websocket`);
+  }
+  const connection = headers.get("connection");
+  if (connection === null) _fail(CloseCode.ProtocolError, "response has no Connection header");
+  if (!containsToken(connection, "upgrade")) {
+    _fail(CloseCode.ProtocolError, `Connection header ${quote(connection)} does not list upgrade`);
+  }
+  const accept = headers.get("sec-websocket-accept");
+  if (accept === null) {
+    _fail(CloseCode.ProtocolError, "response has no Sec-WebSocket-Accept header");
+  }
+  if (trimWhitespace(accept) !== await computeAcceptKey(expected.key)) {
+    _fail(
+      CloseCode.ProtocolError,
+      `Sec-WebSocket-Accept ${quote(accept)} does not match the Sec-WebSocket-Key sent`,
+    );
+  }
+  return {
+    protocol: _verifyProtocol(headers.get("sec-websocket-protocol"), expected.protocols ?? []),
+    extensions: _verifyExtensions(
+      headers.get("sec-websocket-extensions"),
+      expected.extensions ?? [],
+    ),
+  };
+}
+
+/** Parse and check a `ws:`/`wss:`/`http:`/`https:` URL; return it as http(s). */
+function _httpUrl(input: string | URL): URL {
+  let url: URL;
+  try {
+    url = new URL(input);
+  } catch (error) {
+    throw new SyntaxError(`Invalid WebSocket URL: ${quote(String(input))} does not parse`, {
+      cause: error,
+    });
+  }
+  // The WHATWG URL serializer writes "#" exactly when there is a fragment,
+  // even an empty one, which `url.hash` would report as "".
+  if (url.href.includes("#")) {
+    throw new SyntaxError(`Invalid WebSocket URL: ${quote(url.href)} has a fragment`);
+  }
+  // Fetch forbids credentials in a Request URL (Node throws; Deno does not),
+  // and they never reach the wire: drop them.
+  url.username = "";
+  url.password = "";
+  if (url.protocol === "ws:") url.protocol = "http:";
+  else if (url.protocol === "wss:") url.protocol = "https:";
+  else if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new SyntaxError(
+      `Invalid WebSocket URL: scheme ${quote(url.protocol)} is not ws:, wss:, http: or https:`,
+    );
+  }
+  return url;
+}
+
+function _verifyProtocol(header: string | null, offered: string[]): string {
+  if (header === null) return "";
+  const protocol = trimWhitespace(header);
+  if (!isTokenString(protocol)) {
+    _fail(
+      CloseCode.ProtocolError,
+      `Sec-WebSocket-Protocol ${quote(header)} is not a single subprotocol name`,
+    );
+  }
+  if (offered.length === 0) {
+    _fail(
+      CloseCode.ProtocolError,
+      `server chose subprotocol ${quote(protocol)}, but none was offered`,
+    );
+  }
+  if (!offered.includes(protocol)) {
+    _fail(
+      CloseCode.ProtocolError,
+      `server chose subprotocol ${quote(protocol)}, which was not offered`,
+    );
+  }
+  return protocol;
+}
+
+function _verifyExtensions(header: string | null, offered: ExtensionOffer[]): ExtensionOffer[] {
+  if (header === null) return [];
+  let accepted: ExtensionOffer[];
+  try {
+    accepted = parseExtensionHeader(header);
+  } catch (error) {
+    _fail(CloseCode.MandatoryExtension, (error as SyntaxError).message, error);
+  }
+  const names = new Set(offered.map((offer) => asciiLowercase(offer.name)));
+  const seen = new Set<string>();
+  for (const extension of accepted) {
+    const name = asciiLowercase(extension.name);
+    if (!names.has(name)) {
+      _fail(
+        CloseCode.MandatoryExtension,
+        `server accepted extension ${quote(extension.name)}, which was not offered`,
+      );
+    }
+    if (seen.has(name)) {
+      _fail(
+        CloseCode.MandatoryExtension,
+        `server accepted extension ${quote(extension.name)} more than once`,
+      );
+    }
+    seen.add(name);
+  }
+  return accepted;
+}
+
+function _fail(closeCode: number, detail: string, cause?: unknown): never {
+  throw new WebSocketError(
+    closeCode,
+    `Handshake failed: ${detail}`,
+    cause === undefined ? undefined : { cause },
+  );
+}

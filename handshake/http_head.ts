@@ -1,0 +1,755 @@
+/**
+ * A minimal HTTP/1.1 head codec (RFC 9112 §2–§5): read a request or
+ * response head off a byte stream, with limits, and hand back the bytes that
+ * followed it; write request and response heads. Bodies, chunked coding and
+ * keep-alive are out of scope: a WebSocket handshake needs none of them.
+ *
+ * @module
+ */
+
+import {
+  asciiLowercase,
+  isFieldChar,
+  isTokenString,
+  isWhitespace,
+  latin1Decode,
+  latin1Encode,
+  quote,
+  trimWhitespace,
+} from "./_http_syntax.ts";
+import { HttpHeadError, HttpHeadErrorCode } from "./http_head_error.ts";
+
+/**
+ * Default {@linkcode HeadLimits.maxHeadSize}: 16 KiB.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_HEAD_SIZE } from "@edgews/websocket/handshake";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(DEFAULT_MAX_HEAD_SIZE, 16384);
+ * ```
+ */
+export const DEFAULT_MAX_HEAD_SIZE = 16 * 1024;
+
+/**
+ * Default {@linkcode HeadLimits.maxHeaders}.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_HEADERS } from "@edgews/websocket/handshake";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(DEFAULT_MAX_HEADERS, 100);
+ * ```
+ */
+export const DEFAULT_MAX_HEADERS = 100;
+
+/**
+ * Limits for {@linkcode readRequestHead} and {@linkcode readResponseHead}.
+ *
+ * @example A deadline and tighter limits for a handshake
+ * ```ts
+ * import { type HeadLimits, readRequestHead } from "@edgews/websocket/handshake";
+ * import assert from "node:assert/strict";
+ *
+ * const limits: HeadLimits = {
+ *   maxHeadSize: 4096,
+ *   maxHeaders: 32,
+ *   signal: AbortSignal.timeout(10_000),
+ * };
+ * const bytes = new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+ * const { request } = await readRequestHead(ReadableStream.from([bytes]), limits);
+ * assert.equal(request.url, "http://x/");
+ * ```
+ */
+export interface HeadLimits {
+  /**
+   * Largest head accepted, in bytes: the request or status line, the header
+   * lines and the empty line that ends the head, with their CRLFs. Checked
+   * as bytes arrive: at most this many bytes plus one chunk are held.
+   * @default {16384}
+   */
+  maxHeadSize?: number | undefined;
+  /**
+   * Most header lines accepted (each line counts, also repeated names).
+   * @default {100}
+   */
+  maxHeaders?: number | undefined;
+  /**
+   * Aborting it stops the read with a 408 {@linkcode HttpHeadError}: pass
+   * `AbortSignal.timeout(ms)` as a handshake deadline, so that a peer that
+   * sends its head slowly (or never) cannot hold the connection.
+   */
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * A request head read by {@linkcode readRequestHead}.
+ *
+ * @example
+ * ```ts
+ * import { readRequestHead, type RequestHead } from "@edgews/websocket/handshake";
+ * import assert from "node:assert/strict";
+ *
+ * const bytes = new TextEncoder().encode("GET /a HTTP/1.0\r\n\r\n");
+ * const head: RequestHead = await readRequestHead(ReadableStream.from([bytes]));
+ * assert.equal(head.request.url, "http://localhost/a"); // no Host header
+ * assert.equal(head.httpVersion, "HTTP/1.0");
+ * ```
+ */
+export interface RequestHead {
+  /**
+   * The request, with URL `http://{Host}{request-target}` (`localhost` when
+   * the Host header is absent or empty) and no body.
+   */
+  request: Request;
+  /** The version from the request line, e.g. `"HTTP/1.1"`. */
+  httpVersion: string;
+  /**
+   * The bytes that arrived after the head, in the same chunk: the start of
+   * the WebSocket stream (possibly empty). Process them before reading on.
+   */
+  leftover: Uint8Array;
+}
+
+/**
+ * A response head read by {@linkcode readResponseHead}. Plain data rather
+ * than a `Response`, because not every runtime can construct a `Response`
+ * with status 101.
+ *
+ * @example
+ * ```ts
+ * import { readResponseHead, type ResponseHead } from "@edgews/websocket/handshake";
+ * import assert from "node:assert/strict";
+ *
+ * const bytes = new TextEncoder().encode("HTTP/1.1 101 Switching Protocols\r\n\r\n");
+ * const head: ResponseHead = await readResponseHead(ReadableStream.from([bytes]));
+ * assert.equal(head.status, 101);
+ * ```
+ */
+export interface ResponseHead {
+  /** The status code. */
+  status: number;
+  /** The reason phrase, possibly empty. */
+  statusText: string;
+  /** The header fields. */
+  headers: Headers;
+  /** The version from the status line, e.g. `"HTTP/1.1"`. */
+  httpVersion: string;
+  /** The bytes that arrived after the head: the start of the WebSocket stream. */
+  leftover: Uint8Array;
+}
+
+/**
+ * Read an HTTP/1.1 request head from a byte stream and parse it into a
+ * `Request`.
+ *
+ * Reads until the empty line that ends the head (CRLF CRLF), then stops
+ * and releases the reader lock, so the caller can go on reading the same
+ * stream; bytes of the last chunk that follow the head come back as
+ * `leftover`. Bytes are decoded as ISO-8859-1, so field values with obs-text
+ * survive as the characters U+0080-U+00FF.
+ *
+ * What is rejected, with the status of the {@linkcode HttpHeadError}:
+ * - 431: a head over `maxHeadSize` bytes or over `maxHeaders` header lines.
+ * - 400: a request line other than `method SP origin-form SP HTTP/d.d`
+ *   (absolute-form, authority-form and `*` are refused); a lowercase
+ *   spelling of a method that `Request` would silently uppercase (methods
+ *   are case-sensitive); a method `Request` cannot carry (CONNECT, TRACE,
+ *   TRACK); a header line without a colon, with whitespace before the
+ *   colon, with a name that is not a token, with control characters in the
+ *   value, or starting with whitespace (obs-fold, RFC 9112 §5.2); a bare CR;
+ *   a line ending in a bare LF (RFC 9112 §2.2 allows accepting it; refusing
+ *   it leaves no room for parsers to disagree about where a line ends); more
+ *   than one Host header or a Host that is not a host and port (RFC 9112
+ *   §3.2).
+ * - 505: an HTTP major version other than 1.
+ * - 408: `signal` aborted.
+ * - 400 with code `"closed"`: the stream ended or failed before the head
+ *   was complete.
+ *
+ * Empty lines before the request line are skipped (RFC 9112 §2.2). A
+ * missing Host header is not an error here; the WebSocket handshake checks
+ * it.
+ *
+ * @param readable The connection's byte stream; it must not be locked.
+ * @param options Limits and an abort signal.
+ * @returns The request, its HTTP version and the bytes that followed.
+ * @throws {HttpHeadError} For every problem with the bytes or the stream.
+ * @throws {TypeError} When `readable` is locked or yields something other
+ * than `Uint8Array` chunks.
+ * @throws {RangeError} For a limit that is not a positive integer.
+ *
+ * @example
+ * ```ts
+ * import { readRequestHead } from "@edgews/websocket/handshake";
+ * import assert from "node:assert/strict";
+ *
+ * const head = "GET /chat?room=1 HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\n\r\n";
+ * const bytes = new Uint8Array([...new TextEncoder().encode(head), 0x81, 0x00]);
+ * const readable = ReadableStream.from([bytes]);
+ * const { request, httpVersion, leftover } = await readRequestHead(readable);
+ * assert.equal(request.url, "http://example.com/chat?room=1");
+ * assert.equal(request.headers.get("upgrade"), "websocket");
+ * assert.equal(httpVersion, "HTTP/1.1");
+ * assert.deepEqual([...leftover], [0x81, 0x00]); // the first WebSocket frame
+ * assert.equal(readable.locked, false);
+ * ```
+ */
+export async function readRequestHead(
+  readable: ReadableStream<Uint8Array>,
+  options: HeadLimits = {},
+): Promise<RequestHead> {
+  const limits = _limits(options);
+  const { lines, leftover } = await _readHead(readable, limits, "request");
+  return { ..._parseRequest(lines), leftover };
+}
+
+/**
+ * Read an HTTP/1.1 response head from a byte stream, as a client does after
+ * sending its handshake. Works like {@linkcode readRequestHead}: stops at the
+ * end of the head, releases the reader lock and returns the bytes that
+ * followed as `leftover`.
+ *
+ * The status line must be `HTTP/1.d SP 3DIGIT SP reason-phrase`, with a
+ * status from 100 to 599; a missing space and reason after the code is
+ * tolerated (RFC 9112 §4 asks clients to ignore the reason). Header lines
+ * follow the same rules and limits as for requests. Errors are
+ * {@linkcode HttpHeadError}s whose status only classifies the problem (400
+ * malformed or closed, 408 aborted, 431 too large, 505 version).
+ *
+ * @param readable The connection's byte stream; it must not be locked.
+ * @param options Limits and an abort signal.
+ * @returns The status, reason, headers, version and the bytes that followed.
+ * @throws {HttpHeadError} For every problem with the bytes or the stream.
+ * @throws {TypeError} When `readable` is locked or yields something other
+ * than `Uint8Array` chunks.
+ * @throws {RangeError} For a limit that is not a positive integer.
+ *
+ * @example
+ * ```ts
+ * import { readResponseHead } from "@edgews/websocket/handshake";
+ * import assert from "node:assert/strict";
+ *
+ * const bytes = new TextEncoder().encode(
+ *   "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+ * );
+ * const head = await readResponseHead(ReadableStream.from([bytes]));
+ * assert.equal(head.status, 101);
+ * assert.equal(head.statusText, "Switching Protocols");
+ * assert.equal(head.headers.get("connection"), "Upgrade");
+ * assert.equal(head.leftover.length, 0);
+ * ```
+ */
+export async function readResponseHead(
+  readable: ReadableStream<Uint8Array>,
+  options: HeadLimits = {},
+): Promise<ResponseHead> {
+  const limits = _limits(options);
+  const { lines, leftover } = await _readHead(readable, limits, "response");
+  return { ..._parseResponse(lines), leftover };
+}
+
+/**
+ * Serialize a request's head: `METHOD /path?query HTTP/1.1`, then `Host`
+ * (the request's Host header, or the URL's host and non-default port), then
+ * the other headers, then an empty line. The fragment and any user info in
+ * the URL are not sent. Well-known header names are written in their usual
+ * capitalization (`Sec-WebSocket-Key`), others in Title-Case, since
+ * `Headers` keeps only lowercase names.
+ *
+ * @param request A request without a body.
+ * @returns The head bytes, ISO-8859-1 encoded.
+ * @throws {TypeError} When the request has a body or its URL has no path
+ * (such as `mailto:`).
+ *
+ * @example
+ * ```ts
+ * import { writeRequestHead } from "@edgews/websocket/handshake";
+ * import assert from "node:assert/strict";
+ *
+ * const request = new Request("http://example.com:8080/chat?x=1#ignored", {
+ *   headers: { upgrade: "websocket" },
+ * });
+ * assert.equal(
+ *   new TextDecoder().decode(writeRequestHead(request)),
+ *   "GET /chat?x=1 HTTP/1.1\r\nHost: example.com:8080\r\nUpgrade: websocket\r\n\r\n",
+ * );
+ * ```
+ */
+export function writeRequestHead(request: Request): Uint8Array {
+  if (request.body !== null) {
+    throw new TypeError(
+      "Cannot write request head: the request has a body (only heads are written)",
+    );
+  }
+  const url = new URL(request.url);
+  const target = url.pathname + url.search;
+  if (!target.startsWith("/")) {
+    throw new TypeError(`Cannot write request head: URL ${quote(request.url)} has no path`);
+  }
+  let head = `${request.method} ${target} HTTP/1.1\r\nHost: ${
+    request.headers.get("host") ?? url.host
+  }\r\n`;
+  for (const [name, value] of request.headers) {
+    if (name !== "host") head += `${_displayName(name)}: ${value}\r\n`;
+  }
+  return latin1Encode(head + "\r\n");
+}
+
+/**
+ * Serialize a response head: `HTTP/1.1 status reason`, the headers (each
+ * `Set-Cookie` on its own line) and an empty line. Use it for the 101 of a
+ * WebSocket handshake, which not every runtime can build as a `Response`.
+ *
+ * @param status The status code, 100 to 599.
+ * @param statusText The reason phrase; `""` picks the usual one for the
+ * status (such as "Switching Protocols" for 101), or none for an unusual
+ * status.
+ * @param headers The header fields.
+ * @returns The head bytes, ISO-8859-1 encoded.
+ * @throws {RangeError} For a status that is not an integer from 100 to 599.
+ * @throws {TypeError} For a reason phrase with control characters or
+ * characters above U+00FF.
+ *
+ * @example
+ * ```ts
+ * import { writeResponseHead } from "@edgews/websocket/handshake";
+ * import assert from "node:assert/strict";
+ *
+ * const head = writeResponseHead(101, "", new Headers({ upgrade: "websocket" }));
+ * assert.equal(
+ *   new TextDecoder().decode(head),
+ *   "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n",
+ * );
+ * ```
+ */
+export function writeResponseHead(
+  status: number,
+  statusText: string,
+  headers: Headers,
+): Uint8Array {
+  if (!Number.isInteger(status) || status < 100 || status > 599) {
+    throw new RangeError(`Cannot write response head: status ${status} is not from 100 to 599`);
+  }
+  for (let i = 0; i < statusText.length; i++) {
+    if (!isFieldChar(statusText.charCodeAt(i))) {
+      throw new TypeError(
+        `Cannot write response head: reason phrase ${quote(statusText)} has an invalid character`,
+      );
+    }
+  }
+  const reason = statusText === "" ? (_REASON_PHRASES[status] ?? "") : statusText;
+  let head = `HTTP/1.1 ${status} ${reason}\r\n`;
+  for (const [name, value] of headers) head += `${_displayName(name)}: ${value}\r\n`;
+  return latin1Encode(head + "\r\n");
+}
+
+/**
+ * Serialize a whole `Response` (head and body) for a connection that closes
+ * after it, such as a handshake rejection: the body is read in full and sent
+ * with `Content-Length` (any `Transfer-Encoding` is dropped), and
+ * `Connection` gets the `close` option (added to what is there, so a 426's
+ * `Connection: Upgrade` becomes `Upgrade, close`). 204 and 304 responses get
+ * no `Content-Length`.
+ *
+ * @param response The response to send; its body is consumed.
+ * @returns The bytes to write before closing the connection.
+ * @throws {RangeError} For a 1xx status: use {@linkcode writeResponseHead}.
+ * @throws {TypeError} When the body was already used, or from
+ * {@linkcode writeResponseHead}.
+ *
+ * @example
+ * ```ts
+ * import { writeResponse } from "@edgews/websocket/handshake";
+ * import assert from "node:assert/strict";
+ *
+ * const bytes = await writeResponse(new Response("Origin not allowed", { status: 403 }));
+ * assert.equal(
+ *   new TextDecoder().decode(bytes),
+ *   "HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 18\r\n" +
+ *     "Content-Type: text/plain;charset=UTF-8\r\n\r\nOrigin not allowed",
+ * );
+ * ```
+ */
+export async function writeResponse(response: Response): Promise<Uint8Array> {
+  const status = response.status;
+  if (status < 200) {
+    throw new RangeError(
+      `Cannot write response: status ${status} has no body and keeps the connection (use writeResponseHead)`,
+    );
+  }
+  const body = new Uint8Array(await response.arrayBuffer());
+  const headers = new Headers(response.headers);
+  headers.delete("transfer-encoding");
+  if (status === 204 || status === 304) {
+    headers.delete("content-length");
+  } else {
+    headers.set("content-length", String(body.length));
+  }
+  const connection = headers.get("connection");
+  if (connection === null || connection.trim() === "") {
+    headers.set("connection", "close");
+  } else if (!/(?:^|,)[ \t]*close[ \t]*(?:,|$)/i.test(connection)) {
+    headers.set("connection", `${connection}, close`);
+  }
+  const head = writeResponseHead(status, response.statusText, headers);
+  const bytes = new Uint8Array(head.length + body.length);
+  bytes.set(head);
+  bytes.set(body, head.length);
+  return bytes;
+}
+
+// ---------------------------------------------------------------------------
+// Reading
+
+const _CR = 0x0d;
+const _LF = 0x0a;
+
+/** What `_readHead` needs from {@linkcode HeadLimits}, validated. */
+interface _Limits {
+  maxHeadSize: number;
+  maxHeaders: number;
+  signal: AbortSignal | undefined;
+}
+
+function _limits(options: HeadLimits): _Limits {
+  const maxHeadSize = options.maxHeadSize ?? DEFAULT_MAX_HEAD_SIZE;
+  const maxHeaders = options.maxHeaders ?? DEFAULT_MAX_HEADERS;
+  if (!Number.isSafeInteger(maxHeadSize) || maxHeadSize < 1) {
+    throw new RangeError(`Invalid maxHeadSize: ${maxHeadSize} is not a positive integer`);
+  }
+  if (!Number.isSafeInteger(maxHeaders) || maxHeaders < 0) {
+    throw new RangeError(`Invalid maxHeaders: ${maxHeaders} is not a non-negative integer`);
+  }
+  return { maxHeadSize, maxHeaders, signal: options.signal };
+}
+
+/** Sentinel the abort promise resolves with. */
+const _ABORTED: unique symbol = Symbol("aborted");
+
+/**
+ * Read chunks until the empty line that ends a head. Returns the head's
+ * lines (without leading empty lines and the final empty line) and what
+ * followed it in the last chunk. Always releases the reader.
+ */
+async function _readHead(
+  readable: ReadableStream<Uint8Array>,
+  limits: _Limits,
+  kind: "request" | "response",
+): Promise<{ lines: string[]; leftover: Uint8Array }> {
+  const { maxHeadSize, maxHeaders, signal } = limits;
+  if (signal?.aborted) throw _timeout(kind, signal.reason);
+  const reader = readable.getReader();
+  let onAbort: (() => void) | undefined;
+  const aborted = signal === undefined ? undefined : new Promise<typeof _ABORTED>((resolve) => {
+    onAbort = () => resolve(_ABORTED);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  try {
+    /** Head chunks so far; their total is `size`, which stays below `maxHeadSize`. */
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    /** Non-CR/LF bytes in the current line. */
+    let lineLength = 0;
+    /** Whether the previous byte was a CR. */
+    let sawCR = false;
+    /** Complete non-empty lines: the start line and the header lines. */
+    let lines = 0;
+    while (true) {
+      const read = reader.read();
+      // The read may reject later (when the reader is released after an
+      // abort); that rejection is expected and must not go unhandled.
+      read.catch(() => {});
+      let result: ReadableStreamReadResult<Uint8Array> | typeof _ABORTED;
+      try {
+        result = aborted === undefined ? await read : await Promise.race([read, aborted]);
+      } catch (error) {
+        throw new HttpHeadError(
+          400,
+          HttpHeadErrorCode.Closed,
+          `Connection failed before the ${kind} head was complete`,
+          { cause: error },
+        );
+      }
+      if (result === _ABORTED) throw _timeout(kind, signal?.reason);
+      if (result.done) {
+        throw new HttpHeadError(
+          400,
+          HttpHeadErrorCode.Closed,
+          `Connection closed before the ${kind} head was complete`,
+        );
+      }
+      const chunk: unknown = result.value;
+      if (!(chunk instanceof Uint8Array)) {
+        throw new TypeError(`Cannot read ${kind} head: the stream yielded a non-Uint8Array chunk`);
+      }
+      // Scan no further than the size limit allows.
+      const limit = Math.min(chunk.length, maxHeadSize - size);
+      for (let i = 0; i < limit; i++) {
+        const byte = chunk[i]!;
+        if (sawCR) {
+          if (byte !== _LF) throw _malformed(`Invalid ${kind} head: bare CR in a line`);
+          sawCR = false;
+          if (lineLength > 0) {
+            lines++;
+            lineLength = 0;
+            if (lines - 1 > maxHeaders) throw _tooManyHeaders(kind, maxHeaders);
+          } else if (lines > 0) {
+            parts.push(chunk.subarray(0, i + 1));
+            return { lines: _splitLines(parts), leftover: chunk.subarray(i + 1) };
+          } // else: an empty line before the start line, skipped (RFC 9112 §2.2)
+        } else if (byte === _CR) {
+          sawCR = true;
+        } else if (byte === _LF) {
+          throw _malformed(`Invalid ${kind} head: line ends with a bare LF instead of CRLF`);
+        } else {
+          lineLength++;
+        }
+      }
+      size += limit;
+      if (size >= maxHeadSize) {
+        throw new HttpHeadError(
+          431,
+          HttpHeadErrorCode.TooLarge,
+          `Invalid ${kind} head: larger than ${maxHeadSize} bytes`,
+        );
+      }
+      if (chunk.length > 0) parts.push(chunk);
+    }
+  } finally {
+    if (onAbort !== undefined) signal?.removeEventListener("abort", onAbort);
+    try {
+      reader.releaseLock();
+    } catch {
+      // Runtimes before the 2022 streams change cannot release a reader with
+      // a pending read; cancel instead, the connection is being given up.
+      reader.cancel().catch(() => {});
+    }
+  }
+}
+
+/** Decode the head and split it into lines, dropping leading empty lines. */
+function _splitLines(parts: Uint8Array[]): string[] {
+  let head = "";
+  for (const part of parts) head += latin1Decode(part);
+  // The head ends with CRLF CRLF; leading CRLFs are skipped empty lines.
+  const lines = head.slice(0, -4).split("\r\n");
+  let first = 0;
+  while (lines[first] === "") first++;
+  return lines.slice(first);
+}
+
+function _timeout(kind: string, reason: unknown): HttpHeadError {
+  return new HttpHeadError(
+    408,
+    HttpHeadErrorCode.Timeout,
+    `Timed out reading the ${kind} head: the read was aborted`,
+    { cause: reason },
+  );
+}
+
+function _malformed(message: string): HttpHeadError {
+  return new HttpHeadError(400, HttpHeadErrorCode.Malformed, message);
+}
+
+function _tooManyHeaders(kind: string, maxHeaders: number): HttpHeadError {
+  return new HttpHeadError(
+    431,
+    HttpHeadErrorCode.TooLarge,
+    `Invalid ${kind} head: more than ${maxHeaders} header fields`,
+  );
+}
+
+// ---------------------------------------------------------------------------
+// Parsing
+
+/** Methods `Request` uppercases when given in any case (Fetch "normalize"). */
+const _NORMALIZED_METHODS = new Set(["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"]);
+
+/** `Host` = uri-host [ ":" port ] (RFC 9110 §7.2), IP literals included. */
+const _HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)(?::[0-9]*)?$/;
+
+function _parseRequest(lines: string[]): { request: Request; httpVersion: string } {
+  // request-line = method SP request-target SP HTTP-version (RFC 9112 §3)
+  const startLine = lines[0]!;
+  const parts = startLine.split(" ");
+  const [method, target, httpVersion] = parts;
+  if (
+    parts.length !== 3 || method === undefined || target === undefined ||
+    httpVersion === undefined || method === "" || target === ""
+  ) {
+    throw _malformed(`Invalid request line: ${quote(startLine)}`);
+  }
+  _checkVersion(httpVersion, `request line ${quote(startLine)}`);
+  if (!isTokenString(method)) {
+    throw _malformed(`Invalid request line: method ${quote(method)} is not a token`);
+  }
+  const upper = method.toUpperCase();
+  if (method !== upper && _NORMALIZED_METHODS.has(upper)) {
+    throw _malformed(
+      `Invalid request line: method ${quote(method)} is not ${upper} (methods are case-sensitive)`,
+    );
+  }
+  if (target === "*") {
+    throw _malformed("Invalid request line: the asterisk-form target (*) is not supported");
+  }
+  if (!target.startsWith("/")) {
+    throw _malformed(
+      `Invalid request line: target ${quote(target)} is not a path (only origin-form is supported)`,
+    );
+  }
+  for (let i = 0; i < target.length; i++) {
+    const code = target.charCodeAt(i);
+    if (code <= 0x20 || code >= 0x7f || code === 0x23) { // CTL, SP, DEL, "#", non-ASCII
+      throw _malformed(`Invalid request line: target ${quote(target)} has an invalid character`);
+    }
+  }
+  const headers = _parseFields(lines, "request");
+  const host = headers.get("host");
+  if (host !== null && host !== "" && !_HOST.test(host)) {
+    throw _malformed(`Invalid request head: Host ${quote(host)} is not a host and port`);
+  }
+  let request: Request;
+  try {
+    const url = new URL(`http://${host || "localhost"}${target}`);
+    request = new Request(url, { method, headers });
+  } catch (error) {
+    throw new HttpHeadError(
+      400,
+      HttpHeadErrorCode.Malformed,
+      `Invalid request head: cannot represent ${quote(`${method} ${target}`)} with Host ${
+        quote(host ?? "")
+      } as a Request`,
+      { cause: error },
+    );
+  }
+  return { request, httpVersion };
+}
+
+function _parseResponse(lines: string[]): Omit<ResponseHead, "leftover"> {
+  // status-line = HTTP-version SP status-code SP [ reason-phrase ] (RFC 9112 §4)
+  const statusLine = lines[0]!;
+  const match = /^([^ ]*) ([0-9]{3})(?: (.*))?$/.exec(statusLine);
+  const httpVersion = match?.[1];
+  const code = match?.[2];
+  if (httpVersion === undefined || code === undefined) {
+    throw _malformed(`Invalid status line: ${quote(statusLine)}`);
+  }
+  _checkVersion(httpVersion, `status line ${quote(statusLine)}`);
+  const status = Number(code);
+  if (status < 100 || status > 599) {
+    throw _malformed(`Invalid status line: status ${status} is not from 100 to 599`);
+  }
+  const statusText = match?.[3] ?? "";
+  for (let i = 0; i < statusText.length; i++) {
+    if (!isFieldChar(statusText.charCodeAt(i))) {
+      throw _malformed(
+        `Invalid status line: reason phrase ${quote(statusText)} has a control character`,
+      );
+    }
+  }
+  return { status, statusText, headers: _parseFields(lines, "response"), httpVersion };
+}
+
+/** `HTTP-version = "HTTP/" DIGIT "." DIGIT`, major version 1 only. */
+function _checkVersion(version: string, where: string): void {
+  const match = /^HTTP\/([0-9])\.[0-9]$/.exec(version);
+  if (match === null) throw _malformed(`Invalid ${where}: bad HTTP version`);
+  if (match[1] !== "1") {
+    throw new HttpHeadError(
+      505,
+      HttpHeadErrorCode.Malformed,
+      `Unsupported HTTP version: ${quote(version)} (only HTTP/1.x is spoken here)`,
+    );
+  }
+}
+
+/** Parse the header lines (`lines[1..]`) of a head (RFC 9112 §5). */
+function _parseFields(lines: string[], kind: string): Headers {
+  const headers = new Headers();
+  let hosts = 0;
+  for (let n = 1; n < lines.length; n++) {
+    const line = lines[n]!;
+    if (isWhitespace(line.charCodeAt(0))) {
+      throw _malformed(`Invalid ${kind} head: line folding (obs-fold) is not allowed`);
+    }
+    const colon = line.indexOf(":");
+    if (colon === -1) {
+      throw _malformed(`Invalid ${kind} head: header line without a colon: ${quote(line)}`);
+    }
+    const name = line.slice(0, colon);
+    if (isWhitespace(name.charCodeAt(name.length - 1))) {
+      throw _malformed(`Invalid ${kind} head: whitespace before the colon in ${quote(name)}`);
+    }
+    if (!isTokenString(name)) {
+      throw _malformed(`Invalid ${kind} head: header name ${quote(name)} is not a token`);
+    }
+    const value = trimWhitespace(line.slice(colon + 1));
+    for (let i = 0; i < value.length; i++) {
+      if (!isFieldChar(value.charCodeAt(i))) {
+        throw _malformed(
+          `Invalid ${kind} head: header ${quote(name)} has a control character in its value`,
+        );
+      }
+    }
+    if (kind === "request" && asciiLowercase(name) === "host" && ++hosts > 1) {
+      throw _malformed(`Invalid ${kind} head: more than one Host header`);
+    }
+    headers.append(name, value);
+  }
+  return headers;
+}
+
+// ---------------------------------------------------------------------------
+// Writing
+
+/** Reason phrases for `writeResponseHead` (RFC 9110 §15, RFC 6585). */
+const _REASON_PHRASES: Record<number, string> = {
+  100: "Continue",
+  101: "Switching Protocols",
+  200: "OK",
+  204: "No Content",
+  301: "Moved Permanently",
+  302: "Found",
+  303: "See Other",
+  304: "Not Modified",
+  307: "Temporary Redirect",
+  308: "Permanent Redirect",
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  408: "Request Timeout",
+  409: "Conflict",
+  410: "Gone",
+  413: "Content Too Large",
+  414: "URI Too Long",
+  426: "Upgrade Required",
+  429: "Too Many Requests",
+  431: "Request Header Fields Too Large",
+  500: "Internal Server Error",
+  501: "Not Implemented",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+  504: "Gateway Timeout",
+  505: "HTTP Version Not Supported",
+};
+
+/** Usual spellings that Title-Case would get wrong. */
+const _DISPLAY_NAMES: Record<string, string> = {
+  "sec-websocket-accept": "Sec-WebSocket-Accept",
+  "sec-websocket-extensions": "Sec-WebSocket-Extensions",
+  "sec-websocket-key": "Sec-WebSocket-Key",
+  "sec-websocket-protocol": "Sec-WebSocket-Protocol",
+  "sec-websocket-version": "Sec-WebSocket-Version",
+  "www-authenticate": "WWW-Authenticate",
+};
+
+/** `sec-websocket-key` → `Sec-WebSocket-Key`, `x-request-id` → `X-Request-Id`. */
+function _displayName(name: string): string {
+  return _DISPLAY_NAMES[name] ??
+    name.replace(/(^|-)([a-z])/g, (_, dash: string, letter: string) => dash + letter.toUpperCase());
+}
