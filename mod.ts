@@ -37,3 +37,6 @@ export * from "./masking/mod.ts";
 export * from "./frames/mod.ts";
 export * from "./messages/mod.ts";
 export * from "./protocol/mod.ts";
+export * from "./handshake/mod.ts";
+export * from "./connection/mod.ts";
+export * from "./transports/mod.ts";

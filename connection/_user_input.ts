@@ -1,0 +1,56 @@
+/**
+ * Checks on what applications pass to the socket classes, with the WHATWG
+ * WebSocket rules and exceptions (not exported from `mod.ts`).
+ *
+ * @module
+ */
+
+/** Bytes or text for `send`, without copying views. */
+export function _toMessageData(
+  chunk: string | ArrayBufferLike | ArrayBufferView,
+): string | Uint8Array {
+  if (typeof chunk === "string") return chunk;
+  if (chunk instanceof Uint8Array) return chunk;
+  if (ArrayBuffer.isView(chunk)) {
+    return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  }
+  if (chunk instanceof ArrayBuffer || chunk instanceof SharedArrayBuffer) {
+    return new Uint8Array(chunk);
+  }
+  throw new TypeError("Cannot send: data must be a string, an ArrayBuffer or a typed array");
+}
+
+/** WHATWG WebSocket URL rules: ws(s) or http(s), no fragment. */
+export function _parseWebSocketUrl(url: string | URL): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new DOMException(`Invalid WebSocket URL: ${String(url)}`, "SyntaxError");
+  }
+  if (parsed.protocol === "http:") parsed.protocol = "ws:";
+  else if (parsed.protocol === "https:") parsed.protocol = "wss:";
+  if (parsed.protocol !== "ws:" && parsed.protocol !== "wss:") {
+    throw new DOMException(
+      `Invalid WebSocket URL: scheme must be ws: or wss:, got ${parsed.protocol}`,
+      "SyntaxError",
+    );
+  }
+  if (parsed.hash !== "" || String(url).includes("#")) {
+    throw new DOMException("Invalid WebSocket URL: fragments are not allowed", "SyntaxError");
+  }
+  return parsed;
+}
+
+/** The WHATWG checks on a close code and reason given by the application. */
+export function _validateUserClose(code: number | undefined, reason: string | undefined): void {
+  if (code !== undefined && code !== 1000 && !(code >= 3000 && code <= 4999)) {
+    throw new DOMException(
+      `Cannot close: code ${code} is not 1000 or in 3000-4999`,
+      "InvalidAccessError",
+    );
+  }
+  if (reason !== undefined && new TextEncoder().encode(reason).length > 123) {
+    throw new DOMException("Cannot close: reason is longer than 123 bytes", "SyntaxError");
+  }
+}

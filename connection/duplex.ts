@@ -1,0 +1,28 @@
+/**
+ * The byte transport a WebSocket runs over.
+ *
+ * @module
+ */
+
+/**
+ * Any bidirectional byte stream: a `Deno.Conn` or `Deno.TlsConn`, a
+ * Cloudflare `connect()` socket, a Node socket through `Duplex.toWeb`.
+ * `close`, when present, tears the transport down at once (both directions);
+ * without it, closing means closing `writable` and cancelling `readable`.
+ *
+ * @example
+ * ```ts
+ * import type { ByteDuplex } from "@edgews/websocket/connection";
+ *
+ * const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+ * const loopback: ByteDuplex = { readable, writable };
+ * ```
+ */
+export interface ByteDuplex {
+  /** Bytes from the peer. */
+  readable: ReadableStream<Uint8Array>;
+  /** Bytes to the peer. */
+  writable: WritableStream<Uint8Array>;
+  /** Close both directions immediately. */
+  close?: (() => void) | undefined;
+}

@@ -1,0 +1,102 @@
+/**
+ * What an opening handshake hands to the connection layer, and the hook a
+ * runtime adapter provides to open client connections.
+ *
+ * @module
+ */
+
+import type { ByteDuplex } from "./duplex.ts";
+
+/**
+ * A transport that completed the opening handshake.
+ *
+ * @example
+ * ```ts
+ * import type { UpgradedTransport } from "@edgews/websocket/connection";
+ *
+ * const pipe = new TransformStream<Uint8Array, Uint8Array>();
+ * const upgraded: UpgradedTransport = {
+ *   duplex: pipe,
+ *   leftover: new Uint8Array(0),
+ *   protocol: "",
+ *   extensions: "",
+ * };
+ * ```
+ */
+export interface UpgradedTransport {
+  /** The byte stream, positioned after the handshake head. */
+  duplex: ByteDuplex;
+  /** Bytes that were read along with the head and belong to the WebSocket stream. */
+  leftover: Uint8Array;
+  /** The subprotocol both sides agreed on, or "". */
+  protocol: string;
+  /** The `Sec-WebSocket-Extensions` value agreed on, or "". */
+  extensions: string;
+}
+
+/** What a client asks a {@linkcode Connector} for. */
+export interface ConnectRequest {
+  /** Subprotocols to offer, in order of preference. */
+  protocols: string[];
+  /** Extra request headers. */
+  headers?: HeadersInit | undefined;
+  /** Aborts the connection attempt. */
+  signal?: AbortSignal | undefined;
+  /** Extra trusted CA certificates (PEM), for `wss:`. */
+  caCerts?: string[] | undefined;
+}
+
+/**
+ * Opens a transport to `url` and performs the client's opening handshake.
+ * Runtime adapters provide one; `WebSocketStream` and `WebSocket` take one
+ * as the `connector` option, or use the one registered with
+ * {@linkcode setDefaultConnector}.
+ *
+ * @example
+ * ```ts
+ * import type { Connector } from "@edgews/websocket/connection";
+ *
+ * const refuse: Connector = () => Promise.reject(new Error("offline"));
+ * ```
+ */
+export type Connector = (url: URL, request: ConnectRequest) => Promise<UpgradedTransport>;
+
+let _defaultConnector: Connector | undefined;
+
+/**
+ * Register the connector used when none is passed (the runtime adapter for
+ * Deno does this when `mod.ts` is imported).
+ *
+ * @param connector The connector.
+ *
+ * @example
+ * ```ts
+ * import { defaultConnector, setDefaultConnector } from "@edgews/websocket/connection";
+ * import assert from "node:assert/strict";
+ *
+ * const before = defaultConnector();
+ * const mine = () => Promise.reject(new Error("offline"));
+ * setDefaultConnector(mine);
+ * assert.equal(defaultConnector(), mine);
+ * if (before) setDefaultConnector(before);
+ * ```
+ */
+export function setDefaultConnector(connector: Connector): void {
+  _defaultConnector = connector;
+}
+
+/**
+ * The connector registered with {@linkcode setDefaultConnector}, if any.
+ *
+ * @returns The default connector or `undefined`.
+ *
+ * @example
+ * ```ts
+ * import { defaultConnector } from "@edgews/websocket/connection";
+ *
+ * const connector = defaultConnector();
+ * ```
+ */
+export function defaultConnector(): Connector | undefined {
+  return _defaultConnector;
+}

@@ -1,0 +1,355 @@
+/**
+ * A WHATWG `WebSocket`-compatible class, so browser code runs unchanged.
+ *
+ * @module
+ */
+
+import { CloseCode } from "../frames/close_code.ts";
+import { WebSocketError } from "../frames/websocket_error.ts";
+import { _PENDING, type _PendingTransport } from "./_pending.ts";
+import { _parseWebSocketUrl, _toMessageData, _validateUserClose } from "./_user_input.ts";
+import { type Connector, defaultConnector, type UpgradedTransport } from "./upgraded.ts";
+import {
+  type ConnectionCloseEvent,
+  type ConnectionOptions,
+  WebSocketConnection,
+} from "./websocket_connection.ts";
+
+/** Options beyond the WHATWG constructor's `protocols`. */
+export interface WebSocketOptions extends ConnectionOptions {
+  /** Extra handshake request headers. */
+  headers?: HeadersInit | undefined;
+  /** Extra CA certificates (PEM) to trust for `wss:`. */
+  caCerts?: string[] | undefined;
+  /** How to open the transport; defaults to the runtime adapter's. */
+  connector?: Connector | undefined;
+}
+
+/** `CloseEvent` where the runtime has one (Deno, browsers), else a minimal stand-in (Node 20). */
+const _CloseEvent: typeof CloseEvent = globalThis.CloseEvent ??
+  class CloseEventShim extends Event {
+    readonly code: number;
+    readonly reason: string;
+    readonly wasClean: boolean;
+    constructor(type: string, init: CloseEventInit = {}) {
+      super(type, init);
+      this.code = init.code ?? 0;
+      this.reason = init.reason ?? "";
+      this.wasClean = init.wasClean ?? false;
+    }
+  } as unknown as typeof CloseEvent;
+
+/**
+ * An `on*` event handler property of {@linkcode WebSocket}.
+ *
+ * @example
+ * ```ts
+ * import type { WebSocketEventHandler } from "@edgews/websocket";
+ *
+ * const onmessage: WebSocketEventHandler<MessageEvent> = (event) => console.log(event.data);
+ * ```
+ */
+export type WebSocketEventHandler<E extends Event> =
+  | ((this: WebSocket, event: E) => unknown)
+  | null;
+
+/**
+ * The WHATWG `WebSocket` API (an `EventTarget` with `onopen`, `onmessage`,
+ * `onerror`, `onclose`, `send`, `close`, `readyState`, `bufferedAmount`,
+ * `binaryType`, `protocol`, `extensions`) with this module's framing
+ * underneath. A third constructor argument takes options browsers do not
+ * have: headers, limits, keep-alive.
+ *
+ * @example
+ * ```ts ignore
+ * import { WebSocket } from "@edgews/websocket";
+ *
+ * const ws = new WebSocket("ws://127.0.0.1:8080/", "chat", { pingInterval: 30_000 });
+ * ws.binaryType = "arraybuffer";
+ * ws.onopen = () => ws.send("hello");
+ * ws.onmessage = (event) => console.log(event.data);
+ * ws.onclose = (event) => console.log(event.code, event.reason, event.wasClean);
+ * ```
+ */
+export class WebSocket extends EventTarget {
+  /** The connection is being established. */
+  static readonly CONNECTING = 0;
+  /** The connection is open. */
+  static readonly OPEN = 1;
+  /** The closing handshake is under way. */
+  static readonly CLOSING = 2;
+  /** The connection is closed. */
+  static readonly CLOSED = 3;
+  /** The connection is being established. */
+  readonly CONNECTING = 0;
+  /** The connection is open. */
+  readonly OPEN = 1;
+  /** The closing handshake is under way. */
+  readonly CLOSING = 2;
+  /** The connection is closed. */
+  readonly CLOSED = 3;
+
+  #url: string;
+  #onConnection: ((connection: WebSocketConnection) => void) | undefined;
+  #readyState = 0;
+  #protocol = "";
+  #extensions = "";
+  #binaryType: BinaryType = "blob";
+  #connection: WebSocketConnection | undefined;
+  #pendingClose: { code: number | undefined; reason: string | undefined } | undefined;
+  #abortHandshake: (() => void) | undefined;
+  /** Bytes passed to send() after the connection closed (WHATWG keeps counting them). */
+  #discarded = 0;
+  /** Sends waiting for a Blob to be read, to keep message order. */
+  #sendQueue: Promise<void> | undefined;
+
+  #onopen: WebSocketEventHandler<Event> = null;
+  #onmessage: WebSocketEventHandler<MessageEvent> = null;
+  #onerror: WebSocketEventHandler<Event> = null;
+  #onclose: WebSocketEventHandler<CloseEvent> = null;
+
+  /**
+   * Connect to `url`.
+   *
+   * @param url A `ws:` or `wss:` URL (`http:`/`https:` are mapped).
+   * @param protocols One subprotocol or a list, in order of preference.
+   * @param options Headers, limits, keep-alive, the connector.
+   * @throws {DOMException} `SyntaxError` for an invalid URL or duplicate protocols.
+   */
+  constructor(
+    url: string | URL,
+    protocols: string | string[] = [],
+    options: WebSocketOptions = {},
+  ) {
+    super();
+    const parsed = _parseWebSocketUrl(url);
+    this.#url = parsed.href;
+    const list = typeof protocols === "string" ? [protocols] : [...protocols];
+    if (new Set(list.map((p) => p.toLowerCase())).size !== list.length) {
+      throw new DOMException("Invalid protocols: duplicates", "SyntaxError");
+    }
+    const pending = (options as { [_PENDING]?: _PendingTransport })[_PENDING];
+    let role: "client" | "server" = "client";
+    this.#onConnection = pending?.onConnection;
+    let transport: Promise<UpgradedTransport>;
+    if (pending !== undefined) {
+      role = pending.role;
+      transport = pending.transport;
+    } else {
+      const connector = options.connector ?? defaultConnector();
+      if (connector === undefined) {
+        throw new TypeError(
+          "Cannot open a WebSocket: no connector (import mod.ts, or pass the connector option)",
+        );
+      }
+      const controller = new AbortController();
+      this.#abortHandshake = () => controller.abort();
+      transport = connector(parsed, {
+        protocols: list,
+        headers: options.headers,
+        signal: controller.signal,
+        caCerts: options.caCerts,
+      });
+    }
+    transport.then(
+      (upgraded) => this.#open(upgraded, role, options),
+      (error) => this.#failOpening(error),
+    );
+  }
+
+  /** The URL. */
+  get url(): string {
+    return this.#url;
+  }
+  /** `CONNECTING`, `OPEN`, `CLOSING` or `CLOSED`. */
+  get readyState(): number {
+    return this.#readyState;
+  }
+  /** The negotiated subprotocol, or "". */
+  get protocol(): string {
+    return this.#protocol;
+  }
+  /** The negotiated extensions, or "". */
+  get extensions(): string {
+    return this.#extensions;
+  }
+  /** Bytes queued by `send()` and not yet handed to the network. */
+  get bufferedAmount(): number {
+    return (this.#connection?.bufferedAmount ?? 0) + this.#discarded;
+  }
+  /** How binary messages are delivered: `"blob"` (default) or `"arraybuffer"`. */
+  get binaryType(): BinaryType {
+    return this.#binaryType;
+  }
+  set binaryType(value: BinaryType) {
+    if (value === "blob" || value === "arraybuffer") this.#binaryType = value;
+  }
+
+  /** Called when the connection opens. */
+  get onopen(): WebSocketEventHandler<Event> {
+    return this.#onopen;
+  }
+  set onopen(handler: WebSocketEventHandler<Event>) {
+    this.#onopen = this.#replaceHandler("open", this.#onopen, handler);
+  }
+  /** Called for every message. */
+  get onmessage(): WebSocketEventHandler<MessageEvent> {
+    return this.#onmessage;
+  }
+  set onmessage(handler: WebSocketEventHandler<MessageEvent>) {
+    this.#onmessage = this.#replaceHandler("message", this.#onmessage, handler);
+  }
+  /** Called when the connection fails. */
+  get onerror(): WebSocketEventHandler<Event> {
+    return this.#onerror;
+  }
+  set onerror(handler: WebSocketEventHandler<Event>) {
+    this.#onerror = this.#replaceHandler("error", this.#onerror, handler);
+  }
+  /** Called once when the connection is closed. */
+  get onclose(): WebSocketEventHandler<CloseEvent> {
+    return this.#onclose;
+  }
+  set onclose(handler: WebSocketEventHandler<CloseEvent>) {
+    this.#onclose = this.#replaceHandler("close", this.#onclose, handler);
+  }
+
+  /**
+   * Send a message: text for strings, binary for buffers, views and Blobs.
+   *
+   * @param data The message.
+   * @throws {DOMException} `InvalidStateError` while connecting.
+   */
+  send(data: string | ArrayBufferLike | ArrayBufferView | Blob): void {
+    if (this.#readyState === WebSocket.CONNECTING) {
+      throw new DOMException("Cannot send: the connection is still opening", "InvalidStateError");
+    }
+    if (data instanceof Blob || this.#sendQueue !== undefined) {
+      const previous = this.#sendQueue ?? Promise.resolve();
+      const next = previous.then(async () => {
+        const bytes = data instanceof Blob ? new Uint8Array(await data.arrayBuffer()) : data;
+        this.#sendNow(bytes);
+      });
+      this.#sendQueue = next;
+      next.finally(() => {
+        if (this.#sendQueue === next) this.#sendQueue = undefined;
+      });
+      return;
+    }
+    this.#sendNow(data);
+  }
+
+  #sendNow(data: string | ArrayBufferLike | ArrayBufferView): void {
+    const message = _toMessageData(data);
+    const connection = this.#connection;
+    if (this.#readyState !== WebSocket.OPEN || connection === undefined) {
+      // WHATWG: after closing starts, data is discarded but counted.
+      this.#discarded += typeof message === "string"
+        ? new TextEncoder().encode(message).length
+        : message.length;
+      return;
+    }
+    connection.send(message);
+  }
+
+  /**
+   * Start the closing handshake.
+   *
+   * @param code 1000 or 3000–4999.
+   * @param reason At most 123 UTF-8 bytes.
+   * @throws {DOMException} `InvalidAccessError` for another code, `SyntaxError` for a long reason.
+   */
+  close(code?: number, reason?: string): void {
+    _validateUserClose(code, reason);
+    if (this.#readyState >= WebSocket.CLOSING) return;
+    const closeCode = code ?? (reason ? CloseCode.NormalClosure : undefined);
+    this.#readyState = WebSocket.CLOSING;
+    if (this.#connection === undefined) {
+      this.#pendingClose = { code: closeCode, reason };
+      this.#abortHandshake?.();
+      return;
+    }
+    this.#connection.close(closeCode, reason);
+  }
+
+  #replaceHandler<E extends Event>(
+    type: string,
+    old: WebSocketEventHandler<E>,
+    handler: WebSocketEventHandler<E>,
+  ): WebSocketEventHandler<E> {
+    if (old !== null) this.removeEventListener(type, old as EventListener);
+    if (typeof handler === "function") this.addEventListener(type, handler as EventListener);
+    return typeof handler === "function" ? handler : null;
+  }
+
+  #open(upgraded: UpgradedTransport, role: "client" | "server", options: WebSocketOptions): void {
+    if (this.#pendingClose !== undefined && role === "client") {
+      // Closed while connecting: the WHATWG spec fails the connection.
+      upgraded.duplex.close?.();
+      this.#closeWith({ closeCode: 1006, reason: "", wasClean: false, error: undefined });
+      return;
+    }
+    this.#protocol = upgraded.protocol;
+    this.#extensions = upgraded.extensions;
+    const connection = new WebSocketConnection(upgraded.duplex, {
+      onMessage: (data) => {
+        let payload: string | ArrayBuffer | Blob;
+        if (typeof data === "string") payload = data;
+        else if (this.#binaryType === "arraybuffer") {
+          payload = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength
+            ? data.buffer as ArrayBuffer
+            : data.slice().buffer as ArrayBuffer;
+        } else payload = new Blob([data as Uint8Array<ArrayBuffer>]);
+        this.dispatchEvent(new MessageEvent("message", { data: payload, origin: this.#origin() }));
+      },
+      onCloseFrame: () => {
+        if (this.#readyState === WebSocket.OPEN) this.#readyState = WebSocket.CLOSING;
+      },
+      onClose: (event) => this.#closeWith(event),
+    }, { ...options, role, leftover: upgraded.leftover });
+    this.#connection = connection;
+    this.#readyState = WebSocket.OPEN;
+    this.dispatchEvent(new Event("open"));
+    connection.start();
+    if (this.#pendingClose !== undefined) {
+      this.#readyState = WebSocket.CLOSING;
+      connection.close(this.#pendingClose.code, this.#pendingClose.reason);
+    }
+  }
+
+  #origin(): string {
+    const url = new URL(this.#url);
+    return `${url.protocol}//${url.host}`;
+  }
+
+  #failOpening(error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    this.#closeWith({
+      closeCode: CloseCode.AbnormalClosure,
+      reason: "",
+      wasClean: false,
+      error: error instanceof WebSocketError
+        ? error
+        : new WebSocketError(CloseCode.AbnormalClosure, message),
+    });
+  }
+
+  #closeWith(event: ConnectionCloseEvent): void {
+    if (this.#readyState === WebSocket.CLOSED) return;
+    this.#readyState = WebSocket.CLOSED;
+    if (!event.wasClean) {
+      const error = new Event("error");
+      Object.defineProperty(error, "message", {
+        value: event.error?.message ?? event.reason,
+      });
+      this.dispatchEvent(error);
+    }
+    this.dispatchEvent(
+      new _CloseEvent("close", {
+        code: event.closeCode,
+        reason: event.reason,
+        wasClean: event.wasClean,
+      }),
+    );
+  }
+}

@@ -1,0 +1,454 @@
+/**
+ * Runs the sans-I/O {@linkcode WebSocketProtocol} over a byte duplex: the one
+ * place where bytes are read and written. The public APIs
+ * (`WebSocketStream`, `WebSocket`) are views onto this engine.
+ *
+ * @module
+ */
+
+import { CloseCode } from "../frames/close_code.ts";
+import { WebSocketError } from "../frames/websocket_error.ts";
+import type { Message } from "../messages/message.ts";
+import {
+  WebSocketProtocol,
+  type WebSocketProtocolOptions,
+} from "../protocol/websocket_protocol.ts";
+import type { WebSocketCloseInfo } from "./close_info.ts";
+import type { ByteDuplex } from "./duplex.ts";
+
+/** Limits and timers of a connection. */
+export interface ConnectionOptions {
+  /** Largest incoming message in bytes; bigger ones close with 1009. @default {67108864} */
+  maxMessageSize?: number | undefined;
+  /** Largest incoming frame in bytes. @default {maxMessageSize} */
+  maxFrameSize?: number | undefined;
+  /** Split outgoing messages into fragments of this many bytes. @default {Infinity} */
+  fragmentSize?: number | undefined;
+  /**
+   * How long to wait for the peer's part of the closing handshake (its close
+   * frame, or a server closing TCP) before dropping the connection (1006).
+   * @default {5000}
+   */
+  closeTimeout?: number | undefined;
+  /**
+   * Send a ping every this many milliseconds of silence from the peer; 0
+   * turns keep-alive off.
+   * @default {0}
+   */
+  pingInterval?: number | undefined;
+  /**
+   * How long to wait for any data (typically the pong) after a keep-alive
+   * ping before dropping the connection as unresponsive (1006).
+   * @default {pingInterval}
+   */
+  pongTimeout?: number | undefined;
+}
+
+/** The engine's full options: what the handshake decided plus the limits. */
+export interface WebSocketConnectionOptions extends ConnectionOptions {
+  /** This endpoint's role. */
+  role: "client" | "server";
+  /** Bytes that arrived behind the handshake head: the first frames. */
+  leftover?: Uint8Array | undefined;
+  /** Source of masking keys, injectable for tests. */
+  keys?: WebSocketProtocolOptions["keys"];
+}
+
+/** The close outcome, plus whether the closing handshake completed. */
+export interface ConnectionCloseEvent extends WebSocketCloseInfo {
+  /** True when both close frames were exchanged and the transport then closed. */
+  wasClean: boolean;
+  /** The failure, when the connection failed. */
+  error: WebSocketError | undefined;
+}
+
+/** Receives what a {@linkcode WebSocketConnection} observes. */
+export interface ConnectionHandler {
+  /** A complete text or binary message. */
+  onMessage(data: string | Uint8Array): void;
+  /** A pong arrived (answers to pings are sent automatically). */
+  onPong?(data: Uint8Array): void;
+  /** The peer's close frame arrived; the closing handshake is under way. */
+  onCloseFrame?(code: number, reason: string): void;
+  /** The connection ended; called exactly once. */
+  onClose(event: ConnectionCloseEvent): void;
+}
+
+const _COALESCE_MAX = 64 * 1024;
+
+/**
+ * A WebSocket connection over a byte duplex, after the opening handshake.
+ *
+ * Reading is one `read()` per transport chunk, however many frames it holds;
+ * writing coalesces small frames into one chunk. Call
+ * {@linkcode WebSocketConnection.start} once a handler is attached.
+ *
+ * @example
+ * ```ts
+ * import { WebSocketConnection } from "@edgews/websocket/connection";
+ * import assert from "node:assert/strict";
+ *
+ * // Two in-memory pipes stand in for a TCP connection.
+ * const toServer = new TransformStream<Uint8Array, Uint8Array>();
+ * const toClient = new TransformStream<Uint8Array, Uint8Array>();
+ * const received: (string | Uint8Array)[] = [];
+ * const server = new WebSocketConnection(
+ *   { readable: toServer.readable, writable: toClient.writable },
+ *   { onMessage: (data) => server.send(data), onClose() {} },
+ *   { role: "server" },
+ * );
+ * const client = new WebSocketConnection(
+ *   { readable: toClient.readable, writable: toServer.writable },
+ *   { onMessage: (data) => { received.push(data); client.close(1000); }, onClose() {} },
+ *   { role: "client" },
+ * );
+ * server.start();
+ * client.start();
+ * client.send("echo me");
+ * const info = await client.closed;
+ * assert.deepEqual(received, ["echo me"]);
+ * assert.equal(info.closeCode, 1000);
+ * ```
+ */
+export class WebSocketConnection {
+  #duplex: ByteDuplex;
+  #handler: ConnectionHandler;
+  #protocol: WebSocketProtocol;
+  #role: "client" | "server";
+  #leftover: Uint8Array | undefined;
+  #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #closeTimeout: number;
+  #pingInterval: number;
+  #pongTimeout: number;
+
+  #bufferedAmount = 0;
+  #started = false;
+  #finished = false;
+  #transportClosed = false;
+  #resumeReading: (() => void) | undefined;
+  #paused: Promise<void> | undefined;
+  #closeTimer: ReturnType<typeof setTimeout> | undefined;
+  #pingTimer: ReturnType<typeof setTimeout> | undefined;
+  #awaitingPong = false;
+  #closed: Promise<ConnectionCloseEvent>;
+  #resolveClosed!: (event: ConnectionCloseEvent) => void;
+
+  /**
+   * Wrap an upgraded transport.
+   *
+   * @param duplex The transport; its streams are locked by the connection.
+   * @param handler Receives messages and the close.
+   * @param options Role, leftover bytes and limits.
+   */
+  constructor(
+    duplex: ByteDuplex,
+    handler: ConnectionHandler,
+    options: WebSocketConnectionOptions,
+  ) {
+    this.#duplex = duplex;
+    this.#handler = handler;
+    this.#role = options.role;
+    this.#leftover = options.leftover;
+    this.#protocol = new WebSocketProtocol({
+      role: options.role,
+      maxMessageSize: options.maxMessageSize,
+      maxFrameSize: options.maxFrameSize,
+      fragmentSize: options.fragmentSize,
+      keys: options.keys,
+    });
+    this.#closeTimeout = options.closeTimeout ?? 5000;
+    this.#pingInterval = options.pingInterval ?? 0;
+    this.#pongTimeout = options.pongTimeout ?? this.#pingInterval;
+    this.#reader = duplex.readable.getReader();
+    this.#writer = duplex.writable.getWriter();
+    this.#closed = new Promise((resolve) => this.#resolveClosed = resolve);
+  }
+
+  /** Resolves once, when the connection has ended and the transport is closed. */
+  get closed(): Promise<ConnectionCloseEvent> {
+    return this.#closed;
+  }
+
+  /** Wire bytes handed to the transport and not yet accepted by it. */
+  get bufferedAmount(): number {
+    return this.#bufferedAmount;
+  }
+
+  /** The protocol state: `open`, `closing` or `closed`. */
+  get state(): "open" | "closing" | "closed" {
+    return this.#finished ? "closed" : this.#protocol.state;
+  }
+
+  /**
+   * Resolves when the transport can take more bytes: await it between sends
+   * to apply backpressure.
+   */
+  get ready(): Promise<void> {
+    return this.#writer.ready.catch(() => {});
+  }
+
+  /** Start reading. Call once, after the handler is ready for events. */
+  start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    this.#armKeepAlive();
+    void this.#readLoop();
+  }
+
+  /**
+   * Send a message: a string as text, bytes as binary.
+   *
+   * @param data The message.
+   * @throws {WebSocketError} When the connection is closing or closed.
+   */
+  send(data: string | Uint8Array): void {
+    if (this.#finished) {
+      throw new WebSocketError(
+        CloseCode.AbnormalClosure,
+        "Cannot send: the connection is closed",
+      );
+    }
+    if (typeof data === "string") this.#protocol.sendText(data);
+    else this.#protocol.sendBinary(data);
+    this.#flush();
+  }
+
+  /**
+   * Send a ping.
+   *
+   * @param data Up to 125 bytes.
+   */
+  ping(data?: Uint8Array): void {
+    if (this.#finished || this.#protocol.state !== "open") return;
+    this.#protocol.sendPing(data);
+    this.#flush();
+  }
+
+  /**
+   * Start the closing handshake; the connection ends when the peer answers or
+   * after `closeTimeout`.
+   *
+   * @param code A close code valid on the wire, or none.
+   * @param reason At most 123 UTF-8 bytes.
+   * @throws {RangeError} For an invalid code or reason.
+   */
+  close(code?: number, reason?: string): void {
+    if (this.#finished || this.#protocol.closeSent) return;
+    this.#protocol.sendClose(code, reason);
+    this.#flush();
+    this.#afterProtocolStep();
+    this.#armCloseTimer();
+  }
+
+  /**
+   * Drop the transport now, without a closing handshake (close code 1006).
+   *
+   * @param reason Why, reported in the close event.
+   */
+  terminate(reason = "Connection terminated"): void {
+    if (this.#finished) return;
+    this.#protocol.receiveEof();
+    void this.#finish(reason);
+  }
+
+  /** Stop reading from the transport until {@linkcode WebSocketConnection.resume}. */
+  pause(): void {
+    if (this.#paused !== undefined) return;
+    this.#paused = new Promise((resolve) => this.#resumeReading = resolve);
+  }
+
+  /** Resume reading after {@linkcode WebSocketConnection.pause}. */
+  resume(): void {
+    const resume = this.#resumeReading;
+    this.#paused = undefined;
+    this.#resumeReading = undefined;
+    resume?.();
+  }
+
+  async #readLoop(): Promise<void> {
+    const leftover = this.#leftover;
+    this.#leftover = undefined;
+    if (leftover !== undefined && leftover.length > 0) this.#receive(leftover);
+    const reader = this.#reader;
+    try {
+      while (!this.#finished && !this.#shouldStopReading()) {
+        if (this.#paused !== undefined) {
+          await this.#paused;
+          continue;
+        }
+        const { value, done } = await reader.read();
+        if (done) {
+          this.#protocol.receiveEof();
+          break;
+        }
+        this.#receive(value);
+      }
+    } catch {
+      // The transport failed (reset, closed under us): an abnormal closure.
+      this.#protocol.receiveEof();
+    }
+    await this.#finish();
+  }
+
+  /** A server (or a failing endpoint) closes TCP first (§7.1.1). */
+  #shouldStopReading(): boolean {
+    const protocol = this.#protocol;
+    if (protocol.error !== undefined) return true;
+    return protocol.state === "closed" && this.#role === "server";
+  }
+
+  #receive(chunk: Uint8Array): void {
+    this.#awaitingPong = false;
+    const protocol = this.#protocol;
+    protocol.receiveData(chunk);
+    const events = protocol.eventsReceived();
+    // Pongs and close echoes go out before the application sees the events.
+    this.#flush();
+    for (let i = 0; i < events.length; i++) this.#dispatch(events[i]!);
+    this.#afterProtocolStep();
+  }
+
+  #dispatch(event: Message): void {
+    const handler = this.#handler;
+    switch (event.type) {
+      case "text":
+      case "binary":
+        handler.onMessage(event.data);
+        break;
+      case "pong":
+        handler.onPong?.(event.data);
+        break;
+      case "close":
+        handler.onCloseFrame?.(event.code, event.reason);
+        break;
+    }
+  }
+
+  /** After the protocol moved: a client waits (bounded) for the server's TCP close. */
+  #afterProtocolStep(): void {
+    if (this.#protocol.state === "closed" && this.#role === "client") this.#armCloseTimer();
+  }
+
+  #flush(): void {
+    const chunks = this.#protocol.dataToSend();
+    const count = chunks.length;
+    if (count === 0 || this.#transportClosed) return;
+    if (count === 1) {
+      this.#write(chunks[0]!);
+      return;
+    }
+    let total = 0;
+    for (let i = 0; i < count; i++) total += chunks[i]!.length;
+    if (total <= _COALESCE_MAX) {
+      const joined = new Uint8Array(total);
+      let offset = 0;
+      for (let i = 0; i < count; i++) {
+        joined.set(chunks[i]!, offset);
+        offset += chunks[i]!.length;
+      }
+      this.#write(joined);
+    } else {
+      for (let i = 0; i < count; i++) this.#write(chunks[i]!);
+    }
+  }
+
+  #write(chunk: Uint8Array): void {
+    const size = chunk.length;
+    this.#bufferedAmount += size;
+    this.#writer.write(chunk).then(
+      () => this.#bufferedAmount -= size,
+      () => {
+        this.#bufferedAmount -= size;
+        // The transport is gone: nothing more can be sent.
+        if (!this.#finished) this.terminate("Transport write failed");
+      },
+    );
+  }
+
+  #armCloseTimer(): void {
+    if (this.#closeTimer !== undefined || this.#finished) return;
+    this.#closeTimer = setTimeout(() => {
+      this.#closeTimer = undefined;
+      if (!this.#finished) {
+        if (!this.#protocol.closeReceived) {
+          this.terminate("Closing handshake timed out");
+        } else {
+          // Handshake done, the server just did not close TCP: close it ourselves.
+          void this.#finish();
+        }
+      }
+    }, this.#closeTimeout);
+  }
+
+  #armKeepAlive(): void {
+    if (this.#pingInterval <= 0 || this.#finished) return;
+    this.#pingTimer = setTimeout(() => {
+      this.#pingTimer = undefined;
+      if (this.#finished || this.#protocol.state !== "open") return;
+      if (this.#awaitingPong) {
+        this.terminate("Keep-alive ping timed out: the peer stopped responding");
+        return;
+      }
+      this.#awaitingPong = true;
+      this.ping();
+      clearTimeout(this.#pingTimer);
+      this.#pingTimer = setTimeout(() => {
+        this.#pingTimer = undefined;
+        if (this.#finished) return;
+        if (this.#awaitingPong) {
+          this.terminate("Keep-alive ping timed out: the peer stopped responding");
+        } else {
+          this.#armKeepAlive();
+        }
+      }, this.#pongTimeout);
+    }, this.#pingInterval);
+  }
+
+  async #finish(reason?: string): Promise<void> {
+    if (this.#finished) return;
+    this.#finished = true;
+    clearTimeout(this.#closeTimer);
+    clearTimeout(this.#pingTimer);
+    this.resume();
+    await this.#closeTransport();
+    const protocol = this.#protocol;
+    const closeCode = protocol.closeCode ?? CloseCode.AbnormalClosure;
+    const wasClean = protocol.closeSent && protocol.closeReceived && protocol.error === undefined;
+    const event: ConnectionCloseEvent = {
+      closeCode,
+      reason: reason !== undefined && closeCode === CloseCode.AbnormalClosure
+        ? reason
+        : protocol.closeReason,
+      wasClean,
+      error: protocol.error,
+    };
+    try {
+      this.#handler.onClose(event);
+    } finally {
+      this.#resolveClosed(event);
+    }
+  }
+
+  async #closeTransport(): Promise<void> {
+    if (this.#transportClosed) return;
+    this.#transportClosed = true;
+    // Let queued frames (the close frame above all) reach the transport, but
+    // not forever: a peer that stopped reading must not hold us.
+    const flushed = this.#writer.close().catch(() => {});
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      flushed,
+      new Promise<void>((resolve) => timer = setTimeout(resolve, this.#closeTimeout)),
+    ]);
+    clearTimeout(timer);
+    this.#reader.cancel().catch(() => {});
+    try {
+      this.#duplex.close?.();
+    } catch {
+      // Already closed.
+    }
+    // A writer stuck on a dead peer is released here.
+    this.#writer.abort().catch(() => {});
+  }
+}

@@ -1,0 +1,255 @@
+/**
+ * The WHATWG `WebSocketStream` shape: messages as streams, with backpressure.
+ *
+ * @module
+ */
+
+import { CloseCode } from "../frames/close_code.ts";
+import { WebSocketError } from "../frames/websocket_error.ts";
+import type { WebSocketCloseInfo } from "./close_info.ts";
+import { _PENDING, type _PendingTransport } from "./_pending.ts";
+import { _parseWebSocketUrl, _toMessageData, _validateUserClose } from "./_user_input.ts";
+import { type Connector, defaultConnector, type UpgradedTransport } from "./upgraded.ts";
+import { type ConnectionOptions, WebSocketConnection } from "./websocket_connection.ts";
+
+/** What `WebSocketStream.opened` resolves to. */
+export interface WebSocketOpenInfo {
+  /** Incoming messages: `string` for text, `Uint8Array` for binary. */
+  readable: ReadableStream<string | Uint8Array>;
+  /** Outgoing messages: strings go as text, bytes as binary. */
+  writable: WritableStream<string | ArrayBufferLike | ArrayBufferView>;
+  /** The negotiated subprotocol, or "". */
+  protocol: string;
+  /** The negotiated extensions, or "". */
+  extensions: string;
+}
+
+/** Options for a client {@linkcode WebSocketStream}. */
+export interface WebSocketStreamOptions extends ConnectionOptions {
+  /** Subprotocols to offer. */
+  protocols?: string[] | undefined;
+  /** Aborts the opening handshake. */
+  signal?: AbortSignal | undefined;
+  /** Extra handshake request headers (e.g. `Authorization`, `Cookie`). */
+  headers?: HeadersInit | undefined;
+  /** Extra CA certificates (PEM) to trust for `wss:`. */
+  caCerts?: string[] | undefined;
+  /** How to open the transport; defaults to the runtime adapter's. */
+  connector?: Connector | undefined;
+  /**
+   * Messages buffered in `readable` before reading from the network pauses.
+   * @default {16}
+   */
+  highWaterMark?: number | undefined;
+}
+
+/** Options to close a {@linkcode WebSocketStream}. */
+export interface WebSocketCloseOptions {
+  /** 1000 or 3000–4999. @default {1000 when a reason is given, else none} */
+  closeCode?: number | undefined;
+  /** At most 123 UTF-8 bytes. */
+  reason?: string | undefined;
+}
+
+/**
+ * A WebSocket with the WHATWG `WebSocketStream` shape: `opened` gives a
+ * readable of incoming messages and a writable for outgoing ones; reading
+ * slowly slows the peer down (the connection stops reading from the network
+ * while `highWaterMark` messages wait), and writes resolve when the
+ * transport accepted the bytes. `closed` resolves with the close code and
+ * reason after a clean closing handshake, and rejects with a
+ * `WebSocketError` otherwise.
+ *
+ * @example Echo one message with a server started in the same process
+ * ```ts ignore
+ * import { WebSocketStream } from "@edgews/websocket";
+ *
+ * const wss = new WebSocketStream("ws://127.0.0.1:8080/");
+ * const { readable, writable } = await wss.opened;
+ * const writer = writable.getWriter();
+ * await writer.write("hello");
+ * for await (const message of readable) {
+ *   console.log(message);
+ *   break;
+ * }
+ * wss.close({ closeCode: 1000, reason: "done" });
+ * console.log(await wss.closed);
+ * ```
+ */
+export class WebSocketStream {
+  #url: string;
+  #onConnection: ((connection: WebSocketConnection) => void) | undefined;
+  #opened: Promise<WebSocketOpenInfo>;
+  #closed: Promise<WebSocketCloseInfo>;
+  #connection: WebSocketConnection | undefined;
+  #pendingClose: WebSocketCloseOptions | undefined;
+  #abortHandshake: ((reason: unknown) => void) | undefined;
+
+  /**
+   * Open a client connection (`ws:` or `wss:`).
+   *
+   * @param url The server's URL.
+   * @param options Subprotocols, headers, limits, the connector.
+   * @throws {SyntaxError} For a URL that is not ws:, wss:, http: or https:, or has a fragment.
+   */
+  constructor(url: string | URL, options: WebSocketStreamOptions = {}) {
+    const pending = (options as { [_PENDING]?: _PendingTransport })[_PENDING];
+    const parsed = _parseWebSocketUrl(url);
+    this.#url = parsed.href;
+    let role: "client" | "server" = "client";
+    this.#onConnection = pending?.onConnection;
+    let transport: Promise<UpgradedTransport>;
+    if (pending !== undefined) {
+      role = pending.role;
+      transport = pending.transport;
+    } else {
+      const connector = options.connector ?? defaultConnector();
+      if (connector === undefined) {
+        throw new TypeError(
+          "Cannot open a WebSocketStream: no connector (import mod.ts, or pass the connector option)",
+        );
+      }
+      const controller = new AbortController();
+      const signal = options.signal === undefined
+        ? controller.signal
+        : AbortSignal.any([controller.signal, options.signal]);
+      this.#abortHandshake = (reason) => controller.abort(reason);
+      transport = connector(parsed, {
+        protocols: options.protocols ?? [],
+        headers: options.headers,
+        signal,
+        caCerts: options.caCerts,
+      });
+    }
+    let resolveClosed!: (info: WebSocketCloseInfo) => void;
+    let rejectClosed!: (error: unknown) => void;
+    this.#closed = new Promise((resolve, reject) => {
+      resolveClosed = resolve;
+      rejectClosed = reject;
+    });
+    this.#closed.catch(() => {});
+    this.#opened = transport.then(
+      (upgraded) => {
+        this.#abortHandshake = undefined;
+        return this.#open(upgraded, role, options, resolveClosed, rejectClosed);
+      },
+      (error) => {
+        this.#abortHandshake = undefined;
+        const failure = error instanceof WebSocketError ? error : new WebSocketError(
+          CloseCode.AbnormalClosure,
+          `Opening handshake failed: ${error instanceof Error ? error.message : String(error)}`,
+          { cause: error },
+        );
+        rejectClosed(failure);
+        throw failure;
+      },
+    );
+    this.#opened.catch(() => {});
+  }
+
+  /** The URL this socket connects (or was connected) to. */
+  get url(): string {
+    return this.#url;
+  }
+
+  /** Resolves once the opening handshake succeeded. */
+  get opened(): Promise<WebSocketOpenInfo> {
+    return this.#opened;
+  }
+
+  /** Resolves after a clean close; rejects with a `WebSocketError` otherwise. */
+  get closed(): Promise<WebSocketCloseInfo> {
+    return this.#closed;
+  }
+
+  /**
+   * Start the closing handshake (or abort the opening one).
+   *
+   * @param options Close code and reason.
+   * @throws {DOMException} `InvalidAccessError` for a code other than 1000 or
+   * 3000–4999, `SyntaxError` for a reason over 123 bytes.
+   */
+  close(options: WebSocketCloseOptions = {}): void {
+    _validateUserClose(options.closeCode, options.reason);
+    const code = options.closeCode ?? (options.reason ? CloseCode.NormalClosure : undefined);
+    if (this.#connection === undefined) {
+      this.#pendingClose = { closeCode: code, reason: options.reason };
+      this.#abortHandshake?.(
+        new WebSocketError(CloseCode.AbnormalClosure, "Closed before the handshake completed"),
+      );
+      return;
+    }
+    this.#connection.close(code, options.reason);
+  }
+
+  #open(
+    upgraded: UpgradedTransport,
+    role: "client" | "server",
+    options: WebSocketStreamOptions,
+    resolveClosed: (info: WebSocketCloseInfo) => void,
+    rejectClosed: (error: unknown) => void,
+  ): WebSocketOpenInfo {
+    let messages!: ReadableStreamDefaultController<string | Uint8Array>;
+    let writableController: WritableStreamDefaultController | undefined;
+    let readableDone = false;
+    const connection = new WebSocketConnection(upgraded.duplex, {
+      onMessage(data) {
+        if (readableDone) return;
+        messages.enqueue(data);
+        if ((messages.desiredSize ?? 1) <= 0) connection.pause();
+      },
+      onClose(event) {
+        const info = { closeCode: event.closeCode, reason: event.reason };
+        if (event.wasClean) {
+          if (!readableDone) messages.close();
+          resolveClosed(info);
+        } else {
+          const error = event.error ?? new WebSocketError(event.closeCode, event.reason);
+          if (!readableDone) messages.error(error);
+          writableController?.error(error);
+          rejectClosed(error);
+        }
+        readableDone = true;
+      },
+    }, {
+      ...options,
+      role,
+      leftover: upgraded.leftover,
+    });
+    const readable = new ReadableStream<string | Uint8Array>({
+      start(controller) {
+        messages = controller;
+      },
+      pull() {
+        connection.resume();
+      },
+      cancel() {
+        readableDone = true;
+        connection.close(CloseCode.NormalClosure);
+      },
+    }, new CountQueuingStrategy({ highWaterMark: options.highWaterMark ?? 16 }));
+    const writable = new WritableStream<string | ArrayBufferLike | ArrayBufferView>({
+      start(controller) {
+        writableController = controller;
+      },
+      async write(chunk) {
+        connection.send(_toMessageData(chunk));
+        await connection.ready;
+      },
+      async close() {
+        connection.close();
+        await connection.closed;
+      },
+      abort() {
+        connection.close(CloseCode.NormalClosure);
+      },
+    });
+    this.#connection = connection;
+    this.#onConnection?.(connection);
+    connection.start();
+    if (this.#pendingClose !== undefined) {
+      connection.close(this.#pendingClose.closeCode, this.#pendingClose.reason);
+    }
+    return { readable, writable, protocol: upgraded.protocol, extensions: upgraded.extensions };
+  }
+}

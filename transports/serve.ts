@@ -1,0 +1,234 @@
+/**
+ * An HTTP/1.1 server on `Deno.listen`/`Deno.listenTls` that does only what a
+ * WebSocket endpoint needs: it reads one request head per connection, calls
+ * the handler with a `Request`, and either hands the connection to a
+ * WebSocket (after a `101`) or writes the handler's response and closes.
+ *
+ * @module
+ */
+
+import type { ByteDuplex } from "../connection/duplex.ts";
+import type { WebSocketConnection } from "../connection/websocket_connection.ts";
+import { CloseCode } from "../frames/close_code.ts";
+import { readRequestHead, writeResponse, writeResponseHead } from "../handshake/http_head.ts";
+import { HttpHeadError } from "../handshake/http_head_error.ts";
+import { _setUpgradeSlot, type _UpgradeSlot } from "./_upgrade_slot.ts";
+
+/** Options for {@linkcode serve}. */
+export interface ServeOptions {
+  /** Interface to listen on. @default {"127.0.0.1"} */
+  hostname?: string | undefined;
+  /** Port; 0 picks a free one. @default {8000} */
+  port?: number | undefined;
+  /** PEM certificate chain: serve TLS (`wss:`) when given with `key`. */
+  cert?: string | undefined;
+  /** PEM private key for `cert`. */
+  key?: string | undefined;
+  /** Stops the server: no new connections, open WebSockets close with 1001. */
+  signal?: AbortSignal | undefined;
+  /** Called once listening. */
+  onListen?: ((addr: Deno.NetAddr) => void) | undefined;
+  /** Time allowed for a client to send its request head (slow-loris guard). @default {10000} */
+  handshakeTimeout?: number | undefined;
+  /** Largest request head in bytes (431 above). @default {16384} */
+  maxHeadSize?: number | undefined;
+  /** Most header lines (431 above). @default {100} */
+  maxHeaders?: number | undefined;
+  /** Called with errors thrown by the handler (a 500 is sent). */
+  onError?: ((error: unknown) => void) | undefined;
+}
+
+/** Information about the connection a request came on. */
+export interface ServeHandlerInfo {
+  /** The client's address. */
+  remoteAddr: Deno.NetAddr;
+}
+
+/** A request handler: a `Request` in, a `Response` out. */
+export type ServeHandler = (
+  request: Request,
+  info: ServeHandlerInfo,
+) => Response | Promise<Response>;
+
+/** A running server. */
+export interface WebSocketServer {
+  /** The address it listens on (with the real port when 0 was asked). */
+  addr: Deno.NetAddr;
+  /** Resolves when the server has stopped and its connections are closed. */
+  finished: Promise<void>;
+  /** Stop the server, closing open WebSockets with 1001 (bounded by their close timeout). */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Serve HTTP/1.1 upgrade requests with this module's framing.
+ *
+ * @param options Address, TLS, limits and the stop signal.
+ * @param handler Returns a `Response`; use `upgradeWebSocket` for WebSockets.
+ * @returns The running server.
+ *
+ * @example
+ * ```ts
+ * import { serve, upgradeWebSocket } from "@edgews/websocket";
+ *
+ * const server = serve({ hostname: "127.0.0.1", port: 0 }, async (request) => {
+ *   if (request.headers.get("upgrade") === null) return new Response("hello");
+ *   const { response, socket } = await upgradeWebSocket(request);
+ *   socket.onmessage = (event) => socket.send(event.data);
+ *   return response;
+ * });
+ * await server.shutdown();
+ * ```
+ */
+export function serve(options: ServeOptions, handler: ServeHandler): WebSocketServer {
+  const hostname = options.hostname ?? "127.0.0.1";
+  const port = options.port ?? 8000;
+  const listener = options.cert !== undefined && options.key !== undefined
+    ? Deno.listenTls({ hostname, port, cert: options.cert, key: options.key })
+    : Deno.listen({ hostname, port });
+  const addr = listener.addr as Deno.NetAddr;
+  options.onListen?.(addr);
+  /** Connections not yet handed over, and running WebSockets. */
+  const handshaking = new Set<Promise<void>>();
+  const sockets = new Set<WebSocketConnection>();
+  let stopping = false;
+
+  const accept = async () => {
+    try {
+      for await (const conn of listener) {
+        if (stopping) {
+          _closeQuietly(conn);
+          continue;
+        }
+        const task = _handleConnection(conn, handler, options, (connection) => {
+          sockets.add(connection);
+          void connection.closed.then(() => sockets.delete(connection));
+        });
+        handshaking.add(task);
+        void task.finally(() => handshaking.delete(task));
+      }
+    } catch (error) {
+      if (!stopping) options.onError?.(error);
+    }
+  };
+  const accepting = accept();
+
+  let stopped: Promise<void> | undefined;
+  const stop = () => {
+    stopped ??= (async () => {
+      stopping = true;
+      try {
+        listener.close();
+      } catch {
+        // Already closed.
+      }
+      await accepting;
+      await Promise.allSettled(handshaking);
+      const closing: Promise<unknown>[] = [];
+      for (const connection of sockets) {
+        connection.close(CloseCode.GoingAway, "Server shutting down");
+        closing.push(connection.closed);
+      }
+      await Promise.all(closing);
+    })();
+    return stopped;
+  };
+  options.signal?.addEventListener("abort", () => void stop(), { once: true });
+  if (options.signal?.aborted) void stop();
+  let resolveFinished!: () => void;
+  const finished = new Promise<void>((resolve) => resolveFinished = resolve);
+  void accepting.then(() => stop()).then(resolveFinished);
+  return {
+    addr,
+    finished,
+    shutdown: stop,
+  };
+}
+
+async function _handleConnection(
+  conn: Deno.Conn,
+  handler: ServeHandler,
+  options: ServeOptions,
+  connected: (connection: WebSocketConnection) => void,
+): Promise<void> {
+  const duplex: ByteDuplex = {
+    readable: conn.readable,
+    writable: conn.writable,
+    close: () => _closeQuietly(conn),
+  };
+  const timeout = AbortSignal.timeout(options.handshakeTimeout ?? 10_000);
+  let head;
+  try {
+    head = await readRequestHead(conn.readable, {
+      maxHeadSize: options.maxHeadSize,
+      maxHeaders: options.maxHeaders,
+      signal: timeout,
+    });
+  } catch (error) {
+    const status = error instanceof HttpHeadError ? error.status : 400;
+    const message = error instanceof Error ? error.message : "Bad request";
+    await _respondAndClose(conn, new Response(`${message}\n`, { status }));
+    return;
+  }
+  const slot: _UpgradeSlot = {
+    duplex,
+    leftover: head.leftover,
+    httpVersion: head.httpVersion,
+    connected,
+  };
+  _setUpgradeSlot(head.request, slot);
+  let response: Response;
+  try {
+    response = await handler(head.request, { remoteAddr: conn.remoteAddr as Deno.NetAddr });
+  } catch (error) {
+    options.onError?.(error);
+    slot.upgrade?.reject(error);
+    await _respondAndClose(conn, new Response("Internal Server Error\n", { status: 500 }));
+    return;
+  }
+  const upgrade = slot.upgrade;
+  if (upgrade === undefined || response !== upgrade.response || response.status !== 101) {
+    upgrade?.reject(new Error("The handler did not return the 101 response of upgradeWebSocket"));
+    await _respondAndClose(conn, response);
+    return;
+  }
+  // Write the 101 head, then hand the raw connection to the WebSocket.
+  try {
+    const writer = conn.writable.getWriter();
+    await writer.write(writeResponseHead(101, "Switching Protocols", response.headers));
+    writer.releaseLock();
+  } catch (error) {
+    upgrade.reject(error);
+    _closeQuietly(conn);
+    return;
+  }
+  upgrade.resolve({
+    duplex,
+    leftover: head.leftover,
+    protocol: upgrade.protocol,
+    extensions: upgrade.extensions,
+  });
+}
+
+async function _respondAndClose(conn: Deno.Conn, response: Response): Promise<void> {
+  try {
+    const bytes = await writeResponse(response);
+    const writer = conn.writable.getWriter();
+    await Promise.race([
+      writer.write(bytes),
+      new Promise((resolve) => setTimeout(resolve, 5000)),
+    ]);
+    writer.releaseLock();
+  } catch {
+    // The client is gone; nothing to tell it.
+  }
+  _closeQuietly(conn);
+}
+
+function _closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // Already closed.
+  }
+}

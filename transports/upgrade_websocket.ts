@@ -1,0 +1,97 @@
+/**
+ * Server-side upgrade: a `Request` in, a `101` `Response` and a socket out.
+ *
+ * @module
+ */
+
+import { _PENDING, type _PendingTransport } from "../connection/_pending.ts";
+import type { UpgradedTransport } from "../connection/upgraded.ts";
+import { WebSocket } from "../connection/websocket.ts";
+import type { ConnectionOptions } from "../connection/websocket_connection.ts";
+import {
+  handshakeResponse,
+  negotiateServerHandshake,
+  type ServerHandshakeOptions,
+} from "../handshake/server_handshake.ts";
+import { formatExtensionHeader } from "../handshake/extension_header.ts";
+import { _getUpgradeSlot } from "./_upgrade_slot.ts";
+
+/** Options for {@linkcode upgradeWebSocket}. */
+export interface UpgradeWebSocketOptions extends ServerHandshakeOptions, ConnectionOptions {}
+
+/** What {@linkcode upgradeWebSocket} returns, as `Deno.upgradeWebSocket` does. */
+export interface WebSocketUpgrade {
+  /** Return this from the handler: the `101` (or an error response). */
+  response: Response;
+  /** The socket; it opens once the server has written the `101`. */
+  socket: WebSocket;
+}
+
+/**
+ * Accept a WebSocket upgrade on a request served by this module's
+ * {@linkcode serve}: checks the handshake (RFC 6455 §4.2.1), negotiates the
+ * subprotocol, and returns the `101` response plus a WHATWG `WebSocket` whose
+ * framing this module does. When the handshake is invalid, `response` is the
+ * error response (400, 403 or 426) and the socket fails with 1006 without
+ * ever opening.
+ *
+ * @param request The upgrade request, as handed to the `serve` handler.
+ * @param options Subprotocols, origin policy, extra 101 headers, limits.
+ * @returns The response to return and the socket.
+ * @throws {TypeError} When the request did not come from this module's server.
+ *
+ * @example
+ * ```ts ignore
+ * import { serve, upgradeWebSocket } from "@edgews/websocket";
+ *
+ * serve({ port: 8080 }, async (request) => {
+ *   const { response, socket } = await upgradeWebSocket(request, { protocols: ["chat"] });
+ *   socket.onmessage = (event) => socket.send(event.data);
+ *   return response;
+ * });
+ * ```
+ */
+export async function upgradeWebSocket(
+  request: Request,
+  options: UpgradeWebSocketOptions = {},
+): Promise<WebSocketUpgrade> {
+  const slot = _getUpgradeSlot(request);
+  if (slot === undefined) {
+    throw new TypeError(
+      "Cannot upgrade: this request did not come from this module's serve() (use Deno.upgradeWebSocket on Deno.serve)",
+    );
+  }
+  if (slot.upgrade !== undefined) {
+    throw new TypeError("Cannot upgrade: upgradeWebSocket was already called for this request");
+  }
+  const handshake = await negotiateServerHandshake(request, options, {
+    httpVersion: slot.httpVersion,
+  });
+  const response = handshakeResponse(handshake);
+  let resolve!: (transport: UpgradedTransport) => void;
+  let reject!: (error: unknown) => void;
+  const transport = new Promise<UpgradedTransport>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  if (handshake.ok) {
+    slot.upgrade = {
+      response,
+      resolve,
+      reject,
+      protocol: handshake.protocol,
+      extensions: formatExtensionHeader(handshake.extensions),
+    };
+  } else {
+    reject(new Error(`Opening handshake rejected with ${handshake.status}: ${handshake.body}`));
+  }
+  const url = new URL(request.url);
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  const pending: _PendingTransport = {
+    role: "server",
+    transport,
+    onConnection: (connection) => slot.connected(connection),
+  };
+  const socket = new WebSocket(url, [], { ...options, [_PENDING]: pending } as ConnectionOptions);
+  return { response, socket };
+}
