@@ -20,11 +20,11 @@ const server = serve({
   onListen(addr) {
     console.log(`listening on ws://${addr.hostname}:${addr.port}`);
   },
-}, async (request) => {
+}, (request) => {
   if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
     return new Response("This is a WebSocket echo server.\n", { status: 426 });
   }
-  const { response, socket } = await upgradeWebSocket(request);
+  const { response, socket } = upgradeWebSocket(request);
   socket.binaryType = "arraybuffer";
   socket.onmessage = (event) => socket.send(event.data);
   return response;

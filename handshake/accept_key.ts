@@ -8,6 +8,8 @@
 /** The GUID appended to the key before hashing (RFC 6455 §1.3). */
 const _GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
+import { sha1 } from "./_sha1.ts";
+
 const _encoder = new TextEncoder();
 
 /**
@@ -25,14 +27,13 @@ const _encoder = new TextEncoder();
  * import assert from "node:assert/strict";
  *
  * assert.equal(
- *   await computeAcceptKey("dGhlIHNhbXBsZSBub25jZQ=="),
+ *   computeAcceptKey("dGhlIHNhbXBsZSBub25jZQ=="),
  *   "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=",
  * );
  * ```
  */
-export async function computeAcceptKey(key: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-1", _encoder.encode(key + _GUID));
-  return _base64(new Uint8Array(digest));
+export function computeAcceptKey(key: string): string {
+  return _base64(sha1(_encoder.encode(key + _GUID)));
 }
 
 /**

@@ -1,16 +1,16 @@
 import assert from "node:assert/strict";
 import { computeAcceptKey, generateKey, isValidKey } from "./accept_key.ts";
 
-Deno.test("computeAcceptKey: the sample of RFC 6455 §1.3 and §4.2.2", async () => {
-  assert.equal(await computeAcceptKey("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+Deno.test("computeAcceptKey: the sample of RFC 6455 §1.3 and §4.2.2", () => {
+  assert.equal(computeAcceptKey("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
 });
 
-Deno.test("computeAcceptKey: hashes the key string as given, not decoded", async () => {
+Deno.test("computeAcceptKey: hashes the key string as given, not decoded", () => {
   // Another well-known pair (from the Autobahn and MDN examples).
-  assert.equal(await computeAcceptKey("x3JJHMbDL1EzLkh9GBhXDw=="), "HSmrc0sMlYUkAGmm5OPpG2HaGWk=");
+  assert.equal(computeAcceptKey("x3JJHMbDL1EzLkh9GBhXDw=="), "HSmrc0sMlYUkAGmm5OPpG2HaGWk=");
   assert.notEqual(
-    await computeAcceptKey("dGhlIHNhbXBsZSBub25jZQ"),
-    await computeAcceptKey("dGhlIHNhbXBsZSBub25jZQ=="),
+    computeAcceptKey("dGhlIHNhbXBsZSBub25jZQ"),
+    computeAcceptKey("dGhlIHNhbXBsZSBub25jZQ=="),
   );
 });
 

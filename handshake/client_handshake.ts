@@ -271,10 +271,22 @@ export function createClientHandshake(
  * );
  * ```
  */
-export async function verifyServerHandshake(
+export function verifyServerHandshake(
   response: { status: number; headers: Headers },
   expected: ExpectedHandshake,
 ): Promise<AcceptedHandshake> {
+  try {
+    return Promise.resolve(_verify(response, expected));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/** The checks of {@linkcode verifyServerHandshake}, synchronous. */
+function _verify(
+  response: { status: number; headers: Headers },
+  expected: ExpectedHandshake,
+): AcceptedHandshake {
   const { status, headers } = response;
   if (status !== 101) {
     const versions = status === 426 || status === 400 ? headers.get("sec-websocket-version") : null;
@@ -299,7 +311,7 @@ export async function verifyServerHandshake(
   if (accept === null) {
     _fail(CloseCode.ProtocolError, "response has no Sec-WebSocket-Accept header");
   }
-  if (trimWhitespace(accept) !== await computeAcceptKey(expected.key)) {
+  if (trimWhitespace(accept) !== computeAcceptKey(expected.key)) {
     _fail(
       CloseCode.ProtocolError,
       `Sec-WebSocket-Accept ${quote(accept)} does not match the Sec-WebSocket-Key sent`,

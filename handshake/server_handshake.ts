@@ -37,7 +37,7 @@ import { containsToken, parseSubprotocols } from "./header_tokens.ts";
  *     "sec-websocket-extensions": "x-trace; level=2, x-trace",
  *   },
  * });
- * const result = await negotiateServerHandshake(request, { extensions: [trace] });
+ * const result = negotiateServerHandshake(request, { extensions: [trace] });
  * assert.ok(result.ok);
  * assert.equal(result.headers.get("sec-websocket-extensions"), "x-trace");
  * ```
@@ -112,7 +112,7 @@ export interface ServerHandshakeOptions {
  * import assert from "node:assert/strict";
  *
  * const request = new Request("http://example.com/", { headers: { host: "example.com" } });
- * const result = await negotiateServerHandshake(request, {}, { httpVersion: "HTTP/1.0" });
+ * const result = negotiateServerHandshake(request, {}, { httpVersion: "HTTP/1.0" });
  * assert.equal(result.status, 400);
  * ```
  */
@@ -203,7 +203,7 @@ export interface ServerHandshakeRejected {
  * import assert from "node:assert/strict";
  *
  * const request = new Request("http://example.com/", { method: "POST" });
- * const result: ServerHandshake = await negotiateServerHandshake(request);
+ * const result: ServerHandshake = negotiateServerHandshake(request);
  * if (result.ok) assert.fail("a POST is not a handshake");
  * else assert.equal(result.body, "Invalid handshake request: method is POST, not GET");
  * ```
@@ -274,7 +274,7 @@ function _isHandshakeHeader(name: string): boolean {
  *     "Sec-WebSocket-Version": "13",
  *   },
  * });
- * const result = await negotiateServerHandshake(request, { protocols: ["superchat"] });
+ * const result = negotiateServerHandshake(request, { protocols: ["superchat"] });
  * assert.ok(result.ok);
  * assert.equal(result.headers.get("sec-websocket-accept"), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
  * assert.equal(result.protocol, "superchat");
@@ -286,16 +286,16 @@ function _isHandshakeHeader(name: string): boolean {
  * import assert from "node:assert/strict";
  *
  * const request = new Request("http://example.com/", { headers: { host: "example.com" } });
- * const result = await negotiateServerHandshake(request);
+ * const result = negotiateServerHandshake(request);
  * assert.equal(result.ok, false);
  * assert.equal(result.status, 400);
  * ```
  */
-export async function negotiateServerHandshake(
+export function negotiateServerHandshake(
   request: Request,
   options: ServerHandshakeOptions = {},
   context: ServerHandshakeContext = {},
-): Promise<ServerHandshake> {
+): ServerHandshake {
   // Options first, so that misuse shows on the first request, valid or not.
   const responseHeaders = new Headers(options.headers);
   for (const [name] of responseHeaders) {
@@ -410,7 +410,7 @@ export async function negotiateServerHandshake(
   const extensions = _negotiateExtensions(headers.get("sec-websocket-extensions"), negotiators);
   responseHeaders.set("upgrade", "websocket");
   responseHeaders.set("connection", "Upgrade");
-  responseHeaders.set("sec-websocket-accept", await computeAcceptKey(key));
+  responseHeaders.set("sec-websocket-accept", computeAcceptKey(key));
   if (protocol !== "") responseHeaders.set("sec-websocket-protocol", protocol);
   if (extensions.length > 0) {
     responseHeaders.set("sec-websocket-extensions", formatExtensionHeader(extensions));

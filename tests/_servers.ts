@@ -4,8 +4,8 @@ import type { UpgradeWebSocketOptions } from "../transports/upgrade_websocket.ts
 
 /** Our echo server on a free port. */
 export function startEchoServer(options: UpgradeWebSocketOptions = {}): WebSocketServer {
-  return serve({ hostname: "127.0.0.1", port: 0 }, async (request) => {
-    const { response, socket } = await upgradeWebSocket(request, options);
+  return serve({ hostname: "127.0.0.1", port: 0 }, (request) => {
+    const { response, socket } = upgradeWebSocket(request, options);
     socket.binaryType = "arraybuffer";
     socket.onmessage = (event) => socket.send(event.data);
     return response;

@@ -9,7 +9,7 @@
  * import assert from "node:assert/strict";
  *
  * const server = serve({ hostname: "127.0.0.1", port: 0 }, async (request) => {
- *   const { response, socket } = await upgradeWebSocket(request);
+ *   const { response, socket } = upgradeWebSocket(request);
  *   socket.onmessage = (event) => socket.send(event.data);
  *   return response;
  * });

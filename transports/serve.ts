@@ -73,7 +73,7 @@ export interface WebSocketServer {
  *
  * const server = serve({ hostname: "127.0.0.1", port: 0 }, async (request) => {
  *   if (request.headers.get("upgrade") === null) return new Response("hello");
- *   const { response, socket } = await upgradeWebSocket(request);
+ *   const { response, socket } = upgradeWebSocket(request);
  *   socket.onmessage = (event) => socket.send(event.data);
  *   return response;
  * });

@@ -45,16 +45,16 @@ export interface WebSocketUpgrade {
  * import { serve, upgradeWebSocket } from "@edgews/websocket";
  *
  * serve({ port: 8080 }, async (request) => {
- *   const { response, socket } = await upgradeWebSocket(request, { protocols: ["chat"] });
+ *   const { response, socket } = upgradeWebSocket(request, { protocols: ["chat"] });
  *   socket.onmessage = (event) => socket.send(event.data);
  *   return response;
  * });
  * ```
  */
-export async function upgradeWebSocket(
+export function upgradeWebSocket(
   request: Request,
   options: UpgradeWebSocketOptions = {},
-): Promise<WebSocketUpgrade> {
+): WebSocketUpgrade {
   const slot = _getUpgradeSlot(request);
   if (slot === undefined) {
     throw new TypeError(
@@ -64,7 +64,7 @@ export async function upgradeWebSocket(
   if (slot.upgrade !== undefined) {
     throw new TypeError("Cannot upgrade: upgradeWebSocket was already called for this request");
   }
-  const handshake = await negotiateServerHandshake(request, options, {
+  const handshake = negotiateServerHandshake(request, options, {
     httpVersion: slot.httpVersion,
   });
   const response = handshakeResponse(handshake);

@@ -28,10 +28,10 @@ const server = serve({
   onListen() {
     console.log(`chat on http://localhost:${port}`);
   },
-}, async (request) => {
+}, (request) => {
   const { pathname } = new URL(request.url);
   if (pathname === "/ws") {
-    const { response, socket } = await upgradeWebSocket(request, { protocols: ["chat"] });
+    const { response, socket } = upgradeWebSocket(request, { protocols: ["chat"] });
     const name = `guest-${nextId++}`;
     socket.onopen = () => {
       members.add(socket);
