@@ -308,6 +308,7 @@ export class WebSocket extends EventTarget {
       onClose: (event) => this.#closeWith(event),
     }, { ...options, role, leftover: upgraded.leftover });
     this.#connection = connection;
+    this.#onConnection?.(connection);
     this.#readyState = WebSocket.OPEN;
     this.dispatchEvent(new Event("open"));
     connection.start();
