@@ -210,19 +210,49 @@ async function _handleConnection(
   });
 }
 
+/** How long and how much to keep reading after an error response (lingering close). */
+const _LINGER_MS = 1000;
+const _LINGER_BYTES = 1024 * 1024;
+
+/**
+ * Write `response` and close the connection. The client may still be sending
+ * (an oversized head, say): closing a socket with unread input makes the
+ * kernel send a reset, which can destroy the response before the client reads
+ * it. So the write side is shut first and input is drained for a bounded
+ * time and size (a "lingering close", as HTTP servers do) before closing.
+ */
 async function _respondAndClose(conn: Deno.Conn, response: Response): Promise<void> {
   try {
     const bytes = await writeResponse(response);
     const writer = conn.writable.getWriter();
+    let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
       writer.write(bytes),
-      new Promise((resolve) => setTimeout(resolve, 5000)),
+      new Promise((resolve) => timer = setTimeout(resolve, 5000)),
     ]);
+    clearTimeout(timer);
     writer.releaseLock();
+    await conn.closeWrite();
+    await _drain(conn);
   } catch {
     // The client is gone; nothing to tell it.
   }
   _closeQuietly(conn);
+}
+
+async function _drain(conn: Deno.Conn): Promise<void> {
+  const buffer = new Uint8Array(16 * 1024);
+  let total = 0;
+  const timer = setTimeout(() => _closeQuietly(conn), _LINGER_MS);
+  try {
+    while (total < _LINGER_BYTES) {
+      const n = await conn.read(buffer);
+      if (n === null) break;
+      total += n;
+    }
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function _closeQuietly(conn: Deno.Conn): void {
