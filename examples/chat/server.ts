@@ -25,8 +25,8 @@ function broadcast(message: string): void {
 const server = serve({
   hostname: "127.0.0.1",
   port,
-  onListen() {
-    console.log(`chat on http://localhost:${port}`);
+  onListen(addr) {
+    console.log(`chat on http://localhost:${addr.port}`);
   },
 }, (request) => {
   const { pathname } = new URL(request.url);
@@ -56,4 +56,5 @@ const server = serve({
 });
 
 Deno.addSignalListener("SIGINT", () => void server.shutdown());
+Deno.addSignalListener("SIGTERM", () => void server.shutdown());
 await server.finished;

@@ -1,0 +1,139 @@
+/**
+ * The examples other checks rely on, run as real processes: the echo server,
+ * the echo client, and the chat demo in two headless Chromium tabs.
+ */
+import assert from "node:assert/strict";
+import { serve, upgradeWebSocket } from "../mod.ts";
+import { launchChromium } from "./_chromium.ts";
+import { nextEvent } from "./_servers.ts";
+
+const ROOT = new URL("../", import.meta.url);
+
+/** Start `deno run` on an example and wait for the line matching `ready`. */
+async function startExample(args: string[], ready: RegExp, env: Record<string, string> = {}) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net=127.0.0.1", "--allow-read", "--allow-env", ...args],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "inherit",
+    env: { NO_COLOR: "1", ...env },
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let output = "";
+  const timer = setTimeout(() => child.kill(), 30_000);
+  let match: RegExpExecArray | null = null;
+  while (match === null) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    output += value;
+    match = ready.exec(output);
+  }
+  clearTimeout(timer);
+  // Keep draining stdout so the child never blocks on a full pipe.
+  const drained = (async () => {
+    while (!(await reader.read()).done) { /* drain */ }
+  })();
+  if (match === null) throw new Error(`example did not start: ${output}`);
+  return {
+    match,
+    async stop() {
+      child.kill("SIGTERM");
+      const status = await child.status;
+      await drained;
+      return status;
+    },
+  };
+}
+
+Deno.test("examples/echo_server.ts echoes text and binary for Deno's native client, and stops on SIGTERM", async () => {
+  const server = await startExample(
+    ["examples/echo_server.ts", "--host", "127.0.0.1", "--port", "0"],
+    /listening on ws:\/\/127\.0\.0\.1:(\d+)/,
+  );
+  try {
+    const socket = new WebSocket(`ws://127.0.0.1:${server.match[1]}/any/path`);
+    socket.binaryType = "arraybuffer";
+    await nextEvent(socket, "open");
+    socket.send("κόσμε");
+    assert.equal((await nextEvent<MessageEvent>(socket, "message")).data, "κόσμε");
+    socket.send(new Uint8Array([0, 1, 2, 255]));
+    const echoed = (await nextEvent<MessageEvent>(socket, "message")).data as ArrayBuffer;
+    assert.deepEqual(new Uint8Array(echoed), new Uint8Array([0, 1, 2, 255]));
+    socket.close(1000);
+    assert.equal((await nextEvent<CloseEvent>(socket, "close")).wasClean, true);
+  } finally {
+    const status = await server.stop();
+    assert.equal(status.success, true, "exits cleanly on SIGTERM");
+  }
+});
+
+Deno.test("examples/echo_client.ts echoes everything back and exits 0 after a clean close", async () => {
+  const received: (string | number)[] = [];
+  const server = serve({ hostname: "127.0.0.1", port: 0 }, (request) => {
+    const { response, socket } = upgradeWebSocket(request);
+    socket.binaryType = "arraybuffer";
+    socket.onopen = () => {
+      socket.send("one");
+      socket.send(new Uint8Array(70_000));
+      socket.send("three");
+    };
+    socket.onmessage = (event) => {
+      received.push(typeof event.data === "string" ? event.data : event.data.byteLength);
+      if (received.length === 3) socket.close(1000, "done");
+    };
+    return response;
+  });
+  try {
+    const { code, stdout } = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-net=127.0.0.1",
+        "examples/echo_client.ts",
+        `ws://127.0.0.1:${server.addr.port}/`,
+      ],
+      cwd: ROOT,
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).output();
+    assert.equal(code, 0, new TextDecoder().decode(stdout));
+    assert.deepEqual(received, ["one", 70_000, "three"]);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("chat demo in headless Chromium: two tabs see each other's messages", async () => {
+  const chat = await startExample(
+    ["examples/chat/server.ts"],
+    /chat on http:\/\/localhost:(\d+)/,
+    { PORT: "0" },
+  );
+  try {
+    const origin = `http://127.0.0.1:${chat.match[1]}/`;
+    await using browser = await launchChromium();
+    await using alice = await browser.newPage(origin);
+    await using bob = await browser.newPage(origin);
+    await alice.waitFor("window.chat.ready");
+    await bob.waitFor("window.chat.ready");
+    assert.equal(await alice.evaluate("window.chat.socket.protocol"), "chat");
+    // Type into Alice's form and submit it, as a person would.
+    await alice.evaluate(`
+      document.getElementById("text").value = "hello from alice";
+      document.getElementById("form").requestSubmit();
+    `);
+    await bob.waitFor(
+      `window.chat.received.some((m) => m.type === "message" && m.text === "hello from alice")`,
+    );
+    const shown = await bob.evaluate<string>(`document.getElementById("log").textContent`);
+    assert.match(shown, /hello from alice/);
+    const aliceName = await alice.evaluate<string>("window.chat.name");
+    const bobSaw = await bob.evaluate<{ name: string }[]>(
+      `window.chat.received.filter((m) => m.type === "message")`,
+    );
+    assert.equal(bobSaw[0]?.name, aliceName);
+  } finally {
+    const status = await chat.stop();
+    assert.equal(status.success, true);
+  }
+});
