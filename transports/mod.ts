@@ -28,6 +28,7 @@
 import { setDefaultConnector } from "../connection/upgraded.ts";
 import { denoConnector } from "./deno_connector.ts";
 
+export * from "./connect.ts";
 export * from "./deno_connector.ts";
 export * from "./serve.ts";
 export * from "./upgrade_websocket.ts";

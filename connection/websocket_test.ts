@@ -1,0 +1,132 @@
+/** The WHATWG WebSocket surface, over in-memory pipes (no network needed for these rules). */
+import assert from "node:assert/strict";
+import { _PENDING } from "./_pending.ts";
+import type { Connector, UpgradedTransport } from "./upgraded.ts";
+import { WebSocket } from "./websocket.ts";
+import { WebSocketConnection } from "./websocket_connection.ts";
+
+/** A connector whose "server" is a WebSocketConnection on the other end of two pipes. */
+function pipeConnector(
+  onServerMessage: (server: WebSocketConnection, data: string | Uint8Array) => void,
+): {
+  connector: Connector;
+  servers: WebSocketConnection[];
+} {
+  const servers: WebSocketConnection[] = [];
+  const connector: Connector = () => {
+    const up = new TransformStream<Uint8Array, Uint8Array>();
+    const down = new TransformStream<Uint8Array, Uint8Array>();
+    const server: WebSocketConnection = new WebSocketConnection(
+      { readable: up.readable, writable: down.writable },
+      { onMessage: (data) => onServerMessage(server, data), onClose() {} },
+      { role: "server" },
+    );
+    servers.push(server);
+    server.start();
+    const transport: UpgradedTransport = {
+      duplex: { readable: down.readable, writable: up.writable },
+      leftover: new Uint8Array(0),
+      protocol: "p1",
+      extensions: "",
+    };
+    return Promise.resolve(transport);
+  };
+  return { connector, servers };
+}
+
+function once<E extends Event>(target: EventTarget, type: string): Promise<E> {
+  return new Promise((resolve) =>
+    target.addEventListener(type, (e) => resolve(e as E), { once: true })
+  );
+}
+
+Deno.test("WebSocket: readyState, protocol, events and echo over a connector", async () => {
+  const { connector } = pipeConnector((server, data) => server.send(data));
+  const ws = new WebSocket("ws://example.test/", ["p1"], { connector });
+  assert.equal(ws.readyState, WebSocket.CONNECTING);
+  assert.throws(
+    () => ws.send("too early"),
+    (e: unknown) => (e as DOMException).name === "InvalidStateError",
+  );
+  await once(ws, "open");
+  assert.equal(ws.readyState, WebSocket.OPEN);
+  assert.equal(ws.protocol, "p1");
+  assert.equal(ws.url, "ws://example.test/");
+
+  ws.send("text");
+  assert.equal((await once<MessageEvent>(ws, "message")).data, "text");
+  // Default binaryType is "blob".
+  ws.send(new Uint8Array([1, 2, 3]));
+  const blob = (await once<MessageEvent>(ws, "message")).data;
+  assert.ok(blob instanceof Blob);
+  assert.deepEqual(new Uint8Array(await blob.arrayBuffer()), new Uint8Array([1, 2, 3]));
+  ws.binaryType = "arraybuffer";
+  ws.send(new Blob([new Uint8Array([4, 5])]));
+  ws.send("after the blob");
+  const buffer = (await once<MessageEvent>(ws, "message")).data;
+  assert.ok(buffer instanceof ArrayBuffer);
+  assert.deepEqual(new Uint8Array(buffer), new Uint8Array([4, 5]));
+  assert.equal((await once<MessageEvent>(ws, "message")).data, "after the blob", "order kept");
+
+  let onclose = 0;
+  ws.onclose = () => onclose++;
+  ws.close(1000, "bye");
+  assert.equal(ws.readyState, WebSocket.CLOSING);
+  const close = await once<CloseEvent>(ws, "close");
+  assert.equal(close.code, 1000);
+  assert.equal(close.wasClean, true);
+  assert.equal(ws.readyState, WebSocket.CLOSED);
+  assert.equal(onclose, 1);
+  // After close: send is discarded but counted in bufferedAmount.
+  ws.send("lost");
+  assert.equal(ws.bufferedAmount, 4);
+});
+
+Deno.test("WebSocket: close() validates code and reason like browsers", () => {
+  const { connector } = pipeConnector(() => {});
+  const ws = new WebSocket("ws://example.test/", [], { connector });
+  const name = (fn: () => void) => {
+    try {
+      fn();
+    } catch (error) {
+      return (error as DOMException).name;
+    }
+    return "none";
+  };
+  assert.equal(name(() => ws.close(1001)), "InvalidAccessError");
+  assert.equal(name(() => ws.close(2999)), "InvalidAccessError");
+  assert.equal(name(() => ws.close(5000)), "InvalidAccessError");
+  assert.equal(name(() => ws.close(1000, "x".repeat(124))), "SyntaxError");
+  ws.close(4000);
+  assert.equal(ws.readyState, WebSocket.CLOSING);
+});
+
+Deno.test("WebSocket: constructor rejects bad URLs and duplicate protocols", () => {
+  const { connector } = pipeConnector(() => {});
+  for (const url of ["ftp://x/", "ws://x/#frag", "not a url"]) {
+    assert.throws(
+      () => new WebSocket(url, [], { connector }),
+      (e: unknown) => (e as DOMException).name === "SyntaxError",
+      url,
+    );
+  }
+  assert.throws(
+    () => new WebSocket("ws://x/", ["a", "a"], { connector }),
+    (e: unknown) => (e as DOMException).name === "SyntaxError",
+  );
+  // http(s) URLs map to ws(s), as in browsers.
+  const ws = new WebSocket("https://example.test/x", [], { connector });
+  assert.equal(ws.url, "wss://example.test/x");
+  ws.close();
+});
+
+Deno.test("WebSocket: a server-side socket (pending transport) fails with 1006 when the upgrade never happens", async () => {
+  const ws = new WebSocket("ws://example.test/", [], {
+    [_PENDING]: { role: "server", transport: Promise.reject(new Error("handler returned 403")) },
+  } as never);
+  let errored = false;
+  ws.onerror = () => errored = true;
+  const close = await once<CloseEvent>(ws, "close");
+  assert.equal(close.code, 1006);
+  assert.equal(errored, true);
+});
