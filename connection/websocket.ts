@@ -242,7 +242,13 @@ export class WebSocket extends EventTarget {
   #sendNow(data: string | ArrayBufferLike | ArrayBufferView): void {
     const message = _toMessageData(data);
     const connection = this.#connection;
-    if (this.#readyState !== WebSocket.OPEN || connection === undefined) {
+    // The peer's close frame may already have been answered while this
+    // message's event was being dispatched: never throw, discard like a
+    // browser does once closing has started.
+    if (
+      this.#readyState !== WebSocket.OPEN || connection === undefined ||
+      connection.state !== "open"
+    ) {
       // WHATWG: after closing starts, data is discarded but counted.
       this.#discarded += typeof message === "string"
         ? new TextEncoder().encode(message).length

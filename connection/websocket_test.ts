@@ -130,3 +130,42 @@ Deno.test("WebSocket: a server-side socket (pending transport) fails with 1006 w
   assert.equal(close.code, 1006);
   assert.equal(errored, true);
 });
+
+Deno.test("WebSocket: send() from a message handler after the peer's close frame never throws", async () => {
+  // The server's message and close frame arrive in one chunk: the close echo
+  // is queued before the message event is dispatched.
+  const fromServer = new Uint8Array([
+    0x81,
+    0x02,
+    0x68,
+    0x69, // text "hi"
+    0x88,
+    0x02,
+    0x03,
+    0xe8, // close 1000
+  ]);
+  const toServer = new TransformStream<Uint8Array, Uint8Array>();
+  const drained = toServer.readable.pipeTo(new WritableStream());
+  const connector: Connector = () =>
+    Promise.resolve({
+      duplex: { readable: ReadableStream.from([fromServer]), writable: toServer.writable },
+      leftover: new Uint8Array(0),
+      protocol: "",
+      extensions: "",
+    });
+  const ws = new WebSocket("ws://example.test/", [], { connector });
+  const errors: unknown[] = [];
+  ws.onmessage = () => {
+    try {
+      ws.send("reply after close");
+    } catch (error) {
+      errors.push(error);
+    }
+  };
+  const close = await once<CloseEvent>(ws, "close");
+  assert.deepEqual(errors, []);
+  assert.equal(close.code, 1000);
+  assert.equal(close.wasClean, true);
+  assert.equal(ws.bufferedAmount, "reply after close".length, "discarded and counted");
+  await drained;
+});
