@@ -25,4 +25,12 @@ export interface ByteDuplex {
   writable: WritableStream<Uint8Array>;
   /** Close both directions immediately. */
   close?: (() => void) | undefined;
+  /**
+   * Read into `buffer` (as `Deno.Conn.read`): resolves with the byte count,
+   * or `null` at end of stream. With `write`, the connection uses these
+   * instead of the streams: one recycled read buffer and batched writes.
+   */
+  read?: ((buffer: Uint8Array) => Promise<number | null>) | undefined;
+  /** Write some of `bytes` (as `Deno.Conn.write`): resolves with the count written. */
+  write?: ((bytes: Uint8Array) => Promise<number>) | undefined;
 }

@@ -14,6 +14,7 @@ import {
   type WebSocketProtocolOptions,
 } from "../protocol/websocket_protocol.ts";
 import type { WebSocketCloseInfo } from "./close_info.ts";
+import { type _ByteChannel, _openChannel } from "./_byte_channel.ts";
 import type { ByteDuplex } from "./duplex.ts";
 
 /** Limits and timers of a connection. */
@@ -116,13 +117,11 @@ export class WebSocketConnection {
   #protocol: WebSocketProtocol;
   #role: "client" | "server";
   #leftover: Uint8Array | undefined;
-  #reader: ReadableStreamDefaultReader<Uint8Array>;
-  #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #channel: _ByteChannel;
   #closeTimeout: number;
   #pingInterval: number;
   #pongTimeout: number;
 
-  #bufferedAmount = 0;
   #started = false;
   #finished = false;
   #transportClosed = false;
@@ -160,8 +159,10 @@ export class WebSocketConnection {
     this.#closeTimeout = options.closeTimeout ?? 5000;
     this.#pingInterval = options.pingInterval ?? 0;
     this.#pongTimeout = options.pongTimeout ?? this.#pingInterval;
-    this.#reader = duplex.readable.getReader();
-    this.#writer = duplex.writable.getWriter();
+    this.#channel = _openChannel(duplex, () => {
+      // The transport is gone: nothing more can be sent.
+      if (!this.#finished) this.terminate("Transport write failed");
+    });
     this.#closed = new Promise((resolve) => this.#resolveClosed = resolve);
   }
 
@@ -172,7 +173,7 @@ export class WebSocketConnection {
 
   /** Wire bytes handed to the transport and not yet accepted by it. */
   get bufferedAmount(): number {
-    return this.#bufferedAmount;
+    return this.#channel.bufferedAmount;
   }
 
   /** The protocol state: `open`, `closing` or `closed`. */
@@ -185,7 +186,7 @@ export class WebSocketConnection {
    * to apply backpressure.
    */
   get ready(): Promise<void> {
-    return this.#writer.ready.catch(() => {});
+    return this.#channel.ready();
   }
 
   /** Start reading. Call once, after the handler is ready for events. */
@@ -270,19 +271,19 @@ export class WebSocketConnection {
     const leftover = this.#leftover;
     this.#leftover = undefined;
     if (leftover !== undefined && leftover.length > 0) this.#receive(leftover);
-    const reader = this.#reader;
+    const channel = this.#channel;
     try {
       while (!this.#finished && !this.#shouldStopReading()) {
         if (this.#paused !== undefined) {
           await this.#paused;
           continue;
         }
-        const { value, done } = await reader.read();
-        if (done) {
+        const chunk = await channel.read();
+        if (chunk === null) {
           this.#protocol.receiveEof();
           break;
         }
-        this.#receive(value);
+        this.#receive(chunk);
       }
     } catch {
       // The transport failed (reset, closed under us): an abnormal closure.
@@ -354,16 +355,7 @@ export class WebSocketConnection {
   }
 
   #write(chunk: Uint8Array): void {
-    const size = chunk.length;
-    this.#bufferedAmount += size;
-    this.#writer.write(chunk).then(
-      () => this.#bufferedAmount -= size,
-      () => {
-        this.#bufferedAmount -= size;
-        // The transport is gone: nothing more can be sent.
-        if (!this.#finished) this.terminate("Transport write failed");
-      },
-    );
+    this.#channel.write(chunk);
   }
 
   #armCloseTimer(): void {
@@ -433,22 +425,6 @@ export class WebSocketConnection {
   async #closeTransport(): Promise<void> {
     if (this.#transportClosed) return;
     this.#transportClosed = true;
-    // Let queued frames (the close frame above all) reach the transport, but
-    // not forever: a peer that stopped reading must not hold us.
-    const flushed = this.#writer.close().catch(() => {});
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      flushed,
-      new Promise<void>((resolve) => timer = setTimeout(resolve, this.#closeTimeout)),
-    ]);
-    clearTimeout(timer);
-    this.#reader.cancel().catch(() => {});
-    try {
-      this.#duplex.close?.();
-    } catch {
-      // Already closed.
-    }
-    // A writer stuck on a dead peer is released here.
-    this.#writer.abort().catch(() => {});
+    await this.#channel.close(this.#closeTimeout);
   }
 }

@@ -70,6 +70,8 @@ export const denoConnector: Connector = async (
       readable: conn.readable,
       writable: conn.writable,
       close: () => _closeQuietly(conn),
+      read: (buffer) => conn.read(buffer),
+      write: (bytes) => conn.write(bytes),
     };
     return {
       duplex,

@@ -155,6 +155,8 @@ async function _handleConnection(
     readable: conn.readable,
     writable: conn.writable,
     close: () => _closeQuietly(conn),
+    read: (buffer) => conn.read(buffer),
+    write: (bytes) => conn.write(bytes),
   };
   const timeout = AbortSignal.timeout(options.handshakeTimeout ?? 10_000);
   let head;

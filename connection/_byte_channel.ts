@@ -1,0 +1,196 @@
+/**
+ * The I/O under a `WebSocketConnection`: reads chunks, queues writes, closes.
+ * Two implementations: one over `read`/`write` methods (a `Deno.Conn`: reads
+ * into one recycled buffer, and batches queued frames into one write while a
+ * write is in flight), one over the web streams of any `ByteDuplex`.
+ * Not exported from `mod.ts`.
+ *
+ * @module
+ */
+
+import type { ByteDuplex } from "./duplex.ts";
+
+/** Reading, writing and closing, whatever the transport. */
+export interface _ByteChannel {
+  /** The next chunk (valid until the next call), or `null` at end of stream. */
+  read(): Promise<Uint8Array | null>;
+  /** Queue bytes; the caller must not modify them afterwards. */
+  write(chunk: Uint8Array): void;
+  /** Bytes queued and not yet accepted by the transport. */
+  readonly bufferedAmount: number;
+  /** Resolves when the queue is below the high-water mark. */
+  ready(): Promise<void>;
+  /** Flush queued bytes (for at most `timeout` ms), then close both directions. */
+  close(timeout: number): Promise<void>;
+}
+
+/** Queued bytes above which `ready()` waits. */
+const _HIGH_WATER_MARK = 256 * 1024;
+/** Size of the recycled read buffer. */
+const _READ_BUFFER = 64 * 1024;
+
+/** Pick the fastest channel the duplex allows. */
+export function _openChannel(duplex: ByteDuplex, onWriteError: () => void): _ByteChannel {
+  return duplex.read !== undefined && duplex.write !== undefined
+    ? new _DirectChannel(duplex, onWriteError)
+    : new _StreamChannel(duplex, onWriteError);
+}
+
+/** Over `read(buffer)`/`write(bytes)`, as `Deno.Conn` has them. */
+class _DirectChannel implements _ByteChannel {
+  #duplex: ByteDuplex;
+  #onWriteError: () => void;
+  #buffer = new Uint8Array(_READ_BUFFER);
+  #queue: Uint8Array[] = [];
+  #queued = 0;
+  #writing: Promise<void> | undefined;
+  #waiters: (() => void)[] = [];
+  #failed = false;
+
+  constructor(duplex: ByteDuplex, onWriteError: () => void) {
+    this.#duplex = duplex;
+    this.#onWriteError = onWriteError;
+  }
+
+  get bufferedAmount(): number {
+    return this.#queued;
+  }
+
+  async read(): Promise<Uint8Array | null> {
+    const n = await this.#duplex.read!(this.#buffer);
+    return n === null ? null : this.#buffer.subarray(0, n);
+  }
+
+  write(chunk: Uint8Array): void {
+    if (this.#failed) return;
+    this.#queue.push(chunk);
+    this.#queued += chunk.length;
+    this.#writing ??= this.#drain();
+  }
+
+  ready(): Promise<void> {
+    if (this.#queued < _HIGH_WATER_MARK || this.#failed) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  async #drain(): Promise<void> {
+    const write = this.#duplex.write!;
+    try {
+      while (this.#queue.length > 0) {
+        const queue = this.#queue;
+        this.#queue = [];
+        // Everything queued while the last write was in flight goes out as one.
+        const batch = queue.length === 1 ? queue[0]! : _concat(queue);
+        let offset = 0;
+        while (offset < batch.length) offset += await write(batch.subarray(offset));
+        this.#queued -= batch.length;
+        if (this.#queued < _HIGH_WATER_MARK) this.#wake();
+      }
+    } catch {
+      this.#failed = true;
+      this.#queue = [];
+      this.#queued = 0;
+      this.#wake();
+      this.#onWriteError();
+    } finally {
+      this.#writing = undefined;
+    }
+  }
+
+  #wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  async close(timeout: number): Promise<void> {
+    if (this.#writing !== undefined) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        this.#writing,
+        new Promise<void>((resolve) => timer = setTimeout(resolve, timeout)),
+      ]);
+      clearTimeout(timer);
+    }
+    this.#failed = true;
+    this.#wake();
+    try {
+      this.#duplex.close?.();
+    } catch {
+      // Already closed.
+    }
+  }
+}
+
+/** Over the web streams of any duplex. */
+class _StreamChannel implements _ByteChannel {
+  #duplex: ByteDuplex;
+  #onWriteError: () => void;
+  #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #queued = 0;
+
+  constructor(duplex: ByteDuplex, onWriteError: () => void) {
+    this.#duplex = duplex;
+    this.#onWriteError = onWriteError;
+    this.#reader = duplex.readable.getReader();
+    this.#writer = duplex.writable.getWriter();
+  }
+
+  get bufferedAmount(): number {
+    return this.#queued;
+  }
+
+  async read(): Promise<Uint8Array | null> {
+    const { value, done } = await this.#reader.read();
+    return done ? null : value;
+  }
+
+  write(chunk: Uint8Array): void {
+    const size = chunk.length;
+    this.#queued += size;
+    this.#writer.write(chunk).then(
+      () => this.#queued -= size,
+      () => {
+        this.#queued -= size;
+        this.#onWriteError();
+      },
+    );
+  }
+
+  ready(): Promise<void> {
+    return this.#writer.ready.catch(() => {});
+  }
+
+  async close(timeout: number): Promise<void> {
+    // Let queued frames (the close frame above all) reach the transport, but
+    // not forever: a peer that stopped reading must not hold us.
+    const flushed = this.#writer.close().catch(() => {});
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      flushed,
+      new Promise<void>((resolve) => timer = setTimeout(resolve, timeout)),
+    ]);
+    clearTimeout(timer);
+    this.#reader.cancel().catch(() => {});
+    try {
+      this.#duplex.close?.();
+    } catch {
+      // Already closed.
+    }
+    // A writer stuck on a dead peer is released here.
+    this.#writer.abort().catch(() => {});
+  }
+}
+
+function _concat(chunks: Uint8Array[]): Uint8Array {
+  let total = 0;
+  for (let i = 0; i < chunks.length; i++) total += chunks[i]!.length;
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (let i = 0; i < chunks.length; i++) {
+    out.set(chunks[i]!, offset);
+    offset += chunks[i]!.length;
+  }
+  return out;
+}
