@@ -46,3 +46,4 @@ export * from "./header_tokens.ts";
 export * from "./http_head.ts";
 export * from "./http_head_error.ts";
 export * from "./server_handshake.ts";
+export * from "./permessage_deflate.ts";
