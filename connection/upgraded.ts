@@ -34,7 +34,16 @@ export interface UpgradedTransport {
   extensions: string;
 }
 
-/** What a client asks a {@linkcode Connector} for. */
+/**
+ * What a client asks a {@linkcode Connector} for.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectRequest } from "@edgews/websocket/connection";
+ *
+ * const request: ConnectRequest = { protocols: ["chat"], headers: { authorization: "Bearer t" } };
+ * ```
+ */
 export interface ConnectRequest {
   /** Subprotocols to offer, in order of preference. */
   protocols: string[];

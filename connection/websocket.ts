@@ -15,7 +15,16 @@ import {
   WebSocketConnection,
 } from "./websocket_connection.ts";
 
-/** Options beyond the WHATWG constructor's `protocols`. */
+/**
+ * Options beyond the WHATWG constructor's `protocols`.
+ *
+ * @example
+ * ```ts
+ * import type { WebSocketOptions } from "@edgews/websocket/connection";
+ *
+ * const options: WebSocketOptions = { pingInterval: 30_000, headers: { cookie: "session=1" } };
+ * ```
+ */
 export interface WebSocketOptions extends ConnectionOptions {
   /** Extra handshake request headers. */
   headers?: HeadersInit | undefined;

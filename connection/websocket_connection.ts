@@ -17,7 +17,16 @@ import type { WebSocketCloseInfo } from "./close_info.ts";
 import { type _ByteChannel, _openChannel } from "./_byte_channel.ts";
 import type { ByteDuplex } from "./duplex.ts";
 
-/** Limits and timers of a connection. */
+/**
+ * Limits and timers of a connection.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectionOptions } from "@edgews/websocket/connection";
+ *
+ * const options: ConnectionOptions = { maxMessageSize: 1 << 20, pingInterval: 30_000, closeTimeout: 2_000 };
+ * ```
+ */
 export interface ConnectionOptions {
   /** Largest incoming message in bytes; bigger ones close with 1009. @default {67108864} */
   maxMessageSize?: number | undefined;
@@ -45,7 +54,16 @@ export interface ConnectionOptions {
   pongTimeout?: number | undefined;
 }
 
-/** The engine's full options: what the handshake decided plus the limits. */
+/**
+ * The engine's full options: what the handshake decided plus the limits.
+ *
+ * @example
+ * ```ts
+ * import type { WebSocketConnectionOptions } from "@edgews/websocket/connection";
+ *
+ * const options: WebSocketConnectionOptions = { role: "server", leftover: new Uint8Array(0) };
+ * ```
+ */
 export interface WebSocketConnectionOptions extends ConnectionOptions {
   /** This endpoint's role. */
   role: "client" | "server";
@@ -55,7 +73,18 @@ export interface WebSocketConnectionOptions extends ConnectionOptions {
   keys?: WebSocketProtocolOptions["keys"];
 }
 
-/** The close outcome, plus whether the closing handshake completed. */
+/**
+ * The close outcome, plus whether the closing handshake completed.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectionCloseEvent } from "@edgews/websocket/connection";
+ *
+ * function log(event: ConnectionCloseEvent) {
+ *   console.log(event.closeCode, event.reason, event.wasClean ? "clean" : event.error?.message);
+ * }
+ * ```
+ */
 export interface ConnectionCloseEvent extends WebSocketCloseInfo {
   /** True when both close frames were exchanged and the transport then closed. */
   wasClean: boolean;
@@ -63,7 +92,19 @@ export interface ConnectionCloseEvent extends WebSocketCloseInfo {
   error: WebSocketError | undefined;
 }
 
-/** Receives what a {@linkcode WebSocketConnection} observes. */
+/**
+ * Receives what a {@linkcode WebSocketConnection} observes.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectionHandler } from "@edgews/websocket/connection";
+ *
+ * const handler: ConnectionHandler = {
+ *   onMessage: (data) => console.log(data),
+ *   onClose: (event) => console.log(event.closeCode),
+ * };
+ * ```
+ */
 export interface ConnectionHandler {
   /** A complete text or binary message. */
   onMessage(data: string | Uint8Array): void;

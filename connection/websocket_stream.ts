@@ -12,7 +12,18 @@ import { _parseWebSocketUrl, _toMessageData, _validateUserClose } from "./_user_
 import { type Connector, defaultConnector, type UpgradedTransport } from "./upgraded.ts";
 import { type ConnectionOptions, WebSocketConnection } from "./websocket_connection.ts";
 
-/** What `WebSocketStream.opened` resolves to. */
+/**
+ * What `WebSocketStream.opened` resolves to.
+ *
+ * @example
+ * ```ts
+ * import type { WebSocketOpenInfo } from "@edgews/websocket/connection";
+ *
+ * async function echo({ readable, writable }: WebSocketOpenInfo) {
+ *   await readable.pipeTo(writable);
+ * }
+ * ```
+ */
 export interface WebSocketOpenInfo {
   /** Incoming messages: `string` for text, `Uint8Array` for binary. */
   readable: ReadableStream<string | Uint8Array>;
@@ -24,7 +35,16 @@ export interface WebSocketOpenInfo {
   extensions: string;
 }
 
-/** Options for a client {@linkcode WebSocketStream}. */
+/**
+ * Options for a client {@linkcode WebSocketStream}.
+ *
+ * @example
+ * ```ts
+ * import type { WebSocketStreamOptions } from "@edgews/websocket/connection";
+ *
+ * const options: WebSocketStreamOptions = { protocols: ["chat"], highWaterMark: 4, signal: AbortSignal.timeout(5000) };
+ * ```
+ */
 export interface WebSocketStreamOptions extends ConnectionOptions {
   /** Subprotocols to offer. */
   protocols?: string[] | undefined;
@@ -43,7 +63,16 @@ export interface WebSocketStreamOptions extends ConnectionOptions {
   highWaterMark?: number | undefined;
 }
 
-/** Options to close a {@linkcode WebSocketStream}. */
+/**
+ * Options to close a {@linkcode WebSocketStream}.
+ *
+ * @example
+ * ```ts
+ * import type { WebSocketCloseOptions } from "@edgews/websocket/connection";
+ *
+ * const bye: WebSocketCloseOptions = { closeCode: 1000, reason: "done" };
+ * ```
+ */
 export interface WebSocketCloseOptions {
   /** 1000 or 3000–4999. @default {1000 when a reason is given, else none} */
   closeCode?: number | undefined;

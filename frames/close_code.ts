@@ -49,7 +49,16 @@ export const CloseCode = {
   TlsHandshake: 1015,
 } as const;
 
-/** A named close code from {@linkcode CloseCode}. */
+/**
+ * A named close code from {@linkcode CloseCode}.
+ *
+ * @example
+ * ```ts
+ * import type { CloseCode } from "@edgews/websocket/frames";
+ *
+ * const code: CloseCode = 1000;
+ * ```
+ */
 export type CloseCode = typeof CloseCode[keyof typeof CloseCode];
 
 /**

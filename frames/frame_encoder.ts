@@ -142,7 +142,17 @@ export function encodeFrame(frame: FrameInit): Uint8Array {
   return out;
 }
 
-/** Options for {@linkcode FrameEncoder}. */
+/**
+ * Options for {@linkcode FrameEncoder}.
+ *
+ * @example
+ * ```ts
+ * import { FrameEncoder, type FrameEncoderOptions } from "@edgews/websocket/frames";
+ *
+ * const options: FrameEncoderOptions = { role: "client" };
+ * const encoder = new FrameEncoder(options);
+ * ```
+ */
 export interface FrameEncoderOptions {
   /**
    * The encoding endpoint's role. A client masks every frame with a fresh

@@ -32,7 +32,16 @@ export const Opcode = {
   Pong: 0xa,
 } as const;
 
-/** One of the defined {@linkcode Opcode} values. */
+/**
+ * One of the defined {@linkcode Opcode} values.
+ *
+ * @example
+ * ```ts
+ * import { Opcode } from "@edgews/websocket/frames";
+ *
+ * const opcode: Opcode = Opcode.Binary;
+ * ```
+ */
 export type Opcode = typeof Opcode[keyof typeof Opcode];
 
 /**

@@ -27,7 +27,16 @@ export const HttpHeadErrorCode = {
   Closed: "closed",
 } as const;
 
-/** A code from {@linkcode HttpHeadErrorCode}. */
+/**
+ * A code from {@linkcode HttpHeadErrorCode}.
+ *
+ * @example
+ * ```ts
+ * import { HttpHeadErrorCode } from "@edgews/websocket/handshake";
+ *
+ * const code: HttpHeadErrorCode = HttpHeadErrorCode.TooLarge;
+ * ```
+ */
 export type HttpHeadErrorCode = typeof HttpHeadErrorCode[keyof typeof HttpHeadErrorCode];
 
 /**

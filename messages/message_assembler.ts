@@ -14,7 +14,17 @@ import { parseClosePayload } from "./close_payload.ts";
 import type { Message } from "./message.ts";
 import { Utf8Validator } from "./utf8_validator.ts";
 
-/** Options for {@linkcode MessageAssembler}. */
+/**
+ * Options for {@linkcode MessageAssembler}.
+ *
+ * @example
+ * ```ts
+ * import { MessageAssembler, type MessageAssemblerOptions } from "@edgews/websocket/messages";
+ *
+ * const options: MessageAssemblerOptions = { maxMessageSize: 1 << 20 };
+ * const assembler = new MessageAssembler(() => {}, options);
+ * ```
+ */
 export interface MessageAssemblerOptions {
   /**
    * Largest message accepted, summed over its fragments. A frame that would

@@ -9,7 +9,17 @@ import { Opcode } from "../frames/opcode.ts";
 import { encodeClosePayload } from "./close_payload.ts";
 import type { Message } from "./message.ts";
 
-/** Options for {@linkcode MessageEncoder}. */
+/**
+ * Options for {@linkcode MessageEncoder}.
+ *
+ * @example
+ * ```ts
+ * import { MessageEncoder, type MessageEncoderOptions } from "@edgews/websocket/messages";
+ *
+ * const options: MessageEncoderOptions = { fragmentSize: 16 * 1024 };
+ * const encoder = new MessageEncoder(options);
+ * ```
+ */
 export interface MessageEncoderOptions {
   /**
    * Largest payload per frame; longer text and binary messages are split

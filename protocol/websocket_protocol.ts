@@ -22,10 +22,27 @@ import { MessageEncoder } from "../messages/message_encoder.ts";
  * Where a connection stands (RFC 6455 §4, §7): `open` after the handshake;
  * `closing` once a close frame was sent or received; `closed` when the
  * closing handshake completed, the connection failed, or the transport ended.
+ *
+ * @example
+ * ```ts
+ * import { type ProtocolState, WebSocketProtocol } from "@edgews/websocket/protocol";
+ *
+ * const state: ProtocolState = new WebSocketProtocol({ role: "server" }).state; // "open"
+ * ```
  */
 export type ProtocolState = "open" | "closing" | "closed";
 
-/** Options for {@linkcode WebSocketProtocol}. */
+/**
+ * Options for {@linkcode WebSocketProtocol}.
+ *
+ * @example
+ * ```ts
+ * import { WebSocketProtocol, type WebSocketProtocolOptions } from "@edgews/websocket/protocol";
+ *
+ * const options: WebSocketProtocolOptions = { role: "client", maxMessageSize: 1 << 20 };
+ * const protocol = new WebSocketProtocol(options);
+ * ```
+ */
 export interface WebSocketProtocolOptions {
   /** This endpoint's role: a client masks what it sends, a server requires masked input. */
   role: "client" | "server";

@@ -12,7 +12,20 @@ import {
   type WebSocketStreamOptions,
 } from "../connection/websocket_stream.ts";
 
-/** An open client connection, as {@linkcode connect} returns it. */
+/**
+ * An open client connection, as {@linkcode connect} returns it.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectedWebSocket } from "@edgews/websocket/transports";
+ *
+ * async function greet(ws: ConnectedWebSocket) {
+ *   await ws.writable.getWriter().write("hello");
+ *   ws.close({ closeCode: 1000 });
+ *   await ws.closed;
+ * }
+ * ```
+ */
 export interface ConnectedWebSocket extends WebSocketOpenInfo {
   /** The underlying `WebSocketStream`. */
   socket: WebSocketStream;

@@ -14,7 +14,16 @@ import { readRequestHead, writeResponse, writeResponseHead } from "../handshake/
 import { HttpHeadError } from "../handshake/http_head_error.ts";
 import { _setUpgradeSlot, type _UpgradeSlot } from "./_upgrade_slot.ts";
 
-/** Options for {@linkcode serve}. */
+/**
+ * Options for {@linkcode serve}.
+ *
+ * @example
+ * ```ts
+ * import type { ServeOptions } from "@edgews/websocket/transports";
+ *
+ * const options: ServeOptions = { hostname: "127.0.0.1", port: 8080, handshakeTimeout: 5_000 };
+ * ```
+ */
 export interface ServeOptions {
   /** Interface to listen on. @default {"127.0.0.1"} */
   hostname?: string | undefined;
@@ -38,19 +47,48 @@ export interface ServeOptions {
   onError?: ((error: unknown) => void) | undefined;
 }
 
-/** Information about the connection a request came on. */
+/**
+ * Information about the connection a request came on.
+ *
+ * @example
+ * ```ts
+ * import type { ServeHandler } from "@edgews/websocket/transports";
+ *
+ * const handler: ServeHandler = (_request, info) => new Response(info.remoteAddr.hostname);
+ * ```
+ */
 export interface ServeHandlerInfo {
   /** The client's address. */
   remoteAddr: Deno.NetAddr;
 }
 
-/** A request handler: a `Request` in, a `Response` out. */
+/**
+ * A request handler: a `Request` in, a `Response` out.
+ *
+ * @example
+ * ```ts
+ * import type { ServeHandler } from "@edgews/websocket/transports";
+ *
+ * const handler: ServeHandler = () => new Response("hello");
+ * ```
+ */
 export type ServeHandler = (
   request: Request,
   info: ServeHandlerInfo,
 ) => Response | Promise<Response>;
 
-/** A running server. */
+/**
+ * A running server.
+ *
+ * @example
+ * ```ts
+ * import { serve } from "@edgews/websocket/transports";
+ *
+ * const server = serve({ hostname: "127.0.0.1", port: 0 }, () => new Response("hi"));
+ * console.log(server.addr.port);
+ * await server.shutdown();
+ * ```
+ */
 export interface WebSocketServer {
   /** The address it listens on (with the real port when 0 was asked). */
   addr: Deno.NetAddr;

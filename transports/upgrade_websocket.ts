@@ -16,10 +16,32 @@ import {
 import { formatExtensionHeader } from "../handshake/extension_header.ts";
 import { _getUpgradeSlot } from "./_upgrade_slot.ts";
 
-/** Options for {@linkcode upgradeWebSocket}. */
+/**
+ * Options for {@linkcode upgradeWebSocket}.
+ *
+ * @example
+ * ```ts
+ * import type { UpgradeWebSocketOptions } from "@edgews/websocket/transports";
+ *
+ * const options: UpgradeWebSocketOptions = { protocols: ["chat"], origin: ["https://app.example"], maxMessageSize: 1 << 20 };
+ * ```
+ */
 export interface UpgradeWebSocketOptions extends ServerHandshakeOptions, ConnectionOptions {}
 
-/** What {@linkcode upgradeWebSocket} returns, as `Deno.upgradeWebSocket` does. */
+/**
+ * What {@linkcode upgradeWebSocket} returns, as `Deno.upgradeWebSocket` does.
+ *
+ * @example
+ * ```ts
+ * import { upgradeWebSocket, type WebSocketUpgrade } from "@edgews/websocket/transports";
+ *
+ * function handle(request: Request): Response {
+ *   const { response, socket }: WebSocketUpgrade = upgradeWebSocket(request);
+ *   socket.onmessage = (event) => socket.send(event.data);
+ *   return response;
+ * }
+ * ```
+ */
 export interface WebSocketUpgrade {
   /** Return this from the handler: the `101` (or an error response). */
   response: Response;
