@@ -2,7 +2,7 @@
  * Throughput report for the protocol core, measured side by side in one run:
  * masking against a plain `Uint8Array.prototype.set` copy of the same bytes
  * (the memory-bandwidth limit here), and frame decoding, in GB/s.
- * Prints a table and writes `bench/results.json`.
+ * Prints a table and merges `core` into `bench/results.json` (other keys kept).
  *
  * Run: `deno task bench` (after the micro-benchmarks).
  */
@@ -82,10 +82,20 @@ for (const r of rows) {
     } |`,
   );
 }
+// Merged into the file: bench/e2e.ts keeps its own keys (echo, client, memory) there.
+const resultsUrl = new URL("./results.json", import.meta.url);
+let existing: Record<string, unknown> = {};
+try {
+  const parsed = JSON.parse(await Deno.readTextFile(resultsUrl));
+  if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)) existing = parsed;
+} catch {
+  // No file yet, or unreadable: start afresh.
+}
 await Deno.writeTextFile(
-  new URL("./results.json", import.meta.url),
+  resultsUrl,
   JSON.stringify(
     {
+      ...existing,
       date: new Date().toISOString(),
       runtime: `Deno ${Deno.version.deno}, V8 ${Deno.version.v8}`,
       cpus: navigator.hardwareConcurrency,

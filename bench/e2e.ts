@@ -1,0 +1,782 @@
+/**
+ * End-to-end benchmark over loopback, side by side in one run:
+ *
+ * 1. Echo servers: this module's (`examples/echo_server.ts`), Deno's native
+ *    one (`bench/native_echo_server.ts`) and `ws` on Node
+ *    (`bench/ws_echo_server.mjs`), all driven by the same load generator
+ *    (`bench/echo_load.ts` with Deno's native client, in its own process):
+ *    1, 8 and 64 connections × 16 binary messages in flight × 64 B and
+ *    16 KiB; messages/s, round-trip p50/p99, server CPU per message.
+ * 2. Clients: Deno's native client against ours (`../mod.ts`), each in its
+ *    own process, against the Deno native echo server, same scenarios.
+ * 3. Memory: server RSS (VmRSS of /proc/PID/status) before and after opening
+ *    N idle connections (5,000 when the open-file limit allows).
+ *
+ * Prints Markdown tables and merges `echo`, `client` and `memory` into
+ * `bench/results.json` (other keys, such as `core`, are kept). Every server
+ * and client is a subprocess, killed on the way out, also on error.
+ *
+ * Run: `deno run --allow-run --allow-read --allow-write=bench/results.json bench/e2e.ts`
+ * Flags: `--warmup MS` (1000), `--duration MS` (3000), `--rounds N` (1; the
+ * median run of N interleaved rounds is kept), `--idle N` (5000),
+ * `--only echo,client,memory`.
+ *
+ * @module
+ */
+import { parseFlags } from "../examples/_args.ts";
+import type { EchoResult } from "./echo_load.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const RESULTS = new URL("./results.json", import.meta.url);
+const WS_VERSION = "8.18.3";
+const WS_DIR = `${ROOT}bench/.node`;
+
+const { flags } = parseFlags(Deno.args);
+const WARMUP_MS = Number(flags.get("warmup") ?? 1000);
+const DURATION_MS = Number(flags.get("duration") ?? 3000);
+const ROUNDS = Math.max(1, Number(flags.get("rounds") ?? 1));
+const IDLE_TARGET = Number(flags.get("idle") ?? 5000);
+const ONLY = new Set((flags.get("only") ?? "echo,client,memory").split(","));
+
+const CONNECTIONS = [1, 8, 64];
+const SIZES = [64, 16 * 1024];
+const INFLIGHT = 16;
+
+type ServerKey = "ours" | "native" | "ws";
+const SERVER_KEYS: ServerKey[] = ["ours", "native", "ws"];
+const SERVER_NAMES: Record<ServerKey, string> = {
+  ours: "ours",
+  native: "Deno native",
+  ws: "ws (Node)",
+};
+
+function serverCommand(key: ServerKey): [string, string[]] {
+  const address = ["--host", "127.0.0.1", "--port", "0"];
+  switch (key) {
+    case "ours":
+      return [Deno.execPath(), [
+        "run",
+        "--allow-net=127.0.0.1",
+        "examples/echo_server.ts",
+        ...address,
+      ]];
+    case "native":
+      return [Deno.execPath(), [
+        "run",
+        "--allow-net=127.0.0.1",
+        "bench/native_echo_server.ts",
+        ...address,
+      ]];
+    case "ws":
+      return ["node", ["bench/ws_echo_server.mjs", ...address]];
+  }
+}
+
+// ---------------------------------------------------------------- processes
+
+/** Every child still running, killed by `stopAll` whatever happens. */
+const running = new Set<Deno.ChildProcess>();
+
+/** Lines of a child's output, as they come. */
+class Lines {
+  #queue: string[] = [];
+  #waiters: ((line: string | null) => void)[] = [];
+  #ended = false;
+
+  constructor(stream: ReadableStream<Uint8Array>) {
+    void this.#pump(stream);
+  }
+
+  async #pump(stream: ReadableStream<Uint8Array>): Promise<void> {
+    let buffered = "";
+    try {
+      for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+        buffered += text;
+        let newline;
+        while ((newline = buffered.indexOf("\n")) !== -1) {
+          this.#push(buffered.slice(0, newline));
+          buffered = buffered.slice(newline + 1);
+        }
+      }
+    } catch {
+      // The child died; what was read is all there is.
+    }
+    if (buffered !== "") this.#push(buffered);
+    this.#ended = true;
+    for (const wake of this.#waiters.splice(0)) wake(null);
+  }
+
+  #push(line: string): void {
+    const waiter = this.#waiters.shift();
+    if (waiter !== undefined) waiter(line);
+    else if (this.#queue.length < 1000) this.#queue.push(line);
+  }
+
+  /** The next line, `null` at the end, or a rejection after `timeoutMs`. */
+  next(timeoutMs: number): Promise<string | null> {
+    const line = this.#queue.shift();
+    if (line !== undefined) return Promise.resolve(line);
+    if (this.#ended) return Promise.resolve(null);
+    return new Promise((resolve, reject) => {
+      const waiter = (value: string | null) => {
+        clearTimeout(timer);
+        resolve(value);
+      };
+      const timer = setTimeout(() => {
+        const i = this.#waiters.indexOf(waiter);
+        if (i !== -1) this.#waiters.splice(i, 1);
+        reject(new Error(`no output for ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#waiters.push(waiter);
+    });
+  }
+}
+
+/** Keeps the last few KiB of a stream (a child's stderr) for error messages. */
+function tail(stream: ReadableStream<Uint8Array>): () => string {
+  let text = "";
+  void (async () => {
+    try {
+      for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+        text = (text + chunk).slice(-4096);
+      }
+    } catch {
+      // Gone.
+    }
+  })();
+  return () => text.trim();
+}
+
+interface Proc {
+  child: Deno.ChildProcess;
+  stdout: Lines;
+  stderr: () => string;
+}
+
+/** The soft and hard open-file limits of this process. */
+function openFileLimits(): { soft: number; hard: number } {
+  const text = catSync(`/proc/${Deno.pid}/limits`);
+  const match = text?.match(/Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/);
+  const parse = (v: string | undefined) => v === "unlimited" ? Infinity : Number(v ?? 1024);
+  return { soft: parse(match?.[1]), hard: parse(match?.[2]) };
+}
+
+/** The open-file limit children get: raised through `sh -c ulimit` when needed. */
+let childFileLimit: number | undefined;
+
+function spawn(command: string, args: string[], stdin: "piped" | "null" = "null"): Proc {
+  let cmd = command;
+  let argv = args;
+  if (childFileLimit !== undefined) {
+    cmd = "sh";
+    argv = ["-c", `ulimit -n ${childFileLimit} && exec "$@"`, "sh", command, ...args];
+  }
+  const child = new Deno.Command(cmd, {
+    args: argv,
+    cwd: ROOT,
+    stdin,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  running.add(child);
+  void child.status.then(() => running.delete(child));
+  return { child, stdout: new Lines(child.stdout), stderr: tail(child.stderr) };
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves when the child is gone. */
+async function stop(child: Deno.ChildProcess, graceMs = 2000): Promise<void> {
+  try {
+    child.kill("SIGTERM");
+  } catch {
+    // Already exited.
+  }
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // Already exited.
+    }
+  }, graceMs);
+  await child.status;
+  clearTimeout(timer);
+}
+
+async function stopAll(): Promise<void> {
+  await Promise.all([...running].map((child) => stop(child, 1000)));
+}
+
+function catSync(path: string): string | null {
+  const output = new Deno.Command("cat", { args: [path], stderr: "null" }).outputSync();
+  return output.success ? new TextDecoder().decode(output.stdout) : null;
+}
+
+/** VmRSS of a process in KiB (Deno wants --allow-all to read /proc/PID itself). */
+function rssKiB(pid: number): number {
+  const status = catSync(`/proc/${pid}/status`);
+  const match = status?.match(/VmRSS:\s+(\d+)\s+kB/);
+  if (match === undefined || match === null) throw new Error(`no VmRSS for process ${pid}`);
+  return Number(match[1]);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function log(message: string): void {
+  console.error(`[e2e ${new Date().toISOString().slice(11, 19)}] ${message}`);
+}
+
+// ------------------------------------------------------------------ servers
+
+interface Server {
+  key: ServerKey;
+  proc: Proc;
+  url: string;
+  pid: number;
+}
+
+async function startServer(key: ServerKey): Promise<Server> {
+  const [command, args] = serverCommand(key);
+  const proc = spawn(command, args);
+  let line: string | null;
+  try {
+    line = await proc.stdout.next(30_000);
+  } catch (error) {
+    await stop(proc.child);
+    throw new Error(`${key} server did not start: ${error}\n${proc.stderr()}`);
+  }
+  const match = line?.match(/^listening on (ws:\/\/\S+)$/);
+  if (match === null || match === undefined) {
+    await stop(proc.child);
+    throw new Error(`${key} server said ${JSON.stringify(line)}\n${proc.stderr()}`);
+  }
+  return { key, proc, url: `${match[1]}/`, pid: proc.child.pid };
+}
+
+/** Install ws for Node into bench/.node unless that exact version is there. */
+async function ensureWs(): Promise<void> {
+  try {
+    const pkg = JSON.parse(
+      await Deno.readTextFile(`${WS_DIR}/node_modules/ws/package.json`),
+    );
+    if (pkg.version === WS_VERSION) return;
+  } catch {
+    // Not installed.
+  }
+  log(`installing ws@${WS_VERSION} for Node into bench/.node`);
+  const output = await new Deno.Command("npm", {
+    args: [
+      "install",
+      "--prefix",
+      WS_DIR,
+      `ws@${WS_VERSION}`,
+      "--no-save",
+      "--no-package-lock",
+      "--no-audit",
+      "--no-fund",
+    ],
+    cwd: ROOT,
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!output.success) {
+    throw new Error(`npm install ws failed:\n${new TextDecoder().decode(output.stderr)}`);
+  }
+}
+
+// ------------------------------------------------------------------ load runs
+
+async function runLoad(
+  url: string,
+  client: "native" | "ours",
+  connections: number,
+  size: number,
+  serverPid: number,
+): Promise<EchoResult> {
+  const proc = spawn(Deno.execPath(), [
+    "run",
+    "--allow-net=127.0.0.1",
+    "--allow-run=cat",
+    "bench/echo_load.ts",
+    "--url",
+    url,
+    "--client",
+    client,
+    "--connections",
+    String(connections),
+    "--inflight",
+    String(INFLIGHT),
+    "--size",
+    String(size),
+    "--warmup",
+    String(WARMUP_MS),
+    "--duration",
+    String(DURATION_MS),
+    "--server-pid",
+    String(serverPid),
+  ]);
+  // Opening, warm-up, the window and a bounded drain; then it is stuck.
+  const deadline = setTimeout(() => void stop(proc.child), WARMUP_MS + DURATION_MS + 30_000);
+  let last: string | null = null;
+  for (;;) {
+    const line = await proc.stdout.next(WARMUP_MS + DURATION_MS + 60_000).catch(() => null);
+    if (line === null) break;
+    if (line.startsWith("{")) last = line;
+  }
+  const status = await proc.child.status;
+  clearTimeout(deadline);
+  if (!status.success || last === null) {
+    throw new Error(`load generator failed (${status.code}) on ${url}:\n${proc.stderr()}`);
+  }
+  return JSON.parse(last) as EchoResult;
+}
+
+/** The run with the median messages/s. */
+function median(runs: EchoResult[]): EchoResult {
+  const sorted = [...runs].sort((a, b) => a.messagesPerSecond - b.messagesPerSecond);
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
+}
+
+interface Scenario {
+  connections: number;
+  size: number;
+}
+
+const SCENARIOS: Scenario[] = SIZES.flatMap((size) =>
+  CONNECTIONS.map((connections) => ({ connections, size }))
+);
+
+function scenarioName(s: Scenario): string {
+  return `${s.connections} conn × ${INFLIGHT} in flight, ${
+    s.size >= 1024 ? `${s.size / 1024} KiB` : `${s.size} B`
+  }`;
+}
+
+interface EchoRow extends Scenario {
+  results: Record<ServerKey, EchoResult>;
+}
+
+async function echoBench(servers: Record<ServerKey, Server>): Promise<EchoRow[]> {
+  const runs = new Map<string, EchoResult[]>();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const scenario of SCENARIOS) {
+      // Interleaved, so that drift on a shared machine hits every server alike.
+      for (const key of SERVER_KEYS) {
+        const server = servers[key];
+        log(`echo round ${round + 1}/${ROUNDS}: ${SERVER_NAMES[key]}, ${scenarioName(scenario)}`);
+        const result = await runLoad(
+          server.url,
+          "native",
+          scenario.connections,
+          scenario.size,
+          server.pid,
+        );
+        const id = `${key} ${scenario.connections} ${scenario.size}`;
+        runs.set(id, [...(runs.get(id) ?? []), result]);
+      }
+    }
+  }
+  return SCENARIOS.map((scenario) => ({
+    ...scenario,
+    results: Object.fromEntries(
+      SERVER_KEYS.map((key) => [
+        key,
+        median(runs.get(`${key} ${scenario.connections} ${scenario.size}`)!),
+      ]),
+    ) as Record<ServerKey, EchoResult>,
+  }));
+}
+
+type ClientKey = "native" | "ours";
+interface ClientRow extends Scenario {
+  results: Record<ClientKey, EchoResult>;
+}
+
+async function clientBench(server: Server): Promise<ClientRow[]> {
+  const runs = new Map<string, EchoResult[]>();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const scenario of SCENARIOS) {
+      for (const client of ["native", "ours"] as const) {
+        log(`client round ${round + 1}/${ROUNDS}: ${client} client, ${scenarioName(scenario)}`);
+        const result = await runLoad(
+          server.url,
+          client,
+          scenario.connections,
+          scenario.size,
+          server.pid,
+        );
+        const id = `${client} ${scenario.connections} ${scenario.size}`;
+        runs.set(id, [...(runs.get(id) ?? []), result]);
+      }
+    }
+  }
+  return SCENARIOS.map((scenario) => ({
+    ...scenario,
+    results: {
+      native: median(runs.get(`native ${scenario.connections} ${scenario.size}`)!),
+      ours: median(runs.get(`ours ${scenario.connections} ${scenario.size}`)!),
+    },
+  }));
+}
+
+// ------------------------------------------------------------------- memory
+
+interface MemoryRow {
+  server: ServerKey;
+  connections: number;
+  failed: number;
+  rssBeforeKiB: number;
+  rssIdleKiB: number;
+  rssAfterEchoKiB: number;
+  /** (idle − before) / connections. */
+  kibPerIdleConnection: number;
+  /** (after one 64 B echo on each − before) / connections. */
+  kibPerConnectionAfterEcho: number;
+}
+
+/** Open `count` idle connections from a fresh client process; returns it once they are open. */
+async function openIdle(
+  url: string,
+  count: number,
+): Promise<{ proc: Proc; opened: number; failed: number }> {
+  const proc = spawn(Deno.execPath(), [
+    "run",
+    "--allow-net=127.0.0.1",
+    "bench/echo_load.ts",
+    "--mode",
+    "idle",
+    "--url",
+    url,
+    "--count",
+    String(count),
+    "--lifetime",
+    "180000",
+  ], "piped");
+  const line = await proc.stdout.next(120_000);
+  if (line === null || !line.startsWith("{")) {
+    await stop(proc.child);
+    throw new Error(`idle client failed: ${line}\n${proc.stderr()}`);
+  }
+  const { opened, failed } = JSON.parse(line) as { opened: number; failed: number };
+  return { proc, opened, failed };
+}
+
+async function command(proc: Proc, text: string): Promise<void> {
+  const writer = proc.child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(`${text}\n`));
+  writer.releaseLock();
+}
+
+async function closeIdle(proc: Proc): Promise<void> {
+  await command(proc, "close").catch(() => {});
+  await proc.child.stdin.close().catch(() => {});
+  const timer = setTimeout(() => void stop(proc.child), 15_000);
+  await proc.child.status;
+  clearTimeout(timer);
+}
+
+async function memoryBench(key: ServerKey, count: number): Promise<MemoryRow> {
+  const server = await startServer(key);
+  try {
+    // Warm up the connection path (code, caches) so that it is not counted per connection.
+    const warm = await openIdle(server.url, 100);
+    await command(warm.proc, "echo");
+    await warm.proc.stdout.next(30_000);
+    await closeIdle(warm.proc);
+    await sleep(1500);
+    const before = rssKiB(server.pid);
+    const idle = await openIdle(server.url, count);
+    await sleep(1500);
+    const after = rssKiB(server.pid);
+    await command(idle.proc, "echo");
+    await idle.proc.stdout.next(60_000);
+    await sleep(1000);
+    const afterEcho = rssKiB(server.pid);
+    await closeIdle(idle.proc);
+    const n = idle.opened;
+    return {
+      server: key,
+      connections: n,
+      failed: idle.failed,
+      rssBeforeKiB: before,
+      rssIdleKiB: after,
+      rssAfterEchoKiB: afterEcho,
+      kibPerIdleConnection: (after - before) / n,
+      kibPerConnectionAfterEcho: (afterEcho - before) / n,
+    };
+  } finally {
+    await stop(server.proc.child);
+  }
+}
+
+// ------------------------------------------------------------------- tables
+
+const fmtRate = (n: number) => Math.round(n).toLocaleString("en-US");
+const fmtMs = (n: number) => (n < 10 ? n.toFixed(2) : n.toFixed(1));
+const fmtRatio = (n: number) => `${n.toFixed(2)}×`;
+const sizeName = (size: number) => size >= 1024 ? `${size / 1024} KiB` : `${size} B`;
+/** Server (or client) CPU time per round trip, in µs. */
+const cpuPerMessage = (cpu: number | null, r: EchoResult) =>
+  cpu === null || !Number.isFinite(cpu) ? "–" : ((cpu / r.messagesPerSecond) * 1e6).toFixed(1);
+
+function table(header: string[], align: string[], rows: string[][]): string {
+  return [
+    `| ${header.join(" | ")} |`,
+    `| ${align.join(" | ")} |`,
+    ...rows.map((row) => `| ${row.join(" | ")} |`),
+  ].join("\n");
+}
+
+function echoTables(rows: EchoRow[]): string {
+  const throughput = table(
+    [
+      "conns",
+      "size",
+      "ours msg/s",
+      "Deno native msg/s",
+      "ws msg/s",
+      "ours÷native",
+      "ours÷ws",
+    ],
+    ["---:", "---:", "---:", "---:", "---:", "---:", "---:"],
+    rows.map((r) => [
+      String(r.connections),
+      sizeName(r.size),
+      fmtRate(r.results.ours.messagesPerSecond),
+      fmtRate(r.results.native.messagesPerSecond),
+      fmtRate(r.results.ws.messagesPerSecond),
+      fmtRatio(r.results.ours.messagesPerSecond / r.results.native.messagesPerSecond),
+      fmtRatio(r.results.ours.messagesPerSecond / r.results.ws.messagesPerSecond),
+    ]),
+  );
+  const latency = table(
+    [
+      "conns",
+      "size",
+      "ours p50 / p99 ms",
+      "native p50 / p99 ms",
+      "ws p50 / p99 ms",
+      "server CPU µs/msg: ours / native / ws",
+    ],
+    ["---:", "---:", "---:", "---:", "---:", "---:"],
+    rows.map((r) => [
+      String(r.connections),
+      sizeName(r.size),
+      ...SERVER_KEYS.map((k) => `${fmtMs(r.results[k].p50Ms)} / ${fmtMs(r.results[k].p99Ms)}`),
+      SERVER_KEYS.map((k) => cpuPerMessage(r.results[k].serverCpu, r.results[k])).join(" / "),
+    ]),
+  );
+  return `### Echo servers (same Deno native client for all)\n\n${throughput}\n\n` +
+    `Round-trip latency (16 messages in flight per connection) and server CPU time per echo:\n\n` +
+    `${latency}`;
+}
+
+function clientTables(rows: ClientRow[]): string {
+  const body = table(
+    [
+      "conns",
+      "size",
+      "ours msg/s",
+      "Deno native msg/s",
+      "ours÷native",
+      "ours p50 / p99 ms",
+      "native p50 / p99 ms",
+      "client CPU µs/msg: ours / native",
+    ],
+    ["---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:"],
+    rows.map((r) => [
+      String(r.connections),
+      sizeName(r.size),
+      fmtRate(r.results.ours.messagesPerSecond),
+      fmtRate(r.results.native.messagesPerSecond),
+      fmtRatio(r.results.ours.messagesPerSecond / r.results.native.messagesPerSecond),
+      `${fmtMs(r.results.ours.p50Ms)} / ${fmtMs(r.results.ours.p99Ms)}`,
+      `${fmtMs(r.results.native.p50Ms)} / ${fmtMs(r.results.native.p99Ms)}`,
+      `${cpuPerMessage(r.results.ours.clientCpu, r.results.ours)} / ${
+        cpuPerMessage(r.results.native.clientCpu, r.results.native)
+      }`,
+    ]),
+  );
+  return `### Clients (against the Deno native echo server)\n\n${body}`;
+}
+
+function memoryTable(rows: MemoryRow[]): string {
+  const byKey = new Map(rows.map((r) => [r.server, r]));
+  const cell = (key: ServerKey, f: (r: MemoryRow) => string) => {
+    const r = byKey.get(key);
+    return r === undefined ? "–" : f(r);
+  };
+  const mib = (kib: number) => (kib / 1024).toFixed(1);
+  const body = table(
+    ["", ...SERVER_KEYS.map((k) => SERVER_NAMES[k])],
+    ["---", ...SERVER_KEYS.map(() => "---:")],
+    [
+      ["idle connections", ...SERVER_KEYS.map((k) => cell(k, (r) => String(r.connections)))],
+      ["RSS before, MiB", ...SERVER_KEYS.map((k) => cell(k, (r) => mib(r.rssBeforeKiB)))],
+      [
+        "RSS with idle connections, MiB",
+        ...SERVER_KEYS.map((k) => cell(k, (r) => mib(r.rssIdleKiB))),
+      ],
+      [
+        "**KiB per idle connection**",
+        ...SERVER_KEYS.map((k) => cell(k, (r) => `**${r.kibPerIdleConnection.toFixed(1)}**`)),
+      ],
+      [
+        "KiB per connection after one 64 B echo each",
+        ...SERVER_KEYS.map((k) => cell(k, (r) => r.kibPerConnectionAfterEcho.toFixed(1))),
+      ],
+    ],
+  );
+  return `### Server memory (VmRSS)\n\n${body}`;
+}
+
+function targets(
+  echo: EchoRow[] | undefined,
+  client: ClientRow[] | undefined,
+  memory: MemoryRow[] | undefined,
+): string {
+  const lines: string[] = [];
+  const mark = (ok: boolean) => (ok ? "met" : "**not met**");
+  for (const r of echo ?? []) {
+    const vsNative = r.results.ours.messagesPerSecond / r.results.native.messagesPerSecond;
+    const vsWs = r.results.ours.messagesPerSecond / r.results.ws.messagesPerSecond;
+    if (r.size === 64) {
+      lines.push(
+        `- echo ${r.connections} conn 64 B: ${fmtRatio(vsNative)} native (≥0.90×: ${
+          mark(vsNative >= 0.9)
+        }), ${fmtRatio(vsWs)} ws (≥1.50×: ${mark(vsWs >= 1.5)})`,
+      );
+    } else {
+      lines.push(
+        `- echo ${r.connections} conn 16 KiB: ${fmtRatio(vsNative)} native (≥1.00×: ${
+          mark(vsNative >= 1.0)
+        })`,
+      );
+    }
+  }
+  for (const r of client ?? []) {
+    const ratio = r.results.ours.messagesPerSecond / r.results.native.messagesPerSecond;
+    lines.push(
+      `- client ${r.connections} conn ${sizeName(r.size)}: ${
+        fmtRatio(ratio)
+      } native client (≥0.90×: ${mark(ratio >= 0.9)})`,
+    );
+  }
+  const ours = memory?.find((r) => r.server === "ours");
+  if (ours !== undefined) {
+    lines.push(
+      `- idle connection: ${ours.kibPerIdleConnection.toFixed(1)} KiB RSS (<16 KiB: ${
+        mark(ours.kibPerIdleConnection < 16)
+      })`,
+    );
+  }
+  return `### Against the targets\n\n${lines.join("\n")}`;
+}
+
+// --------------------------------------------------------------------- main
+
+async function mergeResults(update: Record<string, unknown>): Promise<void> {
+  let existing: Record<string, unknown> = {};
+  try {
+    const parsed = JSON.parse(await Deno.readTextFile(RESULTS));
+    if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)) existing = parsed;
+  } catch {
+    // No file yet, or unreadable: start afresh.
+  }
+  await Deno.writeTextFile(RESULTS, JSON.stringify({ ...existing, ...update }, null, 2) + "\n");
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const limits = openFileLimits();
+  // Each idle connection is a descriptor in the server and one in the client.
+  const needed = IDLE_TARGET + 256;
+  if (limits.soft < needed && limits.hard >= needed) childFileLimit = needed;
+  const fileLimit = childFileLimit ?? limits.soft;
+  const idleCount = Math.max(0, Math.min(IDLE_TARGET, fileLimit - 256));
+  log(
+    `open-file limit: soft ${limits.soft}, hard ${limits.hard}; children get ${fileLimit}; ` +
+      `${idleCount} idle connections`,
+  );
+  const environment = {
+    date: new Date().toISOString(),
+    runtime: `Deno ${Deno.version.deno}, V8 ${Deno.version.v8}`,
+    node: new TextDecoder().decode(
+      (await new Deno.Command("node", { args: ["--version"] }).output()).stdout,
+    ).trim(),
+    ws: WS_VERSION,
+    cpus: navigator.hardwareConcurrency,
+    /** 1, 5 and 15 minute load averages at the start: other work on the machine. */
+    loadAverage: catSync("/proc/loadavg")?.split(" ").slice(0, 3).map(Number) ?? null,
+    warmupMs: WARMUP_MS,
+    durationMs: DURATION_MS,
+    rounds: ROUNDS,
+    inflight: INFLIGHT,
+  };
+
+  await ensureWs();
+  const sections: string[] = [];
+  const update: Record<string, unknown> = {};
+  let echo: EchoRow[] | undefined;
+  let client: ClientRow[] | undefined;
+  let memory: MemoryRow[] | undefined;
+
+  if (ONLY.has("echo") || ONLY.has("client")) {
+    const servers = {} as Record<ServerKey, Server>;
+    try {
+      for (const key of SERVER_KEYS) {
+        if (key !== "native" && !ONLY.has("echo")) continue;
+        servers[key] = await startServer(key);
+        log(`${SERVER_NAMES[key]} server on ${servers[key].url} (pid ${servers[key].pid})`);
+      }
+      if (ONLY.has("echo")) {
+        echo = await echoBench(servers);
+        sections.push(echoTables(echo));
+        update.echo = { ...environment, rows: echo };
+      }
+      if (ONLY.has("client")) {
+        client = await clientBench(servers.native);
+        sections.push(clientTables(client));
+        update.client = { ...environment, server: "native", rows: client };
+      }
+    } finally {
+      await Promise.all(Object.values(servers).map((s) => stop(s.proc.child)));
+    }
+  }
+  if (ONLY.has("memory") && idleCount > 0) {
+    memory = [];
+    for (const key of SERVER_KEYS) {
+      log(`memory: ${SERVER_NAMES[key]}, ${idleCount} idle connections`);
+      memory.push(await memoryBench(key, idleCount));
+    }
+    sections.push(memoryTable(memory));
+    update.memory = {
+      ...environment,
+      openFileLimit: fileLimit,
+      rows: memory,
+    };
+  }
+  sections.push(targets(echo, client, memory));
+  console.log(
+    `## End-to-end over loopback (${environment.runtime}, Node ${environment.node}, ws ${WS_VERSION}, ` +
+      `${environment.cpus} CPUs; warm-up ${WARMUP_MS} ms, window ${DURATION_MS} ms, ` +
+      `${ROUNDS} round(s))\n`,
+  );
+  console.log(sections.join("\n\n"));
+  await mergeResults(update);
+  log(`done in ${((performance.now() - started) / 1000).toFixed(0)} s; wrote bench/results.json`);
+}
+
+const onSignal = () => {
+  void stopAll().finally(() => Deno.exit(130));
+};
+Deno.addSignalListener("SIGINT", onSignal);
+Deno.addSignalListener("SIGTERM", onSignal);
+try {
+  await main();
+} catch (error) {
+  console.error(error);
+  Deno.exitCode = 1;
+} finally {
+  await stopAll();
+  Deno.removeSignalListener("SIGINT", onSignal);
+  Deno.removeSignalListener("SIGTERM", onSignal);
+}
