@@ -26,8 +26,17 @@ export interface _ByteChannel {
 
 /** Queued bytes above which `ready()` waits. */
 const _HIGH_WATER_MARK = 256 * 1024;
-/** Size of the recycled read buffer. */
-const _READ_BUFFER = 64 * 1024;
+/**
+ * Read buffer sizes. An idle connection always has a read pending, and the
+ * runtime holds its buffer for as long as it waits: so the buffer starts
+ * small (thousands of idle connections cost little), doubles whenever a read
+ * fills it (bulk traffic gets big reads), and halves after a run of reads
+ * that used little of it.
+ */
+const _READ_MIN = 2 * 1024;
+const _READ_MAX = 256 * 1024;
+/** Reads under a quarter of the buffer, in a row, before it shrinks. */
+const _SHRINK_AFTER = 32;
 
 /** Pick the fastest channel the duplex allows. */
 export function _openChannel(duplex: ByteDuplex, onWriteError: () => void): _ByteChannel {
@@ -40,7 +49,8 @@ export function _openChannel(duplex: ByteDuplex, onWriteError: () => void): _Byt
 class _DirectChannel implements _ByteChannel {
   #duplex: ByteDuplex;
   #onWriteError: () => void;
-  #buffer = new Uint8Array(_READ_BUFFER);
+  #buffer = new Uint8Array(_READ_MIN);
+  #smallReads = 0;
   #queue: Uint8Array[] = [];
   #queued = 0;
   #writing: Promise<void> | undefined;
@@ -57,8 +67,20 @@ class _DirectChannel implements _ByteChannel {
   }
 
   async read(): Promise<Uint8Array | null> {
-    const n = await this.#duplex.read!(this.#buffer);
-    return n === null ? null : this.#buffer.subarray(0, n);
+    const buffer = this.#buffer;
+    const n = await this.#duplex.read!(buffer);
+    if (n === null) return null;
+    const size = buffer.length;
+    if (n === size) {
+      // The peer had more: read in bigger bites. The chunk handed out stays
+      // valid, since the old buffer is simply no longer reused.
+      this.#smallReads = 0;
+      if (size < _READ_MAX) this.#buffer = new Uint8Array(size * 2);
+    } else if (size > _READ_MIN && n < size >>> 2 && ++this.#smallReads >= _SHRINK_AFTER) {
+      this.#smallReads = 0;
+      this.#buffer = new Uint8Array(size >>> 1);
+    }
+    return buffer.subarray(0, n);
   }
 
   write(chunk: Uint8Array): void {

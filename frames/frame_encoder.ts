@@ -159,7 +159,12 @@ export interface FrameEncoderOptions {
    * key (§5.3); a server never masks unless a frame brings its own key.
    */
   role: "client" | "server";
-  /** Source of masking keys, injectable for tests. @default {new MaskKeyGenerator()} */
+  /**
+   * Source of masking keys, injectable for tests. By default one generator
+   * shared by every encoder of the process: keys only need to be
+   * unpredictable (§10.3), and a shared 4 KiB pool costs nothing per
+   * connection.
+   */
   keys?: MaskKeyGenerator | undefined;
 }
 
@@ -184,7 +189,7 @@ export interface FrameEncoderOptions {
  */
 export class FrameEncoder {
   #mask: boolean;
-  #keys: MaskKeyGenerator;
+  #keys: MaskKeyGenerator | undefined;
   #key = new Uint8Array(4);
 
   /**
@@ -194,7 +199,7 @@ export class FrameEncoder {
    */
   constructor(options: FrameEncoderOptions) {
     this.#mask = options.role === "client";
-    this.#keys = options.keys ?? new MaskKeyGenerator();
+    this.#keys = options.keys;
   }
 
   /**
@@ -208,7 +213,7 @@ export class FrameEncoder {
     let key = frame.mask;
     if (key === undefined && this.#mask) {
       key = this.#key;
-      this.#keys.nextInto(key, 0);
+      (this.#keys ??= _sharedKeys()).nextInto(key, 0);
     }
     const header = _toHeader(frame, key);
     const size = frameHeaderSize(payload.length, key !== undefined);
@@ -223,6 +228,13 @@ export class FrameEncoder {
     if (key !== undefined) applyMask(out.subarray(size), key);
     return [out];
   }
+}
+
+let _keys: MaskKeyGenerator | undefined;
+
+/** The process-wide key generator, created on first use (servers never need it). */
+function _sharedKeys(): MaskKeyGenerator {
+  return _keys ??= new MaskKeyGenerator();
 }
 
 function _toHeader(

@@ -190,29 +190,46 @@ async function _handleConnection(
   connected: (connection: WebSocketConnection) => void,
 ): Promise<void> {
   const duplex: ByteDuplex = {
-    readable: conn.readable,
-    writable: conn.writable,
+    // Getters: the runtime's streams cost memory and are only built for
+    // callers that use them (the engine reads with `read` into its own buffer).
+    get readable() {
+      return conn.readable;
+    },
+    get writable() {
+      return conn.writable;
+    },
     close: () => _closeQuietly(conn),
     read: (buffer) => conn.read(buffer),
     write: (bytes) => conn.write(bytes),
   };
-  const timeout = AbortSignal.timeout(options.handshakeTimeout ?? 10_000);
+  // A cleared timer rather than AbortSignal.timeout(), which keeps its timer
+  // and everything it references alive for the whole timeout.
+  const abort = new AbortController();
+  const timer = setTimeout(
+    () => abort.abort(new DOMException("Handshake timed out", "TimeoutError")),
+    options.handshakeTimeout ?? 10_000,
+  );
   let head;
   try {
-    head = await readRequestHead(conn.readable, {
+    head = await readRequestHead(_headStream(conn), {
       maxHeadSize: options.maxHeadSize,
       maxHeaders: options.maxHeaders,
-      signal: timeout,
+      signal: abort.signal,
     });
   } catch (error) {
     const status = error instanceof HttpHeadError ? error.status : 400;
     const message = error instanceof Error ? error.message : "Bad request";
     await _respondAndClose(conn, new Response(`${message}\n`, { status }));
     return;
+  } finally {
+    clearTimeout(timer);
   }
+  // Frames sent right behind the head: copied, so that the read buffer they
+  // arrived in is not kept alive by the connection.
+  const leftover = head.leftover.length === 0 ? _EMPTY : head.leftover.slice();
   const slot: _UpgradeSlot = {
     duplex,
-    leftover: head.leftover,
+    leftover,
     httpVersion: head.httpVersion,
     connected,
   };
@@ -234,20 +251,43 @@ async function _handleConnection(
   }
   // Write the 101 head, then hand the raw connection to the WebSocket.
   try {
-    const writer = conn.writable.getWriter();
-    await writer.write(writeResponseHead(101, "Switching Protocols", response.headers));
-    writer.releaseLock();
+    const bytes = writeResponseHead(101, "Switching Protocols", response.headers);
+    let offset = 0;
+    while (offset < bytes.length) offset += await conn.write(bytes.subarray(offset));
   } catch (error) {
     upgrade.reject(error);
     _closeQuietly(conn);
     return;
   }
+  // The slot lives as long as the socket: drop what it no longer needs.
+  slot.upgrade = undefined;
   upgrade.resolve({
     duplex,
-    leftover: head.leftover,
+    leftover,
     protocol: upgrade.protocol,
     extensions: upgrade.extensions,
   });
+}
+
+const _EMPTY = new Uint8Array(0);
+
+/** Bytes per read while the request head arrives: most heads fit in one. */
+const _HEAD_READ = 2048;
+
+/**
+ * The connection's bytes as a stream that reads only when asked, into small
+ * buffers: the request head is typically a few hundred bytes, and the bytes
+ * that follow it must not pin a large chunk for the connection's lifetime.
+ */
+function _headStream(conn: Deno.Conn): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const buffer = new Uint8Array(_HEAD_READ);
+      const n = await conn.read(buffer);
+      if (n === null) controller.close();
+      else controller.enqueue(buffer.subarray(0, n));
+    },
+  }, { highWaterMark: 0 });
 }
 
 /** How long and how much to keep reading after an error response (lingering close). */
