@@ -87,7 +87,10 @@ class _DirectChannel implements _ByteChannel {
     if (this.#failed) return;
     this.#queue.push(chunk);
     this.#queued += chunk.length;
-    this.#writing ??= this.#drain();
+    // The first write waits for the end of the current task, so that every
+    // frame produced by it (a batch of echoes, a header and its payload)
+    // leaves in one write.
+    this.#writing ??= Promise.resolve().then(() => this.#drain());
   }
 
   ready(): Promise<void> {
@@ -101,7 +104,7 @@ class _DirectChannel implements _ByteChannel {
       while (this.#queue.length > 0) {
         const queue = this.#queue;
         this.#queue = [];
-        // Everything queued while the last write was in flight goes out as one.
+        // Everything queued since the last write goes out as one.
         const batch = queue.length === 1 ? queue[0]! : _concat(queue);
         let offset = 0;
         while (offset < batch.length) offset += await write(batch.subarray(offset));
@@ -150,6 +153,7 @@ class _StreamChannel implements _ByteChannel {
   #onWriteError: () => void;
   #reader: ReadableStreamDefaultReader<Uint8Array>;
   #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #queue: Uint8Array[] = [];
   #queued = 0;
 
   constructor(duplex: ByteDuplex, onWriteError: () => void) {
@@ -169,9 +173,19 @@ class _StreamChannel implements _ByteChannel {
   }
 
   write(chunk: Uint8Array): void {
-    const size = chunk.length;
-    this.#queued += size;
-    this.#writer.write(chunk).then(
+    this.#queue.push(chunk);
+    this.#queued += chunk.length;
+    if (this.#queue.length === 1) queueMicrotask(() => this.#flush());
+  }
+
+  /** One stream write per task: the chunks written during it, joined. */
+  #flush(): void {
+    const queue = this.#queue;
+    if (queue.length === 0) return;
+    this.#queue = [];
+    const batch = queue.length === 1 ? queue[0]! : _concat(queue);
+    const size = batch.length;
+    this.#writer.write(batch).then(
       () => this.#queued -= size,
       () => {
         this.#queued -= size;
@@ -187,6 +201,7 @@ class _StreamChannel implements _ByteChannel {
   async close(timeout: number): Promise<void> {
     // Let queued frames (the close frame above all) reach the transport, but
     // not forever: a peer that stopped reading must not hold us.
+    this.#flush();
     const flushed = this.#writer.close().catch(() => {});
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([

@@ -333,9 +333,15 @@ export class WebSocket extends EventTarget {
     }
   }
 
+  /** The `origin` of message events, computed once (not per message). */
+  #originValue: string | undefined;
+
   #origin(): string {
-    const url = new URL(this.#url);
-    return `${url.protocol}//${url.host}`;
+    if (this.#originValue === undefined) {
+      const url = new URL(this.#url);
+      this.#originValue = `${url.protocol}//${url.host}`;
+    }
+    return this.#originValue;
   }
 
   #failOpening(error: unknown): void {

@@ -116,8 +116,6 @@ export interface ConnectionHandler {
   onClose(event: ConnectionCloseEvent): void;
 }
 
-const _COALESCE_MAX = 64 * 1024;
-
 /**
  * A WebSocket connection over a byte duplex, after the opening handshake.
  *
@@ -376,23 +374,8 @@ export class WebSocketConnection {
     const chunks = this.#protocol.dataToSend();
     const count = chunks.length;
     if (count === 0 || this.#transportClosed) return;
-    if (count === 1) {
-      this.#write(chunks[0]!);
-      return;
-    }
-    let total = 0;
-    for (let i = 0; i < count; i++) total += chunks[i]!.length;
-    if (total <= _COALESCE_MAX) {
-      const joined = new Uint8Array(total);
-      let offset = 0;
-      for (let i = 0; i < count; i++) {
-        joined.set(chunks[i]!, offset);
-        offset += chunks[i]!.length;
-      }
-      this.#write(joined);
-    } else {
-      for (let i = 0; i < count; i++) this.#write(chunks[i]!);
-    }
+    // The channel batches everything written in this task into one write.
+    for (let i = 0; i < count; i++) this.#write(chunks[i]!);
   }
 
   #write(chunk: Uint8Array): void {

@@ -10,9 +10,10 @@ import type { FrameHeader, FrameInit } from "./frame.ts";
 
 /**
  * Payloads up to this size are copied behind their header into one buffer;
- * larger unmasked payloads are handed out as a separate chunk, uncopied.
+ * larger unmasked payloads are handed out as a separate chunk, uncopied (a
+ * transport that batches writes copies them once, into its batch).
  */
-const _COALESCE_MAX = 16 * 1024;
+const _COALESCE_MAX = 1024;
 
 /**
  * The number of header bytes a frame needs: 2, plus 2 or 8 for extended
