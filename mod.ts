@@ -40,3 +40,6 @@ export * from "./protocol/mod.ts";
 export * from "./handshake/mod.ts";
 export * from "./connection/mod.ts";
 export * from "./transports/mod.ts";
+export * from "./transports/proxy.ts";
+export * from "./transports/proxy_error.ts";
+export * from "./transports/cloudflare.ts";

@@ -11,6 +11,26 @@ import {
   WebSocketStream,
   type WebSocketStreamOptions,
 } from "../connection/websocket_stream.ts";
+import { proxyConnector, type ProxyOption } from "./proxy.ts";
+
+/**
+ * Options for {@linkcode connect}: those of `WebSocketStream`, plus a proxy.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectOptions } from "@edgews/websocket/transports";
+ *
+ * const options: ConnectOptions = { protocols: ["chat"], proxy: "http://127.0.0.1:3128" };
+ * ```
+ */
+export interface ConnectOptions extends WebSocketStreamOptions {
+  /**
+   * Go through this HTTP proxy with a `CONNECT` tunnel (TLS for `wss:` runs
+   * inside it): a URL such as `"http://user:password@host:port"`, or
+   * `"env"` for `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY`. See `proxyConnector`.
+   */
+  proxy?: ProxyOption | undefined;
+}
 
 /**
  * An open client connection, as {@linkcode connect} returns it.
@@ -42,7 +62,7 @@ export interface ConnectedWebSocket extends WebSocketOpenInfo {
  * subprotocol).
  *
  * @param url The server's URL.
- * @param options Subprotocols, headers, `caCerts`, limits, `signal`.
+ * @param options Subprotocols, headers, `caCerts`, limits, `signal`, `proxy`.
  * @returns The streams, the negotiated protocol and extensions, and `close`.
  *
  * @example
@@ -66,9 +86,14 @@ export interface ConnectedWebSocket extends WebSocketOpenInfo {
  */
 export async function connect(
   url: string | URL,
-  options: WebSocketStreamOptions = {},
+  options: ConnectOptions = {},
 ): Promise<ConnectedWebSocket> {
-  const socket = new WebSocketStream(url, options);
+  const socket = new WebSocketStream(
+    url,
+    options.proxy === undefined
+      ? options
+      : { ...options, connector: proxyConnector(options.proxy, options.connector) },
+  );
   const opened = await socket.opened;
   return {
     ...opened,

@@ -9,12 +9,13 @@ import type { UpgradedTransport } from "../connection/upgraded.ts";
 import { WebSocket } from "../connection/websocket.ts";
 import type { ConnectionOptions } from "../connection/websocket_connection.ts";
 import {
-  handshakeResponse,
   negotiateServerHandshake,
   type ServerHandshakeOptions,
 } from "../handshake/server_handshake.ts";
 import { formatExtensionHeader } from "../handshake/extension_header.ts";
 import { _getUpgradeSlot } from "./_upgrade_slot.ts";
+import { _upgradeNative } from "./_native_upgrade.ts";
+import { _upgradeResponse } from "./_upgrade_response.ts";
 
 /**
  * Options for {@linkcode upgradeWebSocket}.
@@ -50,17 +51,29 @@ export interface WebSocketUpgrade {
 }
 
 /**
- * Accept a WebSocket upgrade on a request served by this module's
- * {@linkcode serve}: checks the handshake (RFC 6455 §4.2.1), negotiates the
- * subprotocol, and returns the `101` response plus a WHATWG `WebSocket` whose
- * framing this module does. When the handshake is invalid, `response` is the
- * error response (400, 403 or 426) and the socket fails with 1006 without
- * ever opening.
+ * Accept a WebSocket upgrade: checks the handshake (RFC 6455 §4.2.1),
+ * negotiates the subprotocol, and returns the `101` response plus a WHATWG
+ * `WebSocket` (this module's class, with the same events, close codes and
+ * limits everywhere). When the handshake is invalid, `response` is the error
+ * response (400, 403 or 426) and the socket fails with 1006 without ever
+ * opening.
  *
- * @param request The upgrade request, as handed to the `serve` handler.
+ * Who does the framing depends on where the request came from:
+ * - this module's {@linkcode serve} (Deno) or the `serve` of
+ *   `@edgews/websocket/node` (Node, Bun): this module, on the raw socket;
+ * - `Deno.serve` or Deno Deploy: Deno, through `Deno.upgradeWebSocket`;
+ * - Cloudflare Workers: the Workers runtime, through a `WebSocketPair`.
+ *
+ * In the last two the runtime's socket is wrapped, so the handler's code is
+ * the same; the runtime sends keep-alive pings (`pingInterval` becomes
+ * Deno's `idleTimeout`), negotiates no extensions, and cannot stop reading
+ * for backpressure (unread messages queue in memory).
+ *
+ * @param request The upgrade request, as handed to the server's handler.
  * @param options Subprotocols, origin policy, extra 101 headers, limits.
  * @returns The response to return and the socket.
- * @throws {TypeError} When the request did not come from this module's server.
+ * @throws {TypeError} When the request came from a server that cannot be
+ * upgraded (a plain `node:http` request outside this module's `serve`).
  *
  * @example
  * ```ts ignore
@@ -78,18 +91,14 @@ export function upgradeWebSocket(
   options: UpgradeWebSocketOptions = {},
 ): WebSocketUpgrade {
   const slot = _getUpgradeSlot(request);
-  if (slot === undefined) {
-    throw new TypeError(
-      "Cannot upgrade: this request did not come from this module's serve() (use Deno.upgradeWebSocket on Deno.serve)",
-    );
-  }
+  if (slot === undefined) return _upgradeNative(request, options);
   if (slot.upgrade !== undefined) {
     throw new TypeError("Cannot upgrade: upgradeWebSocket was already called for this request");
   }
   const handshake = negotiateServerHandshake(request, options, {
     httpVersion: slot.httpVersion,
   });
-  const response = handshakeResponse(handshake);
+  const response = _upgradeResponse(handshake);
   let resolve!: (transport: UpgradedTransport) => void;
   let reject!: (error: unknown) => void;
   const transport = new Promise<UpgradedTransport>((res, rej) => {

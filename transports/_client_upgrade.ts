@@ -1,0 +1,52 @@
+/**
+ * The client's opening handshake over any byte duplex that is already
+ * connected (and encrypted, for `wss:`): shared by the connectors that are
+ * built on {@linkcode _socketConnector} (Node, Cloudflare, proxy tunnels).
+ * Not exported from `mod.ts`.
+ *
+ * @module
+ */
+
+import type { ByteDuplex } from "../connection/duplex.ts";
+import type { ConnectRequest, UpgradedTransport } from "../connection/upgraded.ts";
+import { createClientHandshake, verifyServerHandshake } from "../handshake/client_handshake.ts";
+import { formatExtensionHeader } from "../handshake/extension_header.ts";
+import { readResponseHead, writeRequestHead } from "../handshake/http_head.ts";
+
+/**
+ * Send the upgrade request for `url` and verify the answer (RFC 6455 §4.1).
+ *
+ * @param duplex The connected transport; its streams are not locked afterwards.
+ * @param url The `ws:`/`wss:` URL being opened.
+ * @param request Subprotocols and headers to send.
+ * @param signal Aborts reading the response head (a 408 `HttpHeadError`).
+ * @returns The upgraded transport, positioned after the 101 head.
+ */
+export async function _upgradeClient(
+  duplex: ByteDuplex,
+  url: URL,
+  request: ConnectRequest,
+  signal: AbortSignal,
+): Promise<UpgradedTransport> {
+  const { request: upgrade, key } = createClientHandshake(url, {
+    protocols: request.protocols,
+    headers: request.headers,
+  });
+  const writer = duplex.writable.getWriter();
+  try {
+    await writer.write(writeRequestHead(upgrade));
+  } finally {
+    writer.releaseLock();
+  }
+  const head = await readResponseHead(duplex.readable, { signal });
+  const agreed = await verifyServerHandshake(
+    { status: head.status, headers: head.headers },
+    { key, protocols: request.protocols },
+  );
+  return {
+    duplex,
+    leftover: head.leftover,
+    protocol: agreed.protocol,
+    extensions: formatExtensionHeader(agreed.extensions),
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * `upgradeWebSocket` for requests this module's server did not read: those
+ * of `Deno.serve` (and Deno Deploy), where only `Deno.upgradeWebSocket` can
+ * take the connection over, and those of Cloudflare Workers, where a
+ * `WebSocketPair` does. The runtime does the framing; the socket handed to
+ * the application is this module's `WebSocket` all the same (see
+ * `_native_socket_duplex.ts`). Not exported from `mod.ts`.
+ *
+ * @module
+ */
+
+import { _PENDING, type _PendingTransport } from "../connection/_pending.ts";
+import type { UpgradedTransport } from "../connection/upgraded.ts";
+import { WebSocket } from "../connection/websocket.ts";
+import type { ConnectionOptions } from "../connection/websocket_connection.ts";
+import { handshakeResponse, negotiateServerHandshake } from "../handshake/server_handshake.ts";
+import { type _NativeSocket, _nativeSocketDuplex, _whenOpen } from "./_native_socket_duplex.ts";
+import type { UpgradeWebSocketOptions, WebSocketUpgrade } from "./upgrade_websocket.ts";
+
+/** Cloudflare's `WebSocketPair`: two linked sockets; the server end needs `accept()`. */
+type _WebSocketPair = new () => Record<0 | 1, _NativeSocket & { accept(): void }>;
+
+/** `Deno.upgradeWebSocket`, as far as this file uses it. */
+type _DenoUpgrade = (
+  request: Request,
+  options?: { protocol?: string; idleTimeout?: number },
+) => { response: Response; socket: _NativeSocket };
+
+/**
+ * Upgrade with the runtime's own WebSocket. The handshake is checked first
+ * with this module's rules (origin policy, subprotocol choice, and the same
+ * 400/403/426 answers); `options.headers` go on the 101. `pingInterval` maps
+ * to Deno's `idleTimeout` (whole seconds): the runtime sends the pings.
+ * Extension options are not used: the runtime negotiates its own.
+ */
+export function _upgradeNative(
+  request: Request,
+  options: UpgradeWebSocketOptions,
+): WebSocketUpgrade {
+  const globals = globalThis as {
+    WebSocketPair?: _WebSocketPair;
+    Deno?: { upgradeWebSocket?: _DenoUpgrade };
+  };
+  const pair = globals.WebSocketPair;
+  const denoUpgrade = globals.Deno?.upgradeWebSocket;
+  if (pair === undefined && denoUpgrade === undefined) {
+    throw new TypeError(
+      "Cannot upgrade: this request did not come from this module's serve() and the runtime has no WebSocket upgrade of its own (on Node and Bun, serve with serve() from @edgews/websocket/node)",
+    );
+  }
+  const handshake = negotiateServerHandshake(request, {
+    protocols: options.protocols,
+    origin: options.origin,
+    headers: options.headers,
+  });
+  let response: Response;
+  let transport: Promise<UpgradedTransport>;
+  if (!handshake.ok) {
+    response = handshakeResponse(handshake);
+    transport = Promise.reject(
+      new Error(`Opening handshake rejected with ${handshake.status}: ${handshake.body}`),
+    );
+  } else {
+    const extra = new Headers(options.headers);
+    let native: _NativeSocket;
+    if (pair !== undefined) {
+      const ends = new pair();
+      const server = ends[1];
+      server.accept();
+      native = server;
+      if (handshake.protocol !== "") extra.set("sec-websocket-protocol", handshake.protocol);
+      response = new Response(null, {
+        status: 101,
+        headers: extra,
+        webSocket: ends[0],
+      } as ResponseInit);
+    } else {
+      const upgraded = denoUpgrade!(request, {
+        ...(handshake.protocol !== "" ? { protocol: handshake.protocol } : {}),
+        ...(options.pingInterval !== undefined && options.pingInterval > 0
+          ? { idleTimeout: Math.max(1, Math.round(options.pingInterval / 1000)) }
+          : {}),
+      });
+      native = upgraded.socket;
+      response = upgraded.response;
+      for (const [name, value] of extra) response.headers.append(name, value);
+    }
+    const duplex = _nativeSocketDuplex(native);
+    transport = _whenOpen(native).then(() => ({
+      duplex,
+      leftover: new Uint8Array(0),
+      protocol: native.protocol,
+      extensions: "",
+    }));
+  }
+  transport.catch(() => {});
+  const url = new URL(request.url);
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  const pending: _PendingTransport = { role: "server", transport };
+  const socket = new WebSocket(url, [], {
+    ...options,
+    // The runtime does keep-alive (Deno's idleTimeout); the engine cannot send pings through it.
+    pingInterval: 0,
+    [_PENDING]: pending,
+  } as ConnectionOptions);
+  return { response, socket };
+}

@@ -1,0 +1,362 @@
+/**
+ * The `serve()` of this module on Node (20 and later) and Bun: a
+ * `node:http` (or `node:https`) server whose `upgrade` event hands the raw
+ * `node:net` socket to this module's framing, and whose other requests go to
+ * the same handler as `Request`/`Response`. Exported from the Node entry
+ * point (`@edgews/websocket/node`) as `serve`.
+ *
+ * @module
+ */
+
+import * as http from "node:http";
+import * as https from "node:https";
+import type * as net from "node:net";
+import { Readable } from "node:stream";
+import type { ByteDuplex } from "../connection/duplex.ts";
+import type { WebSocketConnection } from "../connection/websocket_connection.ts";
+import { CloseCode } from "../frames/close_code.ts";
+import { writeResponse, writeResponseHead } from "../handshake/http_head.ts";
+import { _nodeSocketDuplex } from "./_node_socket.ts";
+import { _setUpgradeSlot, type _UpgradeSlot } from "./_upgrade_slot.ts";
+import type { ServeHandler, ServeHandlerInfo, ServeOptions, WebSocketServer } from "./serve.ts";
+
+/**
+ * A running Node server. Node binds asynchronously, so `addr` can be read
+ * once `listening` has resolved (or in `onListen`).
+ *
+ * @example
+ * ```ts ignore
+ * import { serve } from "@edgews/websocket/node";
+ *
+ * const server = serve({ hostname: "127.0.0.1", port: 0 }, () => new Response("hi"));
+ * const addr = await server.listening;
+ * console.log(addr.port);
+ * await server.shutdown();
+ * ```
+ */
+export interface NodeWebSocketServer extends WebSocketServer {
+  /** Resolves with the address once the server listens; rejects when it cannot. */
+  listening: Promise<Deno.NetAddr>;
+}
+
+/**
+ * A listener for a Node `http.Server`'s `upgrade` event (one you already
+ * run, say under Express): upgrade requests go to `handler` as a `Request`,
+ * and `upgradeWebSocket(request)` takes the socket over with this module's
+ * framing. A handler that answers with another `Response` has it written
+ * before the socket closes.
+ *
+ * @param handler The same handler as for `serve`.
+ * @param options `onError`, and `maxHeaders` (431 above).
+ * @returns The listener for `server.on("upgrade", ...)`.
+ *
+ * @example
+ * ```ts ignore
+ * import { createServer } from "node:http";
+ * import { nodeUpgradeListener, upgradeWebSocket } from "@edgews/websocket/node";
+ *
+ * const server = createServer((_req, res) => res.end("hello"));
+ * server.on("upgrade", nodeUpgradeListener((request) => {
+ *   const { response, socket } = upgradeWebSocket(request);
+ *   socket.onmessage = (event) => socket.send(event.data);
+ *   return response;
+ * }));
+ * server.listen(8080);
+ * ```
+ */
+export function nodeUpgradeListener(
+  handler: ServeHandler,
+  options: Pick<ServeOptions, "onError" | "maxHeaders"> = {},
+): (request: http.IncomingMessage, socket: net.Socket, head: Uint8Array) => void {
+  return (request, socket, head) => {
+    void _handleUpgrade(request, socket, head, handler, options, () => {});
+  };
+}
+
+/**
+ * Serve HTTP/1.1 on Node or Bun with the same options, handler and
+ * `upgradeWebSocket` as the Deno `serve()`: WebSocket upgrades get this
+ * module's framing on the raw socket; other requests get the handler's
+ * `Response` through `node:http`. `cert` and `key` serve TLS (`wss:`).
+ * `handshakeTimeout` becomes the server's `headersTimeout`, `maxHeadSize`
+ * its `maxHeaderSize`; shutdown closes open WebSockets with 1001.
+ *
+ * @param options Address, TLS, limits and the stop signal.
+ * @param handler Returns a `Response`; use `upgradeWebSocket` for WebSockets.
+ * @returns The running server.
+ *
+ * @example
+ * ```ts ignore
+ * import { serve, upgradeWebSocket } from "@edgews/websocket/node";
+ *
+ * serve({ hostname: "127.0.0.1", port: 8080 }, (request) => {
+ *   const { response, socket } = upgradeWebSocket(request);
+ *   socket.onmessage = (event) => socket.send(event.data);
+ *   return response;
+ * });
+ * ```
+ */
+export function serve(options: ServeOptions, handler: ServeHandler): NodeWebSocketServer {
+  const secure = options.cert !== undefined && options.key !== undefined;
+  const serverOptions: http.ServerOptions = {
+    ...(options.maxHeadSize !== undefined ? { maxHeaderSize: options.maxHeadSize } : {}),
+  };
+  const server: http.Server = secure
+    ? https.createServer({ ...serverOptions, cert: options.cert, key: options.key })
+    : http.createServer(serverOptions);
+  server.headersTimeout = options.handshakeTimeout ?? 10_000;
+  const sockets = new Set<WebSocketConnection>();
+  const pending = new Set<Promise<void>>();
+  let stopping = false;
+  const connected = (connection: WebSocketConnection) => {
+    sockets.add(connection);
+    void connection.closed.then(() => sockets.delete(connection));
+  };
+  const track = (task: Promise<void>) => {
+    pending.add(task);
+    void task.finally(() => pending.delete(task));
+  };
+
+  server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
+    track(_handleRequest(req, res, secure, handler, options));
+  });
+  server.on("upgrade", (req: http.IncomingMessage, socket: net.Socket, head: Uint8Array) => {
+    if (stopping) {
+      socket.destroy();
+      return;
+    }
+    track(_handleUpgrade(req, socket, head, handler, options, connected, secure));
+  });
+
+  let addr: Deno.NetAddr | undefined;
+  const listening = new Promise<Deno.NetAddr>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 8000, options.hostname ?? "127.0.0.1", () => {
+      server.off("error", reject);
+      const bound = server.address() as net.AddressInfo;
+      addr = { transport: "tcp", hostname: bound.address, port: bound.port };
+      options.onListen?.(addr);
+      resolve(addr);
+    });
+  });
+  listening.catch(() => {});
+
+  let resolveFinished!: () => void;
+  const finished = new Promise<void>((resolve) => resolveFinished = resolve);
+  let stopped: Promise<void> | undefined;
+  const stop = () => {
+    stopped ??= (async () => {
+      stopping = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections?.();
+      await Promise.allSettled(pending);
+      const closing: Promise<unknown>[] = [];
+      for (const connection of sockets) {
+        connection.close(CloseCode.GoingAway, "Server shutting down");
+        closing.push(connection.closed);
+      }
+      await Promise.all(closing);
+      server.closeAllConnections?.();
+      if (server.listening) await closed;
+      resolveFinished();
+    })();
+    return stopped;
+  };
+  options.signal?.addEventListener("abort", () => void stop(), { once: true });
+  if (options.signal?.aborted) void stop();
+
+  return {
+    get addr(): Deno.NetAddr {
+      if (addr === undefined) {
+        throw new Error("The server is not listening yet: await server.listening, or use onListen");
+      }
+      return addr;
+    },
+    listening,
+    finished,
+    shutdown: stop,
+  };
+}
+
+/** A plain HTTP request: the handler's `Response` through `node:http`. */
+async function _handleRequest(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  secure: boolean,
+  handler: ServeHandler,
+  options: ServeOptions,
+): Promise<void> {
+  let response: Response;
+  try {
+    const request = _toRequest(req, secure, true);
+    if (request === undefined) {
+      response = new Response("Bad request\n", { status: 400 });
+    } else {
+      // A plain request can never complete a WebSocket handshake (Node sends
+      // those to `upgrade`), but upgradeWebSocket must answer it with the
+      // handshake's own 400 rather than a TypeError.
+      _setUpgradeSlot(request, {
+        get duplex(): ByteDuplex {
+          throw new Error("A plain HTTP request has no connection to take over");
+        },
+        leftover: new Uint8Array(0),
+        httpVersion: `HTTP/${req.httpVersion}`,
+        connected: () => {},
+      });
+      response = await handler(request, { remoteAddr: _remoteAddr(req.socket) });
+      if (response.status === 101) {
+        response = new Response("Bad request: not a WebSocket upgrade\n", { status: 400 });
+      }
+    }
+  } catch (error) {
+    options.onError?.(error);
+    response = new Response("Internal Server Error\n", { status: 500 });
+  }
+  try {
+    for (const [name, value] of response.headers) {
+      if (name !== "set-cookie") res.setHeader(name, value);
+    }
+    const cookies = response.headers.getSetCookie();
+    if (cookies.length > 0) res.setHeader("set-cookie", cookies);
+    res.writeHead(response.status, response.statusText || undefined);
+    if (response.body !== null) {
+      for await (const chunk of response.body) {
+        if (!res.write(chunk)) await new Promise((resolve) => res.once("drain", resolve));
+      }
+    }
+    res.end();
+  } catch {
+    res.destroy();
+  }
+}
+
+/** An upgrade request: the handler decides, and a 101 hands the socket to the WebSocket. */
+async function _handleUpgrade(
+  req: http.IncomingMessage,
+  socket: net.Socket,
+  head: Uint8Array,
+  handler: ServeHandler,
+  options: Pick<ServeOptions, "onError" | "maxHeaders">,
+  connected: (connection: WebSocketConnection) => void,
+  secure = (socket as { encrypted?: boolean }).encrypted === true,
+): Promise<void> {
+  socket.setNoDelay(true);
+  const request = _toRequest(req, secure, false);
+  if (request === undefined) {
+    await _respondAndClose(socket, new Response("Bad request\n", { status: 400 }));
+    return;
+  }
+  if (req.rawHeaders.length / 2 > (options.maxHeaders ?? 100)) {
+    await _respondAndClose(
+      socket,
+      new Response("Request header fields too large\n", { status: 431 }),
+    );
+    return;
+  }
+  let duplex: ByteDuplex | undefined;
+  const slot: _UpgradeSlot = {
+    get duplex(): ByteDuplex {
+      return duplex ??= _nodeSocketDuplex(socket);
+    },
+    leftover: new Uint8Array(head.buffer, head.byteOffset, head.byteLength),
+    httpVersion: `HTTP/${req.httpVersion}`,
+    connected,
+  };
+  _setUpgradeSlot(request, slot);
+  let response: Response;
+  try {
+    response = await handler(request, { remoteAddr: _remoteAddr(socket) });
+  } catch (error) {
+    options.onError?.(error);
+    slot.upgrade?.reject(error);
+    await _respondAndClose(socket, new Response("Internal Server Error\n", { status: 500 }));
+    return;
+  }
+  const upgrade = slot.upgrade;
+  if (upgrade === undefined || response !== upgrade.response || response.status !== 101) {
+    upgrade?.reject(new Error("The handler did not return the 101 response of upgradeWebSocket"));
+    await _respondAndClose(socket, response);
+    return;
+  }
+  try {
+    await _write(socket, writeResponseHead(101, "Switching Protocols", response.headers));
+  } catch (error) {
+    upgrade.reject(error);
+    socket.destroy();
+    return;
+  }
+  upgrade.resolve({
+    duplex: slot.duplex,
+    leftover: slot.leftover,
+    protocol: upgrade.protocol,
+    extensions: upgrade.extensions,
+  });
+}
+
+/** How long and how much to keep reading after an error response (lingering close). */
+const _LINGER_MS = 1000;
+
+/**
+ * Write `response`, end our side, and discard what the client still sends
+ * for a moment before closing, so its unread input does not turn the close
+ * into a reset that destroys the response (as `serve.ts` does on Deno).
+ */
+async function _respondAndClose(socket: net.Socket, response: Response): Promise<void> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await writeResponse(response);
+  } catch {
+    socket.destroy();
+    return;
+  }
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve();
+    }, _LINGER_MS + 5000);
+    socket.once("close", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    socket.on("error", () => socket.destroy());
+    socket.end(bytes, () => setTimeout(() => socket.destroy(), _LINGER_MS));
+    socket.resume();
+  });
+}
+
+function _write(socket: net.Socket, bytes: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    socket.write(bytes, (error) => error ? reject(error) : resolve());
+  });
+}
+
+/** The `Request` for a Node request head, or `undefined` when it cannot be one. */
+function _toRequest(
+  req: http.IncomingMessage,
+  secure: boolean,
+  withBody: boolean,
+): Request | undefined {
+  const headers = new Headers();
+  try {
+    const raw = req.rawHeaders;
+    for (let i = 0; i + 1 < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
+    const target = req.url ?? "/";
+    const base = `${secure ? "https" : "http"}://${headers.get("host") || "localhost"}`;
+    const url = target.startsWith("/") ? new URL(base + target) : new URL(target);
+    const method = req.method ?? "GET";
+    const body = withBody && method !== "GET" && method !== "HEAD"
+      ? Readable.toWeb(req) as unknown as ReadableStream<Uint8Array>
+      : undefined;
+    return new Request(url, {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body, duplex: "half" } as RequestInit),
+    });
+  } catch {
+    return undefined;
+  }
+}
+
+function _remoteAddr(socket: net.Socket): ServeHandlerInfo["remoteAddr"] {
+  return { transport: "tcp", hostname: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
+}

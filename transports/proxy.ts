@@ -1,0 +1,180 @@
+/**
+ * Clients behind an HTTP proxy: which proxy applies to a URL (an explicit
+ * one, or `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` from the environment), and
+ * a connector that opens every connection through a `CONNECT` tunnel.
+ *
+ * @module
+ */
+
+import { type Connector, defaultConnector } from "../connection/upgraded.ts";
+import { _connectWith, _driverOf, type _SocketDriver } from "./_socket_connector.ts";
+import { _denoDriver } from "./_deno_socket_driver.ts";
+import { denoConnector } from "./deno_connector.ts";
+
+/**
+ * Which HTTP proxy a client uses: a URL such as
+ * `"http://user:password@proxy.example:3128"` (credentials are sent as
+ * `Proxy-Authorization: Basic`), or `"env"` to read `HTTPS_PROXY` (for
+ * `wss:`) or `HTTP_PROXY` (for `ws:`), in upper or lower case, skipping the
+ * hosts listed in `NO_PROXY`.
+ *
+ * @example
+ * ```ts
+ * import type { ProxyOption } from "@edgews/websocket";
+ *
+ * const corporate: ProxyOption = "http://alice:s3cret@10.0.0.8:3128";
+ * const fromEnvironment: ProxyOption = "env";
+ * ```
+ */
+export type ProxyOption = string | URL;
+
+/**
+ * The proxy to use for `url`, or `undefined` for a direct connection.
+ *
+ * With `"env"`, the variable is `HTTPS_PROXY` for `wss:` and `HTTP_PROXY`
+ * for `ws:` (the lower-case names are read too, upper case first); a value
+ * without a scheme means `http://`. `NO_PROXY` is a comma-separated list of
+ * `*`, host names (matching the host and its subdomains; a leading dot is
+ * allowed), IP addresses, each optionally with `:port`. Reading the
+ * environment needs `--allow-env` on Deno.
+ *
+ * Only `http:` proxies are supported (the tunnel itself carries TLS for
+ * `wss:`); a missing port means 80.
+ *
+ * @param url The `ws:` or `wss:` URL to reach.
+ * @param proxy A proxy URL, or `"env"`.
+ * @returns The proxy's URL, or `undefined` when none applies.
+ * @throws {TypeError} For a proxy URL that does not parse or is not `http:`.
+ *
+ * @example
+ * ```ts
+ * import { resolveProxy } from "@edgews/websocket";
+ * import assert from "node:assert/strict";
+ *
+ * const proxy = resolveProxy(new URL("wss://example.com/"), "http://user:pw@127.0.0.1:3128");
+ * assert.equal(proxy?.host, "127.0.0.1:3128");
+ * assert.equal(proxy?.username, "user");
+ * ```
+ */
+export function resolveProxy(url: URL, proxy: ProxyOption): URL | undefined {
+  let value: string | URL = proxy;
+  if (proxy === "env") {
+    const secure = url.protocol === "wss:" || url.protocol === "https:";
+    const found = secure ? _env("HTTPS_PROXY") : _env("HTTP_PROXY");
+    if (found === undefined) return undefined;
+    if (_bypassed(url, _env("NO_PROXY") ?? "")) return undefined;
+    value = /^[a-z][a-z0-9+.-]*:\/\//i.test(found) ? found : `http://${found}`;
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new TypeError(
+      `Invalid proxy URL ${
+        JSON.stringify(String(value))
+      }: expected http://[user:password@]host:port`,
+    );
+  }
+  if (parsed.protocol !== "http:") {
+    throw new TypeError(
+      `Unsupported proxy URL scheme ${parsed.protocol} in ${parsed.protocol}//${parsed.host}: only http:// proxies are supported (the tunnel carries TLS for wss: end to end)`,
+    );
+  }
+  return parsed;
+}
+
+/**
+ * A connector that reaches every server through the HTTP proxy `proxy`
+ * with a `CONNECT` tunnel (TLS for `wss:` runs inside the tunnel, end to
+ * end), on the sockets of `connector`'s runtime. URLs that `"env"` exempts
+ * (no variable set, or listed in `NO_PROXY`) go to `connector` directly.
+ *
+ * Pass it as the `connector` option of `WebSocket` and `WebSocketStream`;
+ * `connect()` does this itself for its `proxy` option. A refusal rejects
+ * with a {@linkcode ProxyError} (407 when the proxy wants credentials).
+ *
+ * @param proxy A proxy URL, or `"env"`.
+ * @param connector The runtime's connector: `denoConnector`,
+ * `nodeConnector`, a `cloudflareConnector(...)`. @default {the default connector}
+ * @returns The connector.
+ * @throws {TypeError} When used with a connector that cannot open raw sockets.
+ *
+ * @example
+ * ```ts ignore
+ * import { proxyConnector, WebSocketStream } from "@edgews/websocket";
+ *
+ * const wss = new WebSocketStream("wss://echo.example/", {
+ *   connector: proxyConnector("http://user:password@127.0.0.1:3128"),
+ * });
+ * const { readable, writable } = await wss.opened;
+ * ```
+ */
+export function proxyConnector(proxy: ProxyOption, connector?: Connector): Connector {
+  if (proxy !== "env") resolveProxy(new URL("ws://check.invalid/"), proxy); // Fail early on a bad URL.
+  return (url, request) => {
+    const base = connector ?? defaultConnector();
+    if (base === undefined) {
+      return Promise.reject(
+        new TypeError("Cannot connect through a proxy: no connector (pass the connector argument)"),
+      );
+    }
+    let through: URL | undefined;
+    try {
+      through = resolveProxy(url, proxy);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (through === undefined) return base(url, request);
+    const driver: _SocketDriver<unknown> | undefined = base === denoConnector
+      ? _denoDriver as _SocketDriver<unknown>
+      : _driverOf(base);
+    if (driver === undefined) {
+      return Promise.reject(
+        new TypeError(
+          "Cannot connect through a proxy: this connector cannot open a tunnel (use denoConnector, nodeConnector or cloudflareConnector)",
+        ),
+      );
+    }
+    return _connectWith(driver, url, request, through);
+  };
+}
+
+/** An environment variable, upper case first, then lower case; empty counts as unset. */
+function _env(name: string): string | undefined {
+  const read = (key: string): string | undefined => {
+    const deno = (globalThis as { Deno?: { env: { get(key: string): string | undefined } } })
+      .Deno;
+    if (deno !== undefined) return deno.env.get(key);
+    return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
+      ?.env?.[key];
+  };
+  const value = read(name) ?? read(name.toLowerCase());
+  return value === undefined || value.trim() === "" ? undefined : value.trim();
+}
+
+/** Whether `NO_PROXY` exempts `url`. */
+function _bypassed(url: URL, noProxy: string): boolean {
+  const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, "");
+  const port = url.port === "" ? (url.protocol === "wss:" ? "443" : "80") : url.port;
+  for (const raw of noProxy.split(",")) {
+    let entry = raw.trim().toLowerCase();
+    if (entry === "") continue;
+    if (entry === "*") return true;
+    let entryPort: string | undefined;
+    const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry);
+    if (bracket !== null) {
+      entry = bracket[1]!;
+      entryPort = bracket[2];
+    } else if (/^[^:]+:\d+$/.test(entry)) {
+      [entry, entryPort] = entry.split(":") as [string, string];
+    }
+    if (entryPort !== undefined && entryPort !== port) continue;
+    if (entry.startsWith("*.")) entry = entry.slice(1);
+    if (entry.startsWith(".")) {
+      if (host.endsWith(entry) || host === entry.slice(1)) return true;
+    } else if (host === entry || host.endsWith(`.${entry}`)) {
+      return true;
+    }
+  }
+  return false;
+}
