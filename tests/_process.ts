@@ -1,0 +1,145 @@
+/** Child processes for the runtime tests: other runtimes found or failed on, bundles, servers. */
+
+const ROOT = new URL("../", import.meta.url);
+
+/** The path of `tool` on PATH; throws (the test fails, never skips) when it is missing. */
+export async function requireTool(tool: string, installHint: string): Promise<string> {
+  const { code, stdout } = await new Deno.Command("bash", {
+    args: ["-c", `command -v ${tool}`],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  const path = new TextDecoder().decode(stdout).trim();
+  if (code !== 0 || path === "") {
+    throw new Error(`${tool} is not installed: ${installHint} (.ci/run installs it)`);
+  }
+  return path;
+}
+
+/**
+ * Bundle `entry` (a TypeScript file of this repository) into one ES module
+ * for Node 20, which cannot run TypeScript, with `deno bundle` (its esbuild
+ * comes from the npm registry on first use). Returns the module's source,
+ * for `node --input-type=module -` to read from stdin (so the tests write no
+ * files).
+ */
+export async function bundleForNode(entry: string): Promise<Uint8Array> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["bundle", "--quiet", entry],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  if (code !== 0 || stdout.length === 0) {
+    throw new Error(`deno bundle ${entry} failed: ${new TextDecoder().decode(stderr)}`);
+  }
+  return stdout;
+}
+
+/** Arguments that make Node run a module given on stdin. */
+export const NODE_STDIN_MODULE = ["--input-type=module", "-"];
+
+/** A started child with the match of its ready line. */
+export interface Started {
+  match: RegExpExecArray;
+  /** Everything it printed so far. */
+  output(): string;
+  /** SIGTERM, then the exit status (SIGKILL after 10 s). */
+  stop(): Promise<Deno.CommandStatus>;
+}
+
+/** Start `command args` in the repository root and wait (30 s at most) for `ready` on stdout. */
+export async function startProcess(
+  command: string,
+  args: string[],
+  ready: RegExp,
+  env: Record<string, string> = {},
+  stdin?: Uint8Array,
+): Promise<Started> {
+  const child = new Deno.Command(command, {
+    args,
+    cwd: ROOT,
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1", ...env },
+  }).spawn();
+  if (stdin !== undefined) await _feed(child, stdin);
+  let output = "";
+  const collect = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const text of stream.pipeThrough(new TextDecoderStream())) output += text;
+  };
+  const collecting = Promise.all([collect(child.stdout), collect(child.stderr)]);
+  const deadline = Date.now() + 30_000;
+  let match: RegExpExecArray | null = null;
+  while (match === null && Date.now() < deadline) {
+    match = ready.exec(output);
+    if (match !== null) break;
+    const exited = await Promise.race([
+      child.status.then(() => true),
+      new Promise<false>((resolve) => setTimeout(() => resolve(false), 50)),
+    ]);
+    if (exited) {
+      match = ready.exec(output);
+      break;
+    }
+  }
+  const stop = async () => {
+    try {
+      child.kill("SIGTERM");
+    } catch {
+      // Already exited.
+    }
+    const timer = setTimeout(() => {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // Already exited.
+      }
+    }, 10_000);
+    const status = await child.status;
+    clearTimeout(timer);
+    await collecting;
+    return status;
+  };
+  if (match === null) {
+    await stop();
+    throw new Error(`${command} ${args.join(" ")} did not print ${ready}:\n${output}`);
+  }
+  return { match, output: () => output, stop };
+}
+
+/** Run `command args` to completion (bounded by `timeout` ms); returns its status and output. */
+export async function runProcess(
+  command: string,
+  args: string[],
+  env: Record<string, string> = {},
+  stdin?: Uint8Array,
+  timeout = 120_000,
+): Promise<{ code: number; output: string }> {
+  const child = new Deno.Command(command, {
+    args,
+    cwd: ROOT,
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1", ...env },
+  }).spawn();
+  if (stdin !== undefined) await _feed(child, stdin);
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeout);
+  const { code, stdout, stderr } = await child.output();
+  clearTimeout(timer);
+  const decoder = new TextDecoder();
+  return { code, output: decoder.decode(stdout) + decoder.decode(stderr) };
+}
+
+async function _feed(child: Deno.ChildProcess, bytes: Uint8Array): Promise<void> {
+  const writer = child.stdin.getWriter();
+  try {
+    await writer.write(bytes);
+    await writer.close();
+  } catch {
+    // The child exited early; its output tells why.
+  }
+}
