@@ -159,7 +159,12 @@ export class FrameDecoder {
     this.#handler = handler;
     this.#role = options.role;
     this.#allowedRsv = options.allowedReservedBits ?? 0;
-    this.#maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_PAYLOAD;
+    // A length past 2^53 - 1 cannot be counted down exactly, and no buffer
+    // could hold it: it is too big whatever the option says.
+    this.#maxFrameSize = Math.min(
+      options.maxFrameSize ?? DEFAULT_MAX_PAYLOAD,
+      Number.MAX_SAFE_INTEGER,
+    );
   }
 
   /** The error that stopped the decoder, if any. */

@@ -241,12 +241,27 @@ export class MessageAssembler implements FrameHandler {
     // Room for the rest of this frame is known from its header.
     const needed = this.#size - this.#frameFilled + this.#frameLength;
     let buffer = this.#buffer;
-    if (buffer === undefined || buffer.length < needed) {
-      const grown = Math.min(
-        Math.max(needed, (buffer?.length ?? 0) * 2),
-        this.#maxMessageSize,
+    const end = this.#size + chunk.length;
+    if (buffer === undefined || buffer.length < end) {
+      // Grow with the bytes that arrived (doubling, at least 16 KiB, at most
+      // to the message's end when this frame is its last), never to what a
+      // header announced: a peer that announces 64 MiB and sends 10 bytes
+      // must not cost 64 MiB.
+      const doubled = Math.max((buffer?.length ?? 0) * 2, 16384);
+      const capacity = Math.max(
+        end,
+        Math.min(doubled, this.#fin ? needed : this.#maxMessageSize),
       );
-      const next = new Uint8Array(Math.max(grown, needed));
+      let next: Uint8Array;
+      try {
+        next = new Uint8Array(capacity);
+      } catch (error) {
+        throw new WebSocketError(
+          CloseCode.MessageTooBig,
+          `Message too big: cannot allocate ${capacity} bytes to hold it`,
+          { cause: error },
+        );
+      }
       if (buffer !== undefined) next.set(buffer.subarray(0, this.#size));
       this.#buffer = buffer = next;
     }

@@ -170,7 +170,9 @@ export class WebSocketProtocol {
   receiveData(chunk: Uint8Array): void {
     if (this.#closeReceived || this.#error !== undefined || this.#eof) return;
     const error = this.#decoder.write(chunk);
-    if (error !== undefined) this.#failWith(error);
+    // Bytes after the peer's close frame in the same chunk are discarded
+    // (§5.5.1: nothing follows a close), so a violation there is no failure.
+    if (error !== undefined && !this.#closeReceived) this.#failWith(error);
   }
 
   /**
@@ -320,6 +322,10 @@ export class WebSocketProtocol {
   }
 
   #onMessage(message: Message): void {
+    // Whatever followed the close frame in the same chunk is ignored, as it
+    // would be in a later chunk: the outcome must not depend on how TCP
+    // split the bytes.
+    if (this.#closeReceived) return;
     switch (message.type) {
       case "ping":
         // §5.5.2: answer with a pong carrying the same data, unless closing.
