@@ -157,11 +157,12 @@ async function _openTunnel<S>(
     );
   }
   const status = answer.status;
-  if (status === 407) {
+  // 407 is the standard answer; some proxies (tinyproxy) answer wrong credentials with 401.
+  if (status === 407 || (status === 401 && credentials)) {
     const challenge = answer.headers.get("proxy-authenticate");
     throw new ProxyError(
-      407,
-      `Proxy authentication failed: ${label} answered 407 Proxy Authentication Required${
+      status,
+      `Proxy authentication failed: ${label} answered ${status} ${answer.statusText}${
         challenge === null ? "" : ` (${challenge})`
       }; ${
         credentials
