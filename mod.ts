@@ -43,3 +43,4 @@ export * from "./transports/mod.ts";
 export * from "./transports/proxy.ts";
 export * from "./transports/proxy_error.ts";
 export * from "./transports/cloudflare.ts";
+export * from "./broadcast/mod.ts";

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { isValidCloseCode } from "../frames/close_code.ts";
+
 /** Bytes or text for `send`, without copying views. */
 export function _toMessageData(
   chunk: string | ArrayBufferLike | ArrayBufferView,
@@ -42,13 +44,30 @@ export function _parseWebSocketUrl(url: string | URL): URL {
   return parsed;
 }
 
-/** The WHATWG checks on a close code and reason given by the application. */
-export function _validateUserClose(code: number | undefined, reason: string | undefined): void {
-  if (code !== undefined && code !== 1000 && !(code >= 3000 && code <= 4999)) {
-    throw new DOMException(
-      `Cannot close: code ${code} is not 1000 or in 3000-4999`,
-      "InvalidAccessError",
-    );
+/**
+ * The WHATWG checks on a close code and reason given by the application. A
+ * client may only use 1000 and 3000–4999 (the browser rule); a server may
+ * also send the other codes defined for the wire (RFC 6455 §7.4.1), such as
+ * 1008 "policy violation" or 1013 "try again later", as servers must.
+ */
+export function _validateUserClose(
+  code: number | undefined,
+  reason: string | undefined,
+  role: "client" | "server" = "client",
+): void {
+  if (code !== undefined) {
+    if (role === "server" && !isValidCloseCode(code)) {
+      throw new DOMException(
+        `Cannot close: code ${code} is not a close code valid on the wire (RFC 6455 §7.4)`,
+        "InvalidAccessError",
+      );
+    }
+    if (role === "client" && code !== 1000 && !(code >= 3000 && code <= 4999)) {
+      throw new DOMException(
+        `Cannot close: code ${code} is not 1000 or in 3000-4999`,
+        "InvalidAccessError",
+      );
+    }
   }
   if (reason !== undefined && new TextEncoder().encode(reason).length > 123) {
     throw new DOMException("Cannot close: reason is longer than 123 bytes", "SyntaxError");

@@ -100,6 +100,7 @@ export class WebSocket extends EventTarget {
 
   #url: string;
   #onConnection: ((connection: WebSocketConnection) => void) | undefined;
+  #role: "client" | "server" = "client";
   #readyState = 0;
   #protocol = "";
   #extensions = "";
@@ -142,7 +143,7 @@ export class WebSocket extends EventTarget {
     this.#onConnection = pending?.onConnection;
     let transport: Promise<UpgradedTransport>;
     if (pending !== undefined) {
-      role = pending.role;
+      role = this.#role = pending.role;
       transport = pending.transport;
     } else {
       const connector = options.connector ?? defaultConnector();
@@ -270,12 +271,13 @@ export class WebSocket extends EventTarget {
   /**
    * Start the closing handshake.
    *
-   * @param code 1000 or 3000–4999.
+   * @param code 1000 or 3000–4999; on a server's socket (from
+   * `upgradeWebSocket`) any code valid on the wire, e.g. 1008 or 1013.
    * @param reason At most 123 UTF-8 bytes.
    * @throws {DOMException} `InvalidAccessError` for another code, `SyntaxError` for a long reason.
    */
   close(code?: number, reason?: string): void {
-    _validateUserClose(code, reason);
+    _validateUserClose(code, reason, this.#role);
     if (this.#readyState >= WebSocket.CLOSING) return;
     const closeCode = code ?? (reason ? CloseCode.NormalClosure : undefined);
     this.#readyState = WebSocket.CLOSING;

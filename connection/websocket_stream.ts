@@ -108,6 +108,7 @@ export interface WebSocketCloseOptions {
 export class WebSocketStream {
   #url: string;
   #onConnection: ((connection: WebSocketConnection) => void) | undefined;
+  #role: "client" | "server" = "client";
   #opened: Promise<WebSocketOpenInfo>;
   #closed: Promise<WebSocketCloseInfo>;
   #connection: WebSocketConnection | undefined;
@@ -129,7 +130,7 @@ export class WebSocketStream {
     this.#onConnection = pending?.onConnection;
     let transport: Promise<UpgradedTransport>;
     if (pending !== undefined) {
-      role = pending.role;
+      role = this.#role = pending.role;
       transport = pending.transport;
     } else {
       const connector = options.connector ?? defaultConnector();
@@ -196,10 +197,11 @@ export class WebSocketStream {
    *
    * @param options Close code and reason.
    * @throws {DOMException} `InvalidAccessError` for a code other than 1000 or
-   * 3000–4999, `SyntaxError` for a reason over 123 bytes.
+   * 3000–4999 (a server's stream may also use the other codes valid on the
+   * wire, e.g. 1008 or 1013), `SyntaxError` for a reason over 123 bytes.
    */
   close(options: WebSocketCloseOptions = {}): void {
-    _validateUserClose(options.closeCode, options.reason);
+    _validateUserClose(options.closeCode, options.reason, this.#role);
     const code = options.closeCode ?? (options.reason ? CloseCode.NormalClosure : undefined);
     if (this.#connection === undefined) {
       this.#pendingClose = { closeCode: code, reason: options.reason };

@@ -166,3 +166,36 @@ Deno.test("a handshake rejected by the server fails our client with the status i
     await server.shutdown();
   }
 });
+
+Deno.test("a server's WebSocket may close with 1008 or 1013; a client's may not", async () => {
+  const rejected: string[] = [];
+  const server = serve({ hostname: "127.0.0.1", port: 0 }, (request) => {
+    const { response, socket } = upgradeWebSocket(request);
+    socket.onopen = () => {
+      for (const code of [1005, 1006, 1015, 2999]) {
+        try {
+          socket.close(code);
+        } catch (error) {
+          rejected.push(`${code}:${(error as DOMException).name}`);
+        }
+      }
+      socket.close(1013, "Try again later");
+    };
+    return response;
+  });
+  try {
+    const client = new OurWebSocket(`ws://127.0.0.1:${server.addr.port}/`);
+    assert.throws(() => client.close(1013), (e: DOMException) => e.name === "InvalidAccessError");
+    const event = await new Promise<CloseEvent>((resolve) => client.onclose = resolve);
+    assert.equal(event.code, 1013);
+    assert.equal(event.reason, "Try again later");
+    assert.deepEqual(rejected, [
+      "1005:InvalidAccessError",
+      "1006:InvalidAccessError",
+      "1015:InvalidAccessError",
+      "2999:InvalidAccessError",
+    ]);
+  } finally {
+    await server.shutdown();
+  }
+});

@@ -7,19 +7,19 @@
  *
  * @module
  */
-import { serve, upgradeWebSocket, type WebSocket } from "../../mod.ts";
+import { Broadcaster, serve, upgradeWebSocket } from "../../mod.ts";
 
 const port = Number(Deno.env.get("PORT") ?? "8000");
 const page = await Deno.readFile(new URL("./index.html", import.meta.url));
-const members = new Set<WebSocket>();
+// One room. A member more than 1 MiB behind is closed with 1013 "try again
+// later" rather than buffered without bound. With a BroadcastChannel adapter
+// (`adapter: new BroadcastChannel("chat")`) the room spans every isolate of a
+// Deno Deploy app; the Deno CLI delivers BroadcastChannel within one process.
+const room = new Broadcaster({ policy: "close", highWaterMark: 1024 * 1024 });
 let nextId = 1;
 
 function broadcast(message: string): void {
-  for (const member of members) {
-    // A slow member is dropped rather than buffering without bound.
-    if (member.bufferedAmount > 1024 * 1024) member.close(4008, "Too slow");
-    else member.send(message);
-  }
+  void room.publish("chat", message);
 }
 
 const server = serve({
@@ -34,18 +34,17 @@ const server = serve({
     const { response, socket } = upgradeWebSocket(request, { protocols: ["chat"] });
     const name = `guest-${nextId++}`;
     socket.onopen = () => {
-      members.add(socket);
+      room.subscribe(socket, "chat");
       socket.send(JSON.stringify({ type: "welcome", name, extensions: socket.extensions }));
-      broadcast(JSON.stringify({ type: "join", name, count: members.size }));
+      broadcast(JSON.stringify({ type: "join", name, count: room.size("chat") }));
     };
     socket.onmessage = (event) => {
       if (typeof event.data !== "string" || event.data.length > 4096) return;
       broadcast(JSON.stringify({ type: "message", name, text: event.data }));
     };
     socket.onclose = () => {
-      if (members.delete(socket)) {
-        broadcast(JSON.stringify({ type: "leave", name, count: members.size }));
-      }
+      room.unsubscribe(socket); // the room would also notice by itself, after this handler
+      broadcast(JSON.stringify({ type: "leave", name, count: room.size("chat") }));
     };
     return response;
   }

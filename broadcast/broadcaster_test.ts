@@ -1,0 +1,256 @@
+import assert from "node:assert/strict";
+import { FrameDecoder } from "../frames/frame_decoder.ts";
+import { MessageAssembler } from "../messages/message_assembler.ts";
+import type { Message } from "../messages/message.ts";
+import { serve, type WebSocketServer } from "../transports/serve.ts";
+import { upgradeWebSocket } from "../transports/upgrade_websocket.ts";
+import { WebSocket } from "../connection/websocket.ts";
+import "../transports/mod.ts"; // registers the Deno connector for clients
+import { Broadcaster, type BroadcasterOptions } from "./broadcaster.ts";
+
+const MESSAGES = 100_000;
+const SIZE = 1024;
+const HIGH_WATER_MARK = 64 * 1024;
+
+/** A server whose every WebSocket joins `topic` of `broadcaster` once open. */
+function startRoom(broadcaster: Broadcaster, topic = "room"): WebSocketServer {
+  return serve({ hostname: "127.0.0.1", port: 0 }, (request) => {
+    const { response, socket } = upgradeWebSocket(request);
+    socket.onopen = () => broadcaster.subscribe(socket, topic);
+    socket.onmessage = (event) => void broadcaster.publish(topic, event.data as string);
+    return response;
+  });
+}
+
+/**
+ * A client that completes the handshake by hand and then reads nothing until
+ * `drain()` is called: the slow consumer. `drain` reads and decodes every
+ * frame until the server closes or `count` messages arrived.
+ */
+async function slowClient(port: number) {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  await conn.write(
+    new TextEncoder().encode(
+      "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    ),
+  );
+  // Read the 101 head byte by byte so that no frame is consumed with it.
+  let head = "";
+  const one = new Uint8Array(1);
+  while (!head.endsWith("\r\n\r\n")) {
+    assert.equal(await conn.read(one), 1, "server closed during the handshake");
+    head += String.fromCharCode(one[0]!);
+  }
+  assert.match(head, /^HTTP\/1\.1 101 /);
+  const messages: Message[] = [];
+  const decoder = new FrameDecoder(new MessageAssembler((m) => messages.push(m)), {
+    role: "client",
+  });
+  return {
+    messages,
+    /** Read until the connection ends or `count` data messages arrived. */
+    async drain(count = Infinity): Promise<void> {
+      const buffer = new Uint8Array(256 * 1024);
+      let data = 0;
+      while (data < count) {
+        const n = await conn.read(buffer).catch(() => null);
+        if (n === null) return;
+        const before = messages.length;
+        const error = decoder.write(buffer.subarray(0, n));
+        assert.equal(error, undefined, `invalid frames from the server: ${error?.message}`);
+        for (let i = before; i < messages.length; i++) {
+          if (messages[i]!.type === "text") data++;
+        }
+      }
+    },
+    close: () => conn.close(),
+  };
+}
+
+/** Messages "0 …", "1 …": numbered, padded to SIZE bytes. */
+function numbered(i: number): string {
+  const prefix = `${i} `;
+  return prefix + "x".repeat(SIZE - prefix.length);
+}
+
+function texts(messages: Message[]): string[] {
+  return messages.flatMap((m) => m.type === "text" ? [m.data] : []);
+}
+
+async function withRoom(
+  options: BroadcasterOptions,
+  run: (room: Broadcaster, port: number) => Promise<void>,
+): Promise<void> {
+  const room = new Broadcaster({ highWaterMark: HIGH_WATER_MARK, ...options });
+  const server = startRoom(room);
+  try {
+    await run(room, server.addr.port);
+  } finally {
+    room.close();
+    await server.shutdown();
+  }
+}
+
+/** Wait until `room` has `count` members (sockets join on open). */
+async function members(room: Broadcaster, count: number): Promise<void> {
+  for (let i = 0; i < 500 && room.size("room") < count; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.equal(room.size("room"), count);
+}
+
+Deno.test("Broadcaster drop-oldest: a consumer that never reads costs a bounded queue, others get everything", async () => {
+  await withRoom({ policy: "drop-oldest", maxQueue: 100 }, async (room, port) => {
+    const slow = await slowClient(port);
+    const fast = new WebSocket(`ws://127.0.0.1:${port}/`);
+    let fastCount = 0;
+    let fastInOrder = true;
+    /** Resolved when the fast member has received `want` messages. */
+    let want = 0;
+    let wake: (() => void) | undefined;
+    fast.onmessage = (event) => {
+      if (!(event.data as string).startsWith(`${fastCount} `)) fastInOrder = false;
+      if (++fastCount >= want) wake?.();
+    };
+    const fastReached = (count: number) =>
+      new Promise<void>((resolve, reject) => {
+        if (fastCount >= count) return resolve();
+        const timer = setTimeout(
+          () => reject(new Error(`fast member stuck at ${fastCount}`)),
+          10_000,
+        );
+        want = count;
+        wake = () => {
+          clearTimeout(timer);
+          wake = undefined;
+          resolve();
+        };
+      });
+    await members(room, 2);
+    const rssBefore = Deno.memoryUsage().rss;
+    let maxQueued = 0;
+    for (let i = 0; i < MESSAGES; i++) {
+      await room.publish("room", numbered(i));
+      maxQueued = Math.max(maxQueued, room.stats.queued);
+      // A member that reads keeps up: it is never more than 32 KiB behind,
+      // half the high-water mark, so it must never be dropped.
+      if (i % 32 === 31) await fastReached(i + 1 - 32);
+    }
+    await fastReached(MESSAGES);
+    const grown = Deno.memoryUsage().rss - rssBefore;
+    const stats = room.stats;
+    assert.equal(fastCount, MESSAGES);
+    assert.ok(fastInOrder, "the fast member got the messages out of order");
+    assert.ok(maxQueued <= 100, `queued ${maxQueued} messages for the slow member, limit 100`);
+    assert.ok(
+      stats.dropped > MESSAGES / 2,
+      `only ${stats.dropped} dropped for a member that never read`,
+    );
+    // 100,000 KiB-sized messages would be ~100 MiB if buffered for the slow member.
+    assert.ok(grown < 64 * 1024 * 1024, `RSS grew by ${grown} bytes`);
+    // The slow member gets what was not dropped: a prefix, then the newest, in order.
+    fast.close();
+    const slowRead = slow.drain(MESSAGES - stats.dropped);
+    await slowRead;
+    const got = texts(slow.messages).map((t) => Number(t.slice(0, t.indexOf(" "))));
+    assert.equal(got.length, MESSAGES - stats.dropped);
+    for (let i = 1; i < got.length; i++) assert.ok(got[i]! > got[i - 1]!, "out of order");
+    assert.equal(got.at(-1), MESSAGES - 1, "the newest message was dropped");
+    slow.close();
+  });
+});
+
+Deno.test("Broadcaster close: a consumer that never reads is closed with 1013 and removed", async () => {
+  await withRoom({ policy: "close" }, async (room, port) => {
+    const slow = await slowClient(port);
+    await members(room, 1);
+    let published = 0;
+    while (published < MESSAGES && room.size("room") === 1) {
+      await room.publish("room", numbered(published++));
+    }
+    assert.equal(room.size("room"), 0, "the slow member was never closed");
+    assert.equal(room.stats.closed, 1);
+    assert.ok(published < MESSAGES, "closed only after everything was sent");
+    await slow.drain();
+    const last = slow.messages.at(-1);
+    assert.deepEqual(last?.type === "close" ? last.code : last, 1013);
+    // What arrived before the close is the start of the stream, in order.
+    const got = texts(slow.messages);
+    got.forEach((t, i) => assert.ok(t.startsWith(`${i} `)));
+    slow.close();
+  });
+});
+
+Deno.test("Broadcaster wait: publish waits for the slowest member, then everything arrives in order", async () => {
+  await withRoom({ policy: "wait" }, async (room, port) => {
+    const slow = await slowClient(port);
+    await members(room, 1);
+    let published = 0;
+    const publishing = (async () => {
+      while (published < MESSAGES) await room.publish("room", numbered(published++));
+    })();
+    // The consumer reads nothing for a while: publishing must stall.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const stalledAt = published;
+    assert.ok(stalledAt < MESSAGES, "publish never waited for the slow member");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(published, stalledAt, "publish went on while the member could not take more");
+    // Now it reads: publishing resumes and completes.
+    await slow.drain(MESSAGES);
+    await publishing;
+    const got = texts(slow.messages);
+    assert.equal(got.length, MESSAGES);
+    got.forEach((t, i) => assert.ok(t.startsWith(`${i} `), `message ${i} out of order`));
+    assert.equal(room.stats.queued, 0);
+    slow.close();
+  });
+});
+
+Deno.test("Broadcaster wait: rejects publishes beyond maxPending instead of queueing without bound", async () => {
+  await withRoom({ policy: "wait", maxPending: 10 }, async (room, port) => {
+    const slow = await slowClient(port);
+    await members(room, 1);
+    const pending: Promise<void>[] = [];
+    let rejected: unknown;
+    for (let i = 0; i < MESSAGES && rejected === undefined; i++) {
+      const p = room.publish("room", numbered(i));
+      p.catch((error) => rejected ??= error);
+      pending.push(p);
+      if (i % 100 === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    assert.ok(rejected instanceof RangeError, "no publish was refused");
+    assert.match(rejected.message, /maxPending/);
+    assert.ok(room.stats.queued <= 10);
+    // Leaving releases the waiting publishes.
+    slow.close();
+    await Promise.allSettled(pending);
+  });
+});
+
+Deno.test("Broadcaster with a BroadcastChannel adapter: two servers share a room", async () => {
+  const a = new Broadcaster({ adapter: new BroadcastChannel("edgews-test-room") });
+  const b = new Broadcaster({ adapter: new BroadcastChannel("edgews-test-room") });
+  const serverA = startRoom(a);
+  const serverB = startRoom(b);
+  try {
+    const alice = new WebSocket(`ws://127.0.0.1:${serverA.addr.port}/`);
+    const bob = new WebSocket(`ws://127.0.0.1:${serverB.addr.port}/`);
+    const received = (socket: WebSocket) =>
+      new Promise<string>((resolve) => socket.onmessage = (event) => resolve(event.data as string));
+    await Promise.all([members(a, 1), members(b, 1)]);
+    const bobGets = received(bob);
+    const aliceGets = received(alice);
+    alice.send("hello from A");
+    // Published on A: local members and, through the channel, B's members.
+    assert.equal(await bobGets, "hello from A");
+    assert.equal(await aliceGets, "hello from A");
+    alice.close();
+    bob.close();
+  } finally {
+    a.close();
+    b.close();
+    await Promise.all([serverA.shutdown(), serverB.shutdown()]);
+  }
+});
