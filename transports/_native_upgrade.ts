@@ -86,10 +86,12 @@ export function _upgradeNative(
       for (const [name, value] of extra) response.headers.append(name, value);
     }
     const duplex = _nativeSocketDuplex(native);
+    // The chosen subprotocol, from the 101 we built: Deno's server socket leaves `protocol` empty.
+    const protocol = handshake.protocol;
     transport = _whenOpen(native).then(() => ({
       duplex,
       leftover: new Uint8Array(0),
-      protocol: native.protocol,
+      protocol,
       extensions: "",
     }));
   }
