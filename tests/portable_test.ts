@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import * as api from "../mod.ts";
 import { cases, runCases } from "./portable/cases.ts";
+import { nodeCases } from "./portable/node_cases.ts";
 import { bundleForNode, NODE_STDIN_MODULE, requireTool, runProcess } from "./_process.ts";
 import { makeTestCertificates } from "./_tls.ts";
 
@@ -24,10 +25,11 @@ for (const testCase of cases) {
 /** Every case reported `ok` by the other runtime, and nothing failed. */
 function assertAllPassed(code: number, output: string): void {
   const lines = output.split("\n");
-  for (const testCase of cases) {
-    assert.ok(lines.includes(`ok - ${testCase.name}`), `${testCase.name} did not pass:\n${output}`);
+  const names = [...cases, ...nodeCases].map((testCase) => testCase.name);
+  for (const name of names) {
+    assert.ok(lines.includes(`ok - ${name}`), `${name} did not pass:\n${output}`);
   }
-  assert.ok(lines.includes(`${cases.length} passed, 0 failed`), output);
+  assert.ok(lines.includes(`${names.length} passed, 0 failed`), output);
   assert.equal(code, 0, output);
 }
 
