@@ -38,6 +38,7 @@ export * from "./frames/mod.ts";
 export * from "./messages/mod.ts";
 export * from "./protocol/mod.ts";
 export * from "./handshake/mod.ts";
+export * from "./compression/mod.ts";
 export * from "./connection/mod.ts";
 export * from "./transports/mod.ts";
 export * from "./transports/proxy.ts";

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { ExtensionOffer } from "../handshake/extension_header.ts";
 import type { ByteDuplex } from "./duplex.ts";
 
 /**
@@ -53,6 +54,12 @@ export interface ConnectRequest {
   signal?: AbortSignal | undefined;
   /** Extra trusted CA certificates (PEM), for `wss:`. */
   caCerts?: string[] | undefined;
+  /**
+   * Extensions to offer (permessage-deflate), for `createClientHandshake`
+   * and `verifyServerHandshake`; the agreed value goes back in
+   * `UpgradedTransport.extensions`.
+   */
+  extensions?: ExtensionOffer[] | undefined;
 }
 
 /**

@@ -6,6 +6,7 @@
 
 import { CloseCode } from "../frames/close_code.ts";
 import { WebSocketError } from "../frames/websocket_error.ts";
+import { _abandon, _clientExtensions, _negotiatedCompression } from "./_compression_option.ts";
 import { _PENDING, type _PendingTransport } from "./_pending.ts";
 import { _parseWebSocketUrl, _toMessageData, _validateUserClose } from "./_user_input.ts";
 import { type Connector, defaultConnector, type UpgradedTransport } from "./upgraded.ts";
@@ -159,6 +160,7 @@ export class WebSocket extends EventTarget {
         headers: options.headers,
         signal: controller.signal,
         caCerts: options.caCerts,
+        extensions: _clientExtensions(options.perMessageDeflate),
       });
     }
     transport.then(
@@ -306,6 +308,15 @@ export class WebSocket extends EventTarget {
       this.#closeWith({ closeCode: 1006, reason: "", wasClean: false, error: undefined });
       return;
     }
+    let compression;
+    try {
+      compression = _negotiatedCompression(upgraded.extensions, role, options.perMessageDeflate);
+    } catch (error) {
+      // RFC 7692 §5.1: a response the client cannot accept fails the connection.
+      _abandon(upgraded.duplex);
+      this.#failOpening(error);
+      return;
+    }
     this.#protocol = upgraded.protocol;
     this.#extensions = upgraded.extensions;
     const connection = new WebSocketConnection(upgraded.duplex, {
@@ -323,7 +334,7 @@ export class WebSocket extends EventTarget {
         if (this.#readyState === WebSocket.OPEN) this.#readyState = WebSocket.CLOSING;
       },
       onClose: (event) => this.#closeWith(event),
-    }, { ...options, role, leftover: upgraded.leftover });
+    }, { ...options, role, leftover: upgraded.leftover, compression });
     this.#connection = connection;
     this.#onConnection?.(connection);
     this.#readyState = WebSocket.OPEN;

@@ -6,9 +6,16 @@
  * @module
  */
 
+import type {
+  PerMessageDeflate,
+  PerMessageDeflateConfig,
+} from "../compression/per_message_deflate.ts";
 import { CloseCode } from "../frames/close_code.ts";
+import { DEFAULT_MAX_PAYLOAD } from "../frames/frame_decoder.ts";
 import { WebSocketError } from "../frames/websocket_error.ts";
+import { encodeClosePayload } from "../messages/close_payload.ts";
 import type { Message } from "../messages/message.ts";
+import { decodeTextMessage } from "../messages/message_assembler.ts";
 import {
   WebSocketProtocol,
   type WebSocketProtocolOptions,
@@ -52,6 +59,18 @@ export interface ConnectionOptions {
    * @default {pingInterval}
    */
   pongTimeout?: number | undefined;
+  /**
+   * permessage-deflate (RFC 7692): `true` or settings to use it, `false`
+   * not to. Clients offer it by default, as browsers do. Servers
+   * (`upgradeWebSocket`) accept it only when this is set: a connection that
+   * compresses with context takeover keeps about 300 KiB of zlib state (the
+   * idle connection itself takes about 26 KiB), and compressing secrets
+   * together with data an attacker chooses can leak them through the
+   * compressed size (RFC 7692 §8). Decompressed messages count against
+   * `maxMessageSize`.
+   * @default {true for clients, false for servers}
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateConfig | undefined;
 }
 
 /**
@@ -71,6 +90,12 @@ export interface WebSocketConnectionOptions extends ConnectionOptions {
   leftover?: Uint8Array | undefined;
   /** Source of masking keys, injectable for tests. */
   keys?: WebSocketProtocolOptions["keys"];
+  /**
+   * The permessage-deflate codec the handshake agreed on
+   * (`PerMessageDeflate.fromHandshake`), or none. The connection closes it
+   * when it ends.
+   */
+  compression?: PerMessageDeflate | undefined;
 }
 
 /**
@@ -115,6 +140,8 @@ export interface ConnectionHandler {
   /** The connection ended; called exactly once. */
   onClose(event: ConnectionCloseEvent): void;
 }
+
+const _encoder = new TextEncoder();
 
 /**
  * A WebSocket connection over a byte duplex, after the opening handshake.
@@ -171,6 +198,22 @@ export class WebSocketConnection {
   #awaitingPong = false;
   #closed: Promise<ConnectionCloseEvent>;
   #resolveClosed!: (event: ConnectionCloseEvent) => void;
+  #compression: PerMessageDeflate | undefined;
+  #maxMessageSize: number;
+  /**
+   * The codec when it is asynchronous (`CompressionStream`, no zlib): then
+   * messages pass through the ordered queues below, in both directions.
+   */
+  #async: PerMessageDeflate | undefined;
+  /** Received events waiting behind a message being decompressed. */
+  #inbox: Message[] = [];
+  #draining: Promise<void> | undefined;
+  /** Messages waiting to be compressed and sent, in `send` order. */
+  #outbox: { data: string | Uint8Array; payload: Uint8Array }[] = [];
+  #outboxBytes = 0;
+  #sending: Promise<void> | undefined;
+  /** A `close()` that waits for the outbox to be sent first. */
+  #closeAfterSending: { code: number | undefined; reason: string | undefined } | undefined;
 
   /**
    * Wrap an upgraded transport.
@@ -188,12 +231,22 @@ export class WebSocketConnection {
     this.#handler = handler;
     this.#role = options.role;
     this.#leftover = options.leftover;
+    const compression = options.compression;
+    this.#compression = compression;
+    this.#maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_PAYLOAD;
+    if (compression !== undefined && !compression.synchronous) this.#async = compression;
     this.#protocol = new WebSocketProtocol({
       role: options.role,
       maxMessageSize: options.maxMessageSize,
       maxFrameSize: options.maxFrameSize,
       fragmentSize: options.fragmentSize,
       keys: options.keys,
+      // A synchronous codec runs inside the protocol; an asynchronous one here.
+      compression: compression === undefined
+        ? undefined
+        : compression.synchronous
+        ? compression
+        : {},
     });
     this.#closeTimeout = options.closeTimeout ?? 5000;
     this.#pingInterval = options.pingInterval ?? 0;
@@ -212,7 +265,7 @@ export class WebSocketConnection {
 
   /** Wire bytes handed to the transport and not yet accepted by it. */
   get bufferedAmount(): number {
-    return this.#channel.bufferedAmount;
+    return this.#channel.bufferedAmount + this.#outboxBytes;
   }
 
   /** The protocol state: `open`, `closing` or `closed`. */
@@ -225,6 +278,8 @@ export class WebSocketConnection {
    * to apply backpressure.
    */
   get ready(): Promise<void> {
+    const sending = this.#sending;
+    if (sending !== undefined) return sending.then(() => this.#channel.ready());
     return this.#channel.ready();
   }
 
@@ -248,6 +303,10 @@ export class WebSocketConnection {
         CloseCode.AbnormalClosure,
         "Cannot send: the connection is closed",
       );
+    }
+    if (this.#async !== undefined) {
+      this.#queueSend(data);
+      return;
     }
     if (typeof data === "string") this.#protocol.sendText(data);
     else this.#protocol.sendBinary(data);
@@ -275,6 +334,12 @@ export class WebSocketConnection {
    */
   close(code?: number, reason?: string): void {
     if (this.#finished || this.#protocol.closeSent) return;
+    if (this.#sending !== undefined) {
+      // Queued messages go first: no data frame may follow a close frame.
+      encodeClosePayload(code ?? CloseCode.NoStatusReceived, reason ?? ""); // Validate now.
+      this.#closeAfterSending ??= { code, reason };
+      return;
+    }
     this.#protocol.sendClose(code, reason);
     this.#flush();
     this.#afterProtocolStep();
@@ -313,6 +378,11 @@ export class WebSocketConnection {
     const channel = this.#channel;
     try {
       while (!this.#finished && !this.#shouldStopReading()) {
+        if (this.#draining !== undefined) {
+          // Decompressing asynchronously: read on once the queue is empty.
+          await this.#draining;
+          continue;
+        }
         if (this.#paused !== undefined) {
           await this.#paused;
           continue;
@@ -328,6 +398,8 @@ export class WebSocketConnection {
       // The transport failed (reset, closed under us): an abnormal closure.
       this.#protocol.receiveEof();
     }
+    // Messages still being decompressed are delivered before the close.
+    if (this.#draining !== undefined) await this.#draining;
     await this.#finish();
   }
 
@@ -345,8 +417,116 @@ export class WebSocketConnection {
     const events = protocol.eventsReceived();
     // Pongs and close echoes go out before the application sees the events.
     this.#flush();
-    for (let i = 0; i < events.length; i++) this.#dispatch(events[i]!);
+    if (this.#async !== undefined) this.#queueEvents(events);
+    else for (let i = 0; i < events.length; i++) this.#dispatch(events[i]!);
     this.#afterProtocolStep();
+  }
+
+  /**
+   * Asynchronous codec: deliver `events` in order, each compressed message
+   * after it is decompressed. Reading waits while the queue drains, so
+   * memory stays bounded by one transport chunk's worth of messages.
+   */
+  #queueEvents(events: Message[]): void {
+    const inbox = this.#inbox;
+    for (let i = 0; i < events.length; i++) inbox.push(events[i]!);
+    if (this.#draining === undefined && inbox.length > 0) this.#draining = this.#drainInbox();
+  }
+
+  async #drainInbox(): Promise<void> {
+    const codec = this.#async!;
+    const inbox = this.#inbox;
+    try {
+      // Bounded by the events of the chunks read before reading paused.
+      while (inbox.length > 0 && !this.#finished) {
+        const event = inbox.shift()!;
+        if (event.type !== "compressed") {
+          this.#dispatch(event);
+          continue;
+        }
+        let data: string | Uint8Array;
+        try {
+          const bytes = await codec.decompressAsync(event.data, this.#maxMessageSize);
+          data = event.messageType === "text" ? decodeTextMessage(bytes) : bytes;
+        } catch (error) {
+          inbox.length = 0;
+          this.#failAsync(error, "Decompression failed");
+          return;
+        }
+        if (this.#finished) return;
+        this.#handler.onMessage(data);
+      }
+    } finally {
+      this.#draining = undefined;
+    }
+  }
+
+  /** Asynchronous codec: compress and send in `send` order. */
+  #queueSend(data: string | Uint8Array): void {
+    const protocol = this.#protocol;
+    const type = typeof data === "string" ? "text" : "binary";
+    if (this.#closeAfterSending !== undefined || protocol.closeSent || protocol.state !== "open") {
+      throw new WebSocketError(
+        CloseCode.AbnormalClosure,
+        `Cannot send ${type}: the connection is ${
+          protocol.state === "open" ? "closing" : protocol.state
+        }`,
+      );
+    }
+    const payload = typeof data === "string" ? _encoder.encode(data) : data;
+    this.#outbox.push({ data, payload });
+    this.#outboxBytes += payload.length;
+    this.#sending ??= this.#drainOutbox();
+  }
+
+  async #drainOutbox(): Promise<void> {
+    const codec = this.#async!;
+    const outbox = this.#outbox;
+    const protocol = this.#protocol;
+    try {
+      // Bounded by the messages queued; each round sends or drops one.
+      while (outbox.length > 0) {
+        const { data, payload } = outbox.shift()!;
+        this.#outboxBytes -= payload.length;
+        let compressed: Uint8Array | undefined;
+        try {
+          compressed = await codec.compressAsync(payload);
+        } catch (error) {
+          this.#failAsync(error, "Compression failed");
+        }
+        if (this.#finished || protocol.closeSent || protocol.state !== "open") {
+          // The peer closed meanwhile (its close was echoed): nothing more may be sent.
+          outbox.length = 0;
+          this.#outboxBytes = 0;
+          break;
+        }
+        if (compressed !== undefined) {
+          protocol.sendCompressed(typeof data === "string" ? "text" : "binary", compressed);
+        } else if (typeof data === "string") protocol.sendText(data);
+        else protocol.sendBinary(data);
+        this.#flush();
+      }
+    } finally {
+      this.#sending = undefined;
+    }
+    const close = this.#closeAfterSending;
+    this.#closeAfterSending = undefined;
+    if (close !== undefined) this.close(close.code, close.reason);
+  }
+
+  /** Fail the connection from the asynchronous codec's side. */
+  #failAsync(error: unknown, what: string): void {
+    if (this.#finished) return;
+    const failure = error instanceof WebSocketError ? error : new WebSocketError(
+      CloseCode.InternalError,
+      `${what}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    this.#protocol.fail(failure.closeCode, failure.message);
+    this.#flush();
+    // A failing endpoint closes TCP first, and the read loop may be parked
+    // on a read: finish now (queued bytes, the close frame included, are
+    // flushed before the transport closes).
+    void this.#finish();
   }
 
   #dispatch(event: Message): void {
@@ -424,6 +604,7 @@ export class WebSocketConnection {
   async #finish(reason?: string): Promise<void> {
     if (this.#finished) return;
     this.#finished = true;
+    this.#compression?.close();
     clearTimeout(this.#closeTimer);
     clearTimeout(this.#pingTimer);
     this.resume();

@@ -7,6 +7,7 @@
 import { CloseCode } from "../frames/close_code.ts";
 import { WebSocketError } from "../frames/websocket_error.ts";
 import type { WebSocketCloseInfo } from "./close_info.ts";
+import { _abandon, _clientExtensions, _negotiatedCompression } from "./_compression_option.ts";
 import { _PENDING, type _PendingTransport } from "./_pending.ts";
 import { _parseWebSocketUrl, _toMessageData, _validateUserClose } from "./_user_input.ts";
 import { type Connector, defaultConnector, type UpgradedTransport } from "./upgraded.ts";
@@ -149,6 +150,7 @@ export class WebSocketStream {
         headers: options.headers,
         signal,
         caCerts: options.caCerts,
+        extensions: _clientExtensions(options.perMessageDeflate),
       });
     }
     let resolveClosed!: (info: WebSocketCloseInfo) => void;
@@ -220,6 +222,15 @@ export class WebSocketStream {
     resolveClosed: (info: WebSocketCloseInfo) => void,
     rejectClosed: (error: unknown) => void,
   ): WebSocketOpenInfo {
+    let compression;
+    try {
+      compression = _negotiatedCompression(upgraded.extensions, role, options.perMessageDeflate);
+    } catch (error) {
+      // RFC 7692 §5.1: a response the client cannot accept fails the connection.
+      _abandon(upgraded.duplex);
+      rejectClosed(error);
+      throw error;
+    }
     let messages!: ReadableStreamDefaultController<string | Uint8Array>;
     let writableController: WritableStreamDefaultController | undefined;
     let readableDone = false;
@@ -246,6 +257,7 @@ export class WebSocketStream {
       ...options,
       role,
       leftover: upgraded.leftover,
+      compression,
     });
     const readable = new ReadableStream<string | Uint8Array>({
       start(controller) {

@@ -259,8 +259,9 @@ export function perMessageDeflateOffer(options: PerMessageDeflateOptions = {}): 
  * Check a server's permessage-deflate response against what the client
  * offered (RFC 7692 §5.1, §7.1) and return the agreed parameters. Fails with
  * 1010 for an unknown or invalid parameter, `client_max_window_bits` without
- * a value or when the client did not offer it, and a
- * `server_max_window_bits` above the one the client asked for.
+ * a value or above the one offered, a `server_max_window_bits` above the one
+ * the client asked for or missing when it asked for one, and a missing
+ * `server_no_context_takeover` when the client offered it.
  *
  * @param response The server's element for permessage-deflate.
  * @param offered The options the client offered with.
@@ -299,6 +300,11 @@ export function acceptPerMessageDeflateResponse(
   const agreed = parsed as _Parsed;
   if (agreed.clientMaxWindowBits === null) {
     fail("client_max_window_bits needs a value in a response");
+  }
+  // §7.1.1.1: a server that accepts an offer with server_no_context_takeover
+  // must say so in its response.
+  if (offered.serverNoContextTakeover && !agreed.serverNoContextTakeover) {
+    fail("server_no_context_takeover was offered but not answered");
   }
   const askedServerBits = offered.serverMaxWindowBits ?? 15;
   if (agreed.serverMaxWindowBits !== undefined && agreed.serverMaxWindowBits > askedServerBits) {

@@ -159,6 +159,9 @@ Deno.test("permessage-deflate: the client fails invalid responses with 1010", ()
     ["permessage-deflate; client_max_window_bits=12", { clientMaxWindowBits: 10 }],
     ["permessage-deflate; server_max_window_bits=abc", {}],
     ["permessage-deflate; server_no_context_takeover=x", {}],
+    // §7.1.1.1: an accepted server_no_context_takeover must be echoed.
+    ["permessage-deflate", { serverNoContextTakeover: true }],
+    ["permessage-deflate; client_max_window_bits=7", {}],
   ];
   for (const [header, offered] of invalid) {
     assert.throws(

@@ -11,6 +11,12 @@
  * and close are single control frames. A close with an empty body carries
  * code 1005 and an empty reason.
  *
+ * `compressed` is a data message whose first frame had RSV1 set while a
+ * per-message compression extension was negotiated (RFC 7692 §6): `data`
+ * is still compressed, and text in it has not been checked for UTF-8 yet.
+ * Only a `MessageAssembler` created with `compression: true` produces it;
+ * `MessageEncoder` sends it with RSV1 on its first frame.
+ *
  * @example
  * ```ts
  * import type { Message } from "@edgews/websocket/messages";
@@ -31,4 +37,5 @@ export type Message =
   | { type: "binary"; data: Uint8Array }
   | { type: "ping"; data: Uint8Array }
   | { type: "pong"; data: Uint8Array }
-  | { type: "close"; code: number; reason: string };
+  | { type: "close"; code: number; reason: string }
+  | { type: "compressed"; messageType: "text" | "binary"; data: Uint8Array };

@@ -32,9 +32,60 @@ export interface MessageAssemblerOptions {
    * @default {67108864}
    */
   maxMessageSize?: number | undefined;
+  /**
+   * A per-message compression extension such as permessage-deflate was
+   * negotiated (RFC 7692 §6): RSV1 on the first frame of a text or binary
+   * message marks it compressed, and the message is reported as
+   * `{ type: "compressed" }` for the caller to decompress (its size limit
+   * then applies to the compressed bytes; text is checked for UTF-8 after
+   * decompression, with {@linkcode decodeTextMessage}). RSV1 on a control
+   * frame or a continuation frame fails with 1002. The frame decoder must
+   * allow RSV1 as well.
+   * @default {false}
+   */
+  compression?: boolean | undefined;
 }
 
 const _decoder = new TextDecoder();
+const _fatalDecoder = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Decode a complete text message's bytes, failing with 1007 when they are
+ * not UTF-8. The assembler checks text as it arrives; this is for text that
+ * only becomes readable later, such as a message decompressed after
+ * reassembly (RFC 7692 §6.2).
+ *
+ * @param bytes The whole message.
+ * @returns The text.
+ * @throws {WebSocketError} With 1007, saying where the invalid byte is.
+ *
+ * @example
+ * ```ts
+ * import { decodeTextMessage } from "@edgews/websocket/messages";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(decodeTextMessage(new Uint8Array([0x68, 0xc3, 0xa9])), "hé");
+ * assert.throws(
+ *   () => decodeTextMessage(new Uint8Array([0x68, 0xc0, 0x80])),
+ *   { name: "WebSocketError", closeCode: 1007 },
+ * );
+ * ```
+ */
+export function decodeTextMessage(bytes: Uint8Array): string {
+  try {
+    return _fatalDecoder.decode(bytes);
+  } catch {
+    // Find the first bad byte for the message.
+    const validator = new Utf8Validator();
+    const bad = validator.write(bytes);
+    throw new WebSocketError(
+      CloseCode.InvalidPayload,
+      bad !== -1
+        ? `Invalid text message: not UTF-8 at byte ${bad}`
+        : "Invalid text message: ends in the middle of a UTF-8 sequence",
+    );
+  }
+}
 
 /**
  * Reassembles messages from frames and reports them, with control frames
@@ -69,6 +120,9 @@ const _decoder = new TextDecoder();
 export class MessageAssembler implements FrameHandler {
   #onMessage: (message: Message) => void;
   #maxMessageSize: number;
+  #compression: boolean;
+  /** The data message being assembled is compressed (RSV1 on its first frame). */
+  #compressed = false;
   #validator = new Utf8Validator();
 
   /** The frame being received. */
@@ -98,6 +152,7 @@ export class MessageAssembler implements FrameHandler {
   ) {
     this.#onMessage = onMessage;
     this.#maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_PAYLOAD;
+    this.#compression = options.compression ?? false;
   }
 
   /** Whether a fragmented data message is partly received. */
@@ -132,6 +187,7 @@ export class MessageAssembler implements FrameHandler {
     this.#fin = header.fin;
     this.#frameLength = header.length;
     this.#frameFilled = 0;
+    if (header.rsv1 && this.#compression) this.#checkRsv1(opcode);
     if (opcode >= 0x8) return;
     if (opcode !== Opcode.Continuation) {
       if (this.#messageType !== 0) {
@@ -143,6 +199,7 @@ export class MessageAssembler implements FrameHandler {
       this.#messageType = opcode;
       this.#size = 0;
       this.#done = false;
+      this.#compressed = header.rsv1 && this.#compression;
       this.#validator.reset();
     } else if (this.#messageType === 0) {
       throw new WebSocketError(
@@ -166,7 +223,7 @@ export class MessageAssembler implements FrameHandler {
       this.#frameFilled += chunk.length;
       return;
     }
-    if (this.#messageType === Opcode.Text) {
+    if (this.#messageType === Opcode.Text && !this.#compressed) {
       const bad = this.#validator.write(chunk);
       if (bad !== -1) {
         throw new WebSocketError(
@@ -219,8 +276,34 @@ export class MessageAssembler implements FrameHandler {
     this.#done = false;
   }
 
+  /**
+   * RFC 7692 §6: RSV1 marks the first frame of a compressed message; on a
+   * control frame or a continuation frame it has no meaning.
+   */
+  #checkRsv1(opcode: number): void {
+    if (opcode >= 0x8) {
+      throw new WebSocketError(
+        CloseCode.ProtocolError,
+        "Invalid frame: RSV1 set on a control frame (only a message's first frame may be compressed)",
+      );
+    }
+    if (opcode === Opcode.Continuation) {
+      throw new WebSocketError(
+        CloseCode.ProtocolError,
+        "Invalid frame: RSV1 set on a continuation frame (only a message's first frame may carry it)",
+      );
+    }
+  }
+
   /** Emit the message; `owned` bytes are ours to hand out, others are copied. */
   #emitData(bytes: Uint8Array, owned: boolean): void {
+    if (this.#compressed) {
+      this.#compressed = false;
+      const messageType = this.#messageType === Opcode.Text ? "text" : "binary";
+      this.#messageType = 0;
+      this.#onMessage({ type: "compressed", messageType, data: owned ? bytes : bytes.slice() });
+      return;
+    }
     if (this.#messageType === Opcode.Text) {
       if (!this.#validator.complete) {
         throw new WebSocketError(

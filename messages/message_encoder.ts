@@ -35,7 +35,9 @@ const _encoder = new TextEncoder();
  * Turns messages into frames: text is UTF-8 encoded, large messages are
  * split into a first frame and continuation frames, control payloads are
  * checked against the 125-byte limit (§5.5), close bodies are built from the
- * code and reason.
+ * code and reason. A `compressed` message (its payload already compressed by
+ * a negotiated extension) gets RSV1 on its first frame only (RFC 7692 §6.1),
+ * and is fragmented after compression.
  *
  * @example
  * ```ts
@@ -79,6 +81,12 @@ export class MessageEncoder {
         return this.#data(Opcode.Text, _encoder.encode(message.data));
       case "binary":
         return this.#data(Opcode.Binary, message.data);
+      case "compressed":
+        return this.#data(
+          message.messageType === "text" ? Opcode.Text : Opcode.Binary,
+          message.data,
+          true,
+        );
       case "close":
         return [{
           opcode: Opcode.Close,
@@ -98,17 +106,32 @@ export class MessageEncoder {
     }
   }
 
-  #data(opcode: number, payload: Uint8Array): FrameInit[] {
+  /**
+   * Encode a data message whose payload is already bytes (UTF-8 for text),
+   * without going through a `Message`.
+   *
+   * @param type `"text"` or `"binary"`.
+   * @param payload The payload, compressed when `compressed` is set.
+   * @param compressed Set RSV1 on the first frame (RFC 7692 §6.1).
+   * @returns The frames, in order.
+   */
+  encodePayload(type: "text" | "binary", payload: Uint8Array, compressed = false): FrameInit[] {
+    return this.#data(type === "text" ? Opcode.Text : Opcode.Binary, payload, compressed);
+  }
+
+  #data(opcode: number, payload: Uint8Array, rsv1 = false): FrameInit[] {
     const size = this.#fragmentSize;
-    if (payload.length <= size) return [{ opcode, payload }];
+    if (payload.length <= size) return [rsv1 ? { opcode, payload, rsv1 } : { opcode, payload }];
     const frames: FrameInit[] = [];
     for (let start = 0; start < payload.length; start += size) {
       const end = Math.min(start + size, payload.length);
-      frames.push({
+      const frame: FrameInit = {
         opcode: start === 0 ? opcode : Opcode.Continuation,
         fin: end === payload.length,
         payload: payload.subarray(start, end),
-      });
+      };
+      if (rsv1 && start === 0) frame.rsv1 = true;
+      frames.push(frame);
     }
     return frames;
   }

@@ -7,7 +7,12 @@
  */
 
 import { CloseCode } from "../frames/close_code.ts";
-import { FrameDecoder, type Role } from "../frames/frame_decoder.ts";
+import {
+  DEFAULT_MAX_PAYLOAD,
+  FrameDecoder,
+  ReservedBits,
+  type Role,
+} from "../frames/frame_decoder.ts";
 import { FrameEncoder } from "../frames/frame_encoder.ts";
 import type { FrameInit } from "../frames/frame.ts";
 import { Opcode } from "../frames/opcode.ts";
@@ -15,7 +20,7 @@ import { WebSocketError } from "../frames/websocket_error.ts";
 import type { MaskKeyGenerator } from "../masking/mask_key_generator.ts";
 import { encodeClosePayload } from "../messages/close_payload.ts";
 import type { Message } from "../messages/message.ts";
-import { MessageAssembler } from "../messages/message_assembler.ts";
+import { decodeTextMessage, MessageAssembler } from "../messages/message_assembler.ts";
 import { MessageEncoder } from "../messages/message_encoder.ts";
 
 /**
@@ -31,6 +36,44 @@ import { MessageEncoder } from "../messages/message_encoder.ts";
  * ```
  */
 export type ProtocolState = "open" | "closing" | "closed";
+
+/**
+ * A negotiated per-message compression extension (RFC 7692), as
+ * {@linkcode WebSocketProtocol} uses it: RSV1 is accepted on the first frame
+ * of a data message, and the protocol compresses and decompresses through
+ * these synchronous functions. Leave one out to do that step outside (an
+ * asynchronous codec): without `decompress`, compressed messages come out of
+ * `eventsReceived()` as `{ type: "compressed" }`; without `compress`,
+ * messages go out uncompressed unless sent with `sendCompressed`.
+ * `PerMessageDeflate` (in `compression/`) implements it.
+ *
+ * @example A codec that stores: RFC 7692 §7.2.3.3's "DEFLATE block with no compression"
+ * ```ts
+ * import { type MessageCompression, WebSocketProtocol } from "@edgews/websocket/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * const stored: MessageCompression = {
+ *   compress: (payload) =>
+ *     new Uint8Array([0x00, payload.length, 0x00, ~payload.length & 0xff, 0xff, ...payload, 0x00]),
+ * };
+ * const client = new WebSocketProtocol({ role: "client", compression: stored });
+ * client.sendText("Hello");
+ * const [wire] = client.dataToSend();
+ * assert.equal(wire![0], 0xc1); // FIN, RSV1, text
+ * ```
+ */
+export interface MessageCompression {
+  /**
+   * Compress an outgoing payload (text as UTF-8), or return `undefined` to
+   * send it uncompressed.
+   */
+  compress?: ((payload: Uint8Array) => Uint8Array | undefined) | undefined;
+  /**
+   * Decompress an incoming payload, throwing a `WebSocketError` (1007 for
+   * corrupt data, 1009 past `maxSize`) to fail the connection.
+   */
+  decompress?: ((payload: Uint8Array, maxSize: number) => Uint8Array) | undefined;
+}
 
 /**
  * Options for {@linkcode WebSocketProtocol}.
@@ -54,6 +97,11 @@ export interface WebSocketProtocolOptions {
   fragmentSize?: number | undefined;
   /** Source of masking keys (clients), injectable for tests. */
   keys?: MaskKeyGenerator | undefined;
+  /**
+   * The negotiated per-message compression (permessage-deflate), if any.
+   * Without it, RSV1 fails the connection with 1002.
+   */
+  compression?: MessageCompression | undefined;
 }
 
 /**
@@ -104,6 +152,8 @@ export class WebSocketProtocol {
   #closeReason = "";
   #error: WebSocketError | undefined;
   #eof = false;
+  #compression: MessageCompression | undefined;
+  #maxMessageSize: number;
 
   /**
    * Create the protocol for an open connection.
@@ -114,9 +164,19 @@ export class WebSocketProtocol {
     this.#role = options.role;
     const maxMessageSize = options.maxMessageSize;
     const decoderRole: Role = options.role;
+    const compression = options.compression;
+    this.#compression = compression;
+    this.#maxMessageSize = maxMessageSize ?? DEFAULT_MAX_PAYLOAD;
     this.#decoder = new FrameDecoder(
-      new MessageAssembler((message) => this.#onMessage(message), { maxMessageSize }),
-      { role: decoderRole, maxFrameSize: options.maxFrameSize ?? maxMessageSize },
+      new MessageAssembler((message) => this.#onMessage(message), {
+        maxMessageSize,
+        compression: compression !== undefined,
+      }),
+      {
+        role: decoderRole,
+        maxFrameSize: options.maxFrameSize ?? maxMessageSize,
+        allowedReservedBits: compression !== undefined ? ReservedBits.Rsv1 : 0,
+      },
     );
     this.#frames = new FrameEncoder({ role: options.role, keys: options.keys });
     this.#messages = new MessageEncoder({ fragmentSize: options.fragmentSize });
@@ -232,7 +292,8 @@ export class WebSocketProtocol {
    * @throws {WebSocketError} When the connection is closing or closed.
    */
   sendText(data: string): void {
-    this.#sendMessage({ type: "text", data });
+    if (this.#compression?.compress !== undefined) this.#sendBytes("text", _encoder.encode(data));
+    else this.#sendMessage({ type: "text", data });
   }
 
   /**
@@ -242,7 +303,24 @@ export class WebSocketProtocol {
    * @throws {WebSocketError} When the connection is closing or closed.
    */
   sendBinary(data: Uint8Array): void {
-    this.#sendMessage({ type: "binary", data });
+    if (this.#compression?.compress !== undefined) this.#sendBytes("binary", data);
+    else this.#sendMessage({ type: "binary", data });
+  }
+
+  /**
+   * Send a message whose payload was compressed outside the protocol (by
+   * an asynchronous codec): RSV1 goes on its first frame.
+   *
+   * @param type What the message was before compression.
+   * @param payload The compressed payload.
+   * @throws {WebSocketError} When the connection is closing or closed.
+   * @throws {TypeError} When no compression was negotiated.
+   */
+  sendCompressed(type: "text" | "binary", payload: Uint8Array): void {
+    if (this.#compression === undefined) {
+      throw new TypeError("Cannot send a compressed message: no compression was negotiated");
+    }
+    this.#sendMessage({ type: "compressed", messageType: type, data: payload });
   }
 
   /**
@@ -316,6 +394,21 @@ export class WebSocketProtocol {
     for (const frame of this.#messages.encode(message)) this.#write(frame);
   }
 
+  /** Send text (as UTF-8) or binary through the synchronous compressor. */
+  #sendBytes(type: "text" | "binary", payload: Uint8Array): void {
+    if (this.#closeSent || this.#state !== "open") {
+      throw new WebSocketError(
+        CloseCode.AbnormalClosure,
+        `Cannot send ${type}: the connection is ${this.#state}`,
+      );
+    }
+    const compressed = this.#compression!.compress!(payload);
+    const frames = compressed === undefined
+      ? this.#messages.encodePayload(type, payload)
+      : this.#messages.encodePayload(type, compressed, true);
+    for (const frame of frames) this.#write(frame);
+  }
+
   #write(frame: FrameInit): void {
     const chunks = this.#frames.encode(frame);
     for (let i = 0; i < chunks.length; i++) this.#output.push(chunks[i]!);
@@ -327,6 +420,18 @@ export class WebSocketProtocol {
     // split the bytes.
     if (this.#closeReceived) return;
     switch (message.type) {
+      case "compressed": {
+        // RFC 7692 §6.2: decompress, then the message is what it was sent as.
+        const compression = this.#compression;
+        if (compression?.decompress === undefined) break;
+        const bytes = compression.decompress(message.data, this.#maxMessageSize);
+        this.#events.push(
+          message.messageType === "text"
+            ? { type: "text", data: decodeTextMessage(bytes) }
+            : { type: "binary", data: bytes },
+        );
+        return;
+      }
       case "ping":
         // §5.5.2: answer with a pong carrying the same data, unless closing.
         if (!this.#closeSent) this.#write({ opcode: Opcode.Pong, payload: message.data });
@@ -347,6 +452,8 @@ export class WebSocketProtocol {
     this.#events.push(message);
   }
 }
+
+const _encoder = new TextEncoder();
 
 /** Cut `text` to at most `limit` UTF-8 bytes without splitting a character. */
 function _truncateUtf8(text: string, limit: number): string {

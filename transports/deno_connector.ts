@@ -56,6 +56,7 @@ export const denoConnector: Connector = async (
   try {
     const { request: upgrade, key } = createClientHandshake(url, {
       protocols: request.protocols,
+      extensions: request.extensions,
       headers: request.headers,
     });
     const writer = conn.writable.getWriter();
@@ -64,7 +65,7 @@ export const denoConnector: Connector = async (
     const head = await readResponseHead(conn.readable, { signal });
     const agreed = await verifyServerHandshake(
       { status: head.status, headers: head.headers },
-      { key, protocols: request.protocols },
+      { key, protocols: request.protocols, extensions: request.extensions },
     );
     const duplex: ByteDuplex = {
       readable: conn.readable,

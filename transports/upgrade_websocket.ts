@@ -8,6 +8,7 @@ import { _PENDING, type _PendingTransport } from "../connection/_pending.ts";
 import type { UpgradedTransport } from "../connection/upgraded.ts";
 import { WebSocket } from "../connection/websocket.ts";
 import type { ConnectionOptions } from "../connection/websocket_connection.ts";
+import { PerMessageDeflate } from "../compression/per_message_deflate.ts";
 import {
   negotiateServerHandshake,
   type ServerHandshakeOptions,
@@ -70,7 +71,8 @@ export interface WebSocketUpgrade {
  * for backpressure (unread messages queue in memory).
  *
  * @param request The upgrade request, as handed to the server's handler.
- * @param options Subprotocols, origin policy, extra 101 headers, limits.
+ * @param options Subprotocols, origin policy, extra 101 headers, limits,
+ * `perMessageDeflate` (off unless set: see `ConnectionOptions`).
  * @returns The response to return and the socket.
  * @throws {TypeError} When the request came from a server that cannot be
  * upgraded (a plain `node:http` request outside this module's `serve`).
@@ -95,9 +97,18 @@ export function upgradeWebSocket(
   if (slot.upgrade !== undefined) {
     throw new TypeError("Cannot upgrade: upgradeWebSocket was already called for this request");
   }
-  const handshake = negotiateServerHandshake(request, options, {
-    httpVersion: slot.httpVersion,
-  });
+  const deflate = options.perMessageDeflate;
+  const handshake = negotiateServerHandshake(
+    request,
+    deflate === undefined || deflate === false ? options : {
+      ...options,
+      extensions: [
+        ...(options.extensions ?? []),
+        PerMessageDeflate.serverExtension(deflate === true ? {} : deflate),
+      ],
+    },
+    { httpVersion: slot.httpVersion },
+  );
   const response = _upgradeResponse(handshake);
   let resolve!: (transport: UpgradedTransport) => void;
   let reject!: (error: unknown) => void;

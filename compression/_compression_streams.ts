@@ -1,0 +1,119 @@
+/**
+ * permessage-deflate on `CompressionStream`/`DecompressionStream`
+ * (`"deflate-raw"`), for runtimes without `node:zlib`. Asynchronous and
+ * without context takeover: every message is a DEFLATE stream of its own.
+ * Not exported from `mod.ts`.
+ *
+ * @module
+ */
+
+import { CloseCode } from "../frames/close_code.ts";
+import { WebSocketError } from "../frames/websocket_error.ts";
+
+/** The sync-flush tail a receiver appends (RFC 7692 §7.2.2). */
+const _TAIL = new Uint8Array([0x00, 0x00, 0xff, 0xff]);
+/** An empty final block (fixed Huffman, BFINAL set): ends the stream for strict decoders. */
+const _FINAL = new Uint8Array([0x03, 0x00]);
+/** Input is fed in slices this big, so one step inflates to at most ~1 MiB. */
+const _SLICE = 1024;
+
+/** Whether `CompressionStream("deflate-raw")` exists here. */
+export function _hasCompressionStreams(): boolean {
+  try {
+    new CompressionStream("deflate-raw");
+    new DecompressionStream("deflate-raw");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function _endsWith(bytes: Uint8Array, end: number, suffix: readonly number[]): boolean {
+  if (end < suffix.length) return false;
+  for (let i = 0; i < suffix.length; i++) {
+    if (bytes[end - suffix.length + i] !== suffix[i]) return false;
+  }
+  return true;
+}
+
+/**
+ * Compress one message as a DEFLATE stream of its own, shaped as RFC 7692
+ * §7.2.1 asks: a stream that ends with a sync flush and an empty final block
+ * (Deno's) loses both; one that ends with a final block holding data
+ * (§7.2.3.4) gets the first octet of an empty stored block, whose other
+ * four octets are the tail that is removed.
+ */
+export async function _deflateAsync(data: Uint8Array): Promise<Uint8Array> {
+  const stream = new CompressionStream("deflate-raw");
+  const writer = stream.writable.getWriter();
+  void writer.write(data as Uint8Array<ArrayBuffer>).catch(() => {});
+  void writer.close().catch(() => {});
+  const bytes = new Uint8Array(await new Response(stream.readable).arrayBuffer());
+  let end = bytes.length;
+  if (_endsWith(bytes, end, [0x00, 0x00, 0xff, 0xff, 0x03, 0x00])) end -= 6;
+  else if (_endsWith(bytes, end, [0x00, 0x00, 0xff, 0xff])) end -= 4;
+  else {
+    const out = new Uint8Array(end + 1);
+    out.set(bytes);
+    return out;
+  }
+  return bytes.subarray(0, end);
+}
+
+/**
+ * Inflate one message (RFC 7692 §7.2.2), stopping with 1009 as soon as the
+ * output passes `maxSize` and failing with 1007 on data that is not DEFLATE.
+ */
+export async function _inflateAsync(payload: Uint8Array, maxSize: number): Promise<Uint8Array> {
+  const stream = new DecompressionStream("deflate-raw");
+  const writer = stream.writable.getWriter();
+  const reader = stream.readable.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  let failure: unknown;
+  const reading = (async () => {
+    // Bounded by the input: each read returns output of a slice written.
+    while (true) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      total += value.length;
+      if (total > maxSize) {
+        throw new WebSocketError(
+          CloseCode.MessageTooBig,
+          `Message too big: it inflates to more than ${maxSize} bytes, the limit is ${maxSize}`,
+        );
+      }
+      chunks.push(value);
+    }
+  })().catch((error) => {
+    failure ??= error;
+    void writer.abort(error).catch(() => {});
+    void reader.cancel(error).catch(() => {});
+  });
+  try {
+    for (let start = 0; start < payload.length && failure === undefined; start += _SLICE) {
+      await writer.write(payload.subarray(start, start + _SLICE) as Uint8Array<ArrayBuffer>);
+    }
+    if (failure === undefined) await writer.write(_TAIL);
+    if (failure === undefined) await writer.write(_FINAL);
+    if (failure === undefined) await writer.close();
+  } catch (error) {
+    failure ??= error;
+  }
+  await reading;
+  if (failure !== undefined) {
+    if (failure instanceof WebSocketError) throw failure;
+    throw new WebSocketError(
+      CloseCode.InvalidPayload,
+      `Invalid compressed message: ${failure instanceof Error ? failure.message : failure}`,
+    );
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
+}

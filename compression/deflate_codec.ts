@@ -1,0 +1,385 @@
+/**
+ * The DEFLATE side of permessage-deflate (RFC 7692 §7.2): one direction's
+ * compressor and decompressor, synchronous, on the runtime's zlib.
+ *
+ * @module
+ */
+
+import { CloseCode } from "../frames/close_code.ts";
+import { WebSocketError } from "../frames/websocket_error.ts";
+import { type _Zlib, _zlib, type _ZlibContext } from "./_zlib.ts";
+
+/**
+ * Options for {@linkcode MessageDeflater}.
+ *
+ * @example
+ * ```ts
+ * import { type DeflaterOptions, MessageDeflater } from "@edgews/websocket/compression";
+ *
+ * const options: DeflaterOptions = { windowBits: 12, level: 1, noContextTakeover: true };
+ * const deflater = new MessageDeflater(options);
+ * deflater.close();
+ * ```
+ */
+export interface DeflaterOptions {
+  /** LZ77 window as a power of two, 8–15 (the negotiated `*_max_window_bits`). @default {15} */
+  windowBits?: number | undefined;
+  /** zlib compression level, 0 (store) to 9 (smallest). @default {6} */
+  level?: number | undefined;
+  /**
+   * zlib memory level, 1–9: memory for the match finder, `2^(memLevel + 9)`
+   * bytes. Lower saves memory per connection and compresses a little worse.
+   * @default {8}
+   */
+  memLevel?: number | undefined;
+  /**
+   * Start every message with an empty window (`*_no_context_takeover`).
+   * Then the connection holds no zlib state between messages: one
+   * compressor per process and setting is shared by all connections.
+   * @default {false}
+   */
+  noContextTakeover?: boolean | undefined;
+}
+
+/**
+ * Options for {@linkcode MessageInflater}.
+ *
+ * @example
+ * ```ts
+ * import { type InflaterOptions, MessageInflater } from "@edgews/websocket/compression";
+ *
+ * const options: InflaterOptions = { windowBits: 15 };
+ * const inflater = new MessageInflater(options);
+ * inflater.close();
+ * ```
+ */
+export interface InflaterOptions {
+  /** The peer's LZ77 window as a power of two, 8–15. @default {15} */
+  windowBits?: number | undefined;
+  /**
+   * The peer starts every message with an empty window: no state is kept
+   * between messages (a decompressor shared by all connections is used).
+   * @default {false}
+   */
+  noContextTakeover?: boolean | undefined;
+}
+
+/** The 4 octets a sync flush ends with, removed by the sender (RFC 7692 §7.2.1). */
+const _TAIL = new Uint8Array([0x00, 0x00, 0xff, 0xff]);
+/** Output buffer for the common case; results are copied out of it. */
+const _SCRATCH_SIZE = 64 * 1024;
+let _scratch: Uint8Array | undefined;
+/** Contexts shared by every codec without context takeover, by setting. */
+const _shared = new Map<string, _ZlibContext>();
+
+function _requireZlib(what: string): _Zlib {
+  const zlib = _zlib();
+  if (zlib === undefined) {
+    throw new TypeError(
+      `Cannot create a ${what}: this runtime has no synchronous node:zlib (use PerMessageDeflate, which falls back to CompressionStream)`,
+    );
+  }
+  return zlib;
+}
+
+function _checkRange(name: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`Invalid ${name}: ${value} is not an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function _scratchBuffer(): Uint8Array {
+  return _scratch ??= new Uint8Array(_SCRATCH_SIZE);
+}
+
+/**
+ * Copy `length` bytes out of `buffer`, or hand out a view when the buffer is
+ * ours alone and mostly used.
+ */
+function _result(buffer: Uint8Array, length: number): Uint8Array {
+  if (buffer === _scratch || length < buffer.length >>> 1) return buffer.slice(0, length);
+  return buffer.subarray(0, length);
+}
+
+/**
+ * Compresses one direction's messages as RFC 7692 §7.2.1 says: DEFLATE
+ * with a sync flush, the trailing `00 00 ff ff` removed. With context
+ * takeover the LZ77 window carries over from message to message; the
+ * zlib stream (about `2^(windowBits + 2) + 2^(memLevel + 9)` bytes, 256 KiB
+ * at the defaults) is created on the first message and freed by
+ * {@linkcode MessageDeflater.close}.
+ *
+ * Synchronous: it needs the runtime's `node:zlib` (Deno, Node, Bun), and
+ * throws a `TypeError` on construction where there is none.
+ *
+ * @example
+ * ```ts
+ * import { MessageDeflater, MessageInflater } from "@edgews/websocket/compression";
+ * import assert from "node:assert/strict";
+ *
+ * const deflater = new MessageDeflater();
+ * const inflater = new MessageInflater();
+ * const json = new TextEncoder().encode(JSON.stringify({ type: "update", id: 1, items: [1, 2, 3] }));
+ * const first = deflater.deflate(json);
+ * const second = deflater.deflate(json); // refers back to the first message
+ * assert.ok(second.length < first.length);
+ * assert.deepEqual(inflater.inflate(first, 1024), json);
+ * assert.deepEqual(inflater.inflate(second, 1024), json);
+ * deflater.close();
+ * inflater.close();
+ * ```
+ */
+export class MessageDeflater {
+  #zlib: _Zlib;
+  #windowBits: number;
+  #level: number;
+  #memLevel: number;
+  #noContextTakeover: boolean;
+  #key: string;
+  #own: _ZlibContext | undefined;
+  #closed = false;
+
+  /**
+   * Create a compressor. No zlib memory is taken until the first message.
+   *
+   * @param options Window, level, memory and context takeover.
+   * @throws {RangeError} For an option out of range.
+   * @throws {TypeError} Where the runtime has no synchronous `node:zlib`.
+   */
+  constructor(options: DeflaterOptions = {}) {
+    const windowBits = _checkRange("windowBits", options.windowBits ?? 15, 8, 15);
+    // zlib refuses an 8-bit window for raw deflate (Node maps it to 9). A
+    // 9-bit zlib window never emits distances beyond 512 - 262 = 250 bytes
+    // (MAX_DIST), so the output also fits a peer's 8-bit window.
+    this.#windowBits = windowBits === 8 ? 9 : windowBits;
+    this.#level = _checkRange("level", options.level ?? 6, 0, 9);
+    this.#memLevel = _checkRange("memLevel", options.memLevel ?? 8, 1, 9);
+    this.#noContextTakeover = options.noContextTakeover ?? false;
+    this.#key = `deflate/${this.#windowBits}/${this.#level}/${this.#memLevel}`;
+    this.#zlib = _requireZlib("MessageDeflater");
+  }
+
+  /**
+   * Compress one message.
+   *
+   * @param data The message payload (text as UTF-8).
+   * @returns The compressed payload to send with RSV1 set, without the
+   * `00 00 ff ff` tail.
+   * @throws {TypeError} After {@linkcode MessageDeflater.close}.
+   */
+  deflate(data: Uint8Array): Uint8Array {
+    const context = this.#context();
+    const { handle, state } = context;
+    const flush = this.#zlib.syncFlush;
+    const guess = data.length + (data.length >>> 3) + 64;
+    let output = guess <= _SCRATCH_SIZE ? _scratchBuffer() : new Uint8Array(guess);
+    let written = 0;
+    let inOffset = 0;
+    let inLength = data.length;
+    try {
+      // Bounded: every round either ends or doubles the output space.
+      while (true) {
+        const room = output.length - written;
+        handle.writeSync(flush, data, inOffset, inLength, output, written, room);
+        if (context.error !== undefined) {
+          throw new WebSocketError(
+            CloseCode.InternalError,
+            `Compression failed: zlib says ${context.error}`,
+          );
+        }
+        written += room - state[0]!;
+        inOffset += inLength - state[1]!;
+        inLength = state[1]!;
+        if (state[0] !== 0) break; // Room left: all input is in and flushed.
+        const grown = new Uint8Array(output.length * 2);
+        grown.set(output.subarray(0, written));
+        output = grown;
+      }
+    } finally {
+      context.error = undefined;
+      if (this.#noContextTakeover) handle.reset();
+    }
+    // A sync flush always ends with an empty stored block; drop its LEN/NLEN.
+    if (
+      written >= 4 && output[written - 4] === 0x00 && output[written - 3] === 0x00 &&
+      output[written - 2] === 0xff && output[written - 1] === 0xff
+    ) {
+      written -= 4;
+    }
+    return _result(output, written);
+  }
+
+  /** Free the zlib stream. Further calls to `deflate` throw. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#own?.handle.close();
+    this.#own = undefined;
+  }
+
+  #context(): _ZlibContext {
+    if (this.#closed) throw new TypeError("Cannot compress: the MessageDeflater is closed");
+    if (this.#own !== undefined) return this.#own;
+    if (this.#noContextTakeover) {
+      let shared = _shared.get(this.#key);
+      if (shared === undefined) {
+        shared = this.#zlib.deflate(this.#windowBits, this.#level, this.#memLevel);
+        _shared.set(this.#key, shared);
+      }
+      return shared;
+    }
+    return this.#own = this.#zlib.deflate(this.#windowBits, this.#level, this.#memLevel);
+  }
+}
+
+/**
+ * Decompresses one direction's messages as RFC 7692 §7.2.2 says: append
+ * `00 00 ff ff` and inflate, keeping the window from message to message
+ * unless the peer works without context takeover.
+ *
+ * Output is produced into a buffer that grows up to `maxSize + 1` bytes and
+ * no further: the moment a message inflates past `maxSize`, inflating stops
+ * and a `WebSocketError` with 1009 is thrown, so a small message that would
+ * inflate to gigabytes costs at most `maxSize` bytes of memory. Data that is
+ * not valid DEFLATE fails with 1007. A message that ends its DEFLATE stream
+ * (a final block, RFC 7692 §7.2.3.4) is accepted and the window is reset
+ * after it.
+ *
+ * Synchronous: it needs the runtime's `node:zlib` (Deno, Node, Bun), and
+ * throws a `TypeError` on construction where there is none.
+ *
+ * @example
+ * ```ts
+ * import { MessageInflater } from "@edgews/websocket/compression";
+ * import assert from "node:assert/strict";
+ *
+ * const inflater = new MessageInflater();
+ * // "Hello" compressed, as in RFC 7692 §7.2.3.1.
+ * const hello = new Uint8Array([0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]);
+ * assert.equal(new TextDecoder().decode(inflater.inflate(hello, 1024)), "Hello");
+ * assert.throws(() => inflater.inflate(hello, 4), { name: "WebSocketError", closeCode: 1009 });
+ * inflater.close();
+ * ```
+ */
+export class MessageInflater {
+  #zlib: _Zlib;
+  #windowBits: number;
+  #noContextTakeover: boolean;
+  #key: string;
+  #own: _ZlibContext | undefined;
+  #closed = false;
+
+  /**
+   * Create a decompressor. No zlib memory is taken until the first message.
+   *
+   * @param options The peer's window and context takeover.
+   * @throws {RangeError} For a window out of range.
+   * @throws {TypeError} Where the runtime has no synchronous `node:zlib`.
+   */
+  constructor(options: InflaterOptions = {}) {
+    this.#windowBits = _checkRange("windowBits", options.windowBits ?? 15, 8, 15);
+    this.#noContextTakeover = options.noContextTakeover ?? false;
+    this.#key = `inflate/${this.#windowBits}`;
+    this.#zlib = _requireZlib("MessageInflater");
+  }
+
+  /**
+   * Decompress one message.
+   *
+   * @param payload The message's payload as received (RSV1 was set).
+   * @param maxSize The largest decompressed size accepted.
+   * @returns The decompressed bytes.
+   * @throws {WebSocketError} 1009 as soon as the output passes `maxSize`;
+   * 1007 for data that is not valid DEFLATE.
+   * @throws {TypeError} After {@linkcode MessageInflater.close}.
+   */
+  inflate(payload: Uint8Array, maxSize: number): Uint8Array {
+    const context = this.#context();
+    const run = { output: _scratchBuffer(), written: 0, ended: false };
+    let failed = true;
+    try {
+      this.#feed(context, payload, run, maxSize);
+      if (!run.ended) this.#feed(context, _TAIL, run, maxSize);
+      failed = false;
+    } finally {
+      context.error = undefined;
+      if (failed || run.ended || this.#noContextTakeover) context.handle.reset();
+    }
+    return _result(run.output, run.written);
+  }
+
+  /** Free the zlib stream. Further calls to `inflate` throw. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#own?.handle.close();
+    this.#own = undefined;
+  }
+
+  /** Inflate all of `input` into `run.output`, growing it up to `maxSize + 1`. */
+  #feed(
+    context: _ZlibContext,
+    input: Uint8Array,
+    run: { output: Uint8Array; written: number; ended: boolean },
+    maxSize: number,
+  ): void {
+    const { handle, state } = context;
+    const flush = this.#zlib.syncFlush;
+    let inOffset = 0;
+    let inLength = input.length;
+    // Bounded: every round consumes input, produces output, or stops.
+    while (true) {
+      let room = run.output.length - run.written;
+      if (room === 0) {
+        if (run.written > maxSize) _tooBig(maxSize);
+        const size = Math.min(run.output.length * 2, maxSize + 1);
+        const grown = new Uint8Array(size);
+        grown.set(run.output.subarray(0, run.written));
+        run.output = grown;
+        room = size - run.written;
+      }
+      handle.writeSync(flush, input, inOffset, inLength, run.output, run.written, room);
+      if (context.error !== undefined) {
+        throw new WebSocketError(
+          CloseCode.InvalidPayload,
+          `Invalid compressed message: ${context.error}`,
+        );
+      }
+      const produced = room - state[0]!;
+      const consumed = inLength - state[1]!;
+      run.written += produced;
+      inOffset += consumed;
+      inLength -= consumed;
+      if (run.written > maxSize) _tooBig(maxSize);
+      if (state[0] !== 0) {
+        // Room left, so zlib took all the input it will: input left over
+        // means the DEFLATE stream ended (a final block).
+        if (inLength > 0) run.ended = true;
+        return;
+      }
+      if (produced === 0 && consumed === 0) return;
+    }
+  }
+
+  #context(): _ZlibContext {
+    if (this.#closed) throw new TypeError("Cannot decompress: the MessageInflater is closed");
+    if (this.#own !== undefined) return this.#own;
+    if (this.#noContextTakeover) {
+      let shared = _shared.get(this.#key);
+      if (shared === undefined) {
+        shared = this.#zlib.inflate(this.#windowBits);
+        _shared.set(this.#key, shared);
+      }
+      return shared;
+    }
+    return this.#own = this.#zlib.inflate(this.#windowBits);
+  }
+}
+
+function _tooBig(maxSize: number): never {
+  throw new WebSocketError(
+    CloseCode.MessageTooBig,
+    `Message too big: it inflates to more than ${maxSize} bytes, the limit is ${maxSize}`,
+  );
+}
