@@ -36,6 +36,7 @@
 export * from "./masking/mod.ts";
 export * from "./frames/mod.ts";
 export * from "./messages/mod.ts";
+export * from "./inspector/mod.ts";
 export * from "./protocol/mod.ts";
 export * from "./handshake/mod.ts";
 export * from "./compression/mod.ts";
