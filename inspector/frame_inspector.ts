@@ -108,6 +108,10 @@ interface _OpenMessage {
   frames: number;
   wireLength: number;
   parts: Uint8Array[] | undefined;
+  /** For uncompressed text: checked frame by frame, as a receiver does. */
+  validator: Utf8Validator | undefined;
+  /** A problem was reported for its text already. */
+  invalid: boolean;
 }
 
 const _OPCODE_NAMES: Record<number, string> = {
@@ -418,12 +422,16 @@ export class FrameInspector {
   ): Promise<void> {
     let message = this.#message;
     if (frame.opcode !== Opcode.Continuation) {
+      const compressed = this.#deflate && frame.rsv1;
+      const text = frame.opcode === Opcode.Text;
       message = this.#message = {
-        type: frame.opcode === Opcode.Text ? "text" : "binary",
-        compressed: this.#deflate && frame.rsv1,
+        type: text ? "text" : "binary",
+        compressed,
         frames: 0,
         wireLength: 0,
         parts: [],
+        validator: text && !compressed ? new Utf8Validator() : undefined,
+        invalid: false,
       };
     }
     if (message === undefined) return; // the decoder fails this case before
@@ -438,6 +446,19 @@ export class FrameInspector {
         );
       } else {
         message.parts.push(payload);
+      }
+    }
+    // The size is checked first, as a receiver does on the frame's header.
+    // Text is checked frame by frame, so the problem shows at the frame a
+    // receiver would fail on (RFC 6455 §8.1), not at the message's end.
+    if (message.validator !== undefined && !message.invalid && message.parts !== undefined) {
+      const bad = message.validator.write(payload);
+      if (bad !== -1) {
+        message.invalid = true;
+        problem(
+          CloseCode.InvalidPayload,
+          `Invalid text message: not UTF-8 at byte ${message.wireLength - payload.length + bad}`,
+        );
       }
     }
     if (!frame.fin) return;
@@ -456,18 +477,24 @@ export class FrameInspector {
     }
     let text: string | undefined;
     if (message.type === "text" && (inflated || !message.compressed)) {
-      const validator = new Utf8Validator();
-      const bad = validator.write(data);
-      if (bad !== -1 || !validator.complete) {
+      let validator = message.validator;
+      if (validator === undefined) {
+        // Inflated text is checked whole.
+        validator = new Utf8Validator();
+        const bad = validator.write(data);
+        if (bad !== -1) {
+          message.invalid = true;
+          problem(CloseCode.InvalidPayload, `Invalid text message: not UTF-8 at byte ${bad}`);
+        }
+      }
+      if (!message.invalid && !validator.complete) {
+        message.invalid = true;
         problem(
           CloseCode.InvalidPayload,
-          bad !== -1
-            ? `Invalid text message: not UTF-8 at byte ${bad}`
-            : "Invalid text message: ends in the middle of a UTF-8 sequence",
+          "Invalid text message: ends in the middle of a UTF-8 sequence",
         );
-      } else {
-        text = _TEXT.decode(data);
       }
+      if (!message.invalid) text = _TEXT.decode(data);
     }
     frame.message = {
       type: message.type,

@@ -330,3 +330,34 @@ Deno.test("FrameInspectorStream and FrameTapStream: records out, or the same byt
   assert.deepEqual(passed, wire, "and unmodified (still masked)");
   assert.deepEqual(seen, records);
 });
+
+Deno.test("FrameInspector: bad UTF-8 is reported at the fragment a receiver fails on, size before text", async () => {
+  const wire = concat([
+    encodeFrame({ opcode: Opcode.Text, fin: false, payload: new Uint8Array([0x61, 0x62, 0xc0]) }),
+    encodeFrame({ opcode: Opcode.Continuation, fin: false, payload: utf8("more") }),
+    new Uint8Array([0x80, 0x7e, 0x00]), // the capture ends inside the last fragment
+  ]);
+  assert.deepEqual(problems(await inspect(wire)), [
+    {
+      kind: "problem",
+      offset: 0,
+      closeCode: 1007,
+      message: "Invalid text message: not UTF-8 at byte 2",
+      fatal: false,
+    },
+    {
+      kind: "problem",
+      offset: 11,
+      closeCode: 1006,
+      message: "The capture ends inside frame 3: 3 byte(s) of it are there",
+      fatal: true,
+    },
+  ]);
+  // A frame that takes the message over the limit: 1009 first, as a receiver
+  // checks the size on the header, before the payload's text.
+  const big = encodeFrame({ opcode: Opcode.Text, payload: new Uint8Array([0xff, 0, 0, 0, 0]) });
+  assert.deepEqual(
+    problems(await inspect(big, { maxMessageSize: 4 })).map((p) => p.closeCode),
+    [1009],
+  );
+});

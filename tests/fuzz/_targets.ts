@@ -42,6 +42,11 @@ import type { Message } from "../../messages/message.ts";
 import { MessageAssembler } from "../../messages/message_assembler.ts";
 import { WebSocketProtocol } from "../../protocol/websocket_protocol.ts";
 import {
+  FrameInspector,
+  type InspectionProblem,
+  type InspectorRecord,
+} from "../../inspector/mod.ts";
+import {
   chance,
   concat,
   encodeRawFrame,
@@ -957,10 +962,105 @@ export const handshakeTarget: FuzzTarget = {
   },
 };
 
+// ---------------------------------------------------------------------------
+// inspector: FrameInspector against FrameDecoder + MessageAssembler
+
+async function _inspect(
+  config: DecoderConfig,
+  chunks: Uint8Array[],
+  detail: Detail,
+): Promise<{ records: unknown[]; events: unknown[]; first: InspectionProblem | undefined }> {
+  const inspector = new FrameInspector({
+    sender: config.role === "server" ? "client" : config.role === "client" ? "server" : undefined,
+    maxFrameSize: config.maxFrameSize,
+    maxMessageSize: config.maxMessageSize,
+  });
+  const records: InspectorRecord[] = [];
+  try {
+    for (const chunk of chunks) records.push(...await inspector.write(chunk));
+    records.push(...await inspector.end());
+  } catch (thrown) {
+    throw new FuzzFailure(`FrameInspector threw ${(thrown as Error)?.stack ?? thrown}`, detail);
+  }
+  // What a receiver reports, up to the first problem.
+  const events: unknown[] = [];
+  let first: InspectionProblem | undefined;
+  for (const record of records) {
+    if (record.kind === "problem") {
+      first = record;
+      break;
+    }
+    if (record.close !== undefined) {
+      events.push({ type: "close", code: record.close.code, reason: record.close.reason });
+    } else if (record.opcode === 0x9 || record.opcode === 0xa) {
+      events.push({ type: record.opcodeName, data: _digest(record.payload) });
+    } else if (record.message?.type === "text" && record.message.text !== undefined) {
+      events.push({ type: "text", data: record.message.text });
+    } else if (record.message?.type === "binary") {
+      events.push({ type: "binary", data: _digest(record.message.data) });
+    }
+  }
+  const normalized = records.map((record) =>
+    record.kind === "problem" ? record : {
+      ...record,
+      payload: _digest(record.payload),
+      maskKey: record.maskKey === undefined ? undefined : _hex(record.maskKey),
+      message: record.message === undefined
+        ? undefined
+        : { ...record.message, data: _digest(record.message.data) },
+    }
+  );
+  return { records: normalized, events, first };
+}
+
+/** FrameInspector: never throws, split-invariant, and agrees with the receiver it claims to mirror. */
+export const inspectorTarget: FuzzTarget = {
+  name: "inspector",
+  async run(rng) {
+    const config = { ..._decoderConfig(rng), allowedReservedBits: 0 };
+    const { kind, bytes } = _frameInput(rng, config);
+    const detail = _describe({ ...config, kind }, bytes);
+    const whole = await _inspect(config, [bytes], detail);
+    const split = await _inspect(config, randomSplit(rng, bytes), detail);
+    _same(split, whole, "random chunks and one chunk inspect differently", detail);
+    const receiver = _decode(config, [bytes.slice()], rng, detail);
+    _same(
+      whole.events,
+      receiver.events,
+      "the inspector and the receiver report different events",
+      detail,
+    );
+    const code = receiver.error?.code;
+    const first = whole.first;
+    if (first === undefined) {
+      _check(
+        code === undefined,
+        `the receiver fails with ${code}, the inspector finds nothing`,
+        detail,
+      );
+    } else if (first.closeCode === 1006) {
+      // The capture ends inside a frame: a receiver may already have failed on its header or text.
+      _check(
+        code === undefined || (first.fatal && (code === 1007 || code === 1009)),
+        `the receiver fails with ${code}, the inspector says the capture ends early`,
+        detail,
+      );
+    } else {
+      _check(
+        first.closeCode === code,
+        `the inspector reports ${first.closeCode} (${first.message}), the receiver ${code}`,
+        detail,
+      );
+    }
+    return kind;
+  },
+};
+
 /** Every target by name. */
 export const TARGETS: Record<string, FuzzTarget> = {
   frames: framesTarget,
   protocol: protocolTarget,
   http: httpTarget,
   handshake: handshakeTarget,
+  inspector: inspectorTarget,
 };

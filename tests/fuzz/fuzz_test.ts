@@ -18,6 +18,7 @@ const ITERATIONS: Record<string, number> = {
   protocol: 1500,
   http: 800,
   handshake: 1500,
+  inspector: 800,
 };
 
 for (const [name, target] of Object.entries(TARGETS)) {
