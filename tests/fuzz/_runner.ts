@@ -86,5 +86,5 @@ export async function runFuzz(target: FuzzTarget, options: RunOptions): Promise<
 /** A finding as text: what broke and how to replay it. */
 export function formatFinding(finding: FuzzFinding): string {
   return `[${finding.target}] seed ${finding.seed} iteration ${finding.iteration}: ${finding.message}\n` +
-    `replay: deno task fuzz --target ${finding.target} --case ${finding.caseSeed}\n${finding.detail}`;
+    `replay: deno task fuzz -- --target ${finding.target} --case ${finding.caseSeed}\n${finding.detail}`;
 }

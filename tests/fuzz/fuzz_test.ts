@@ -2,7 +2,7 @@
  * The fuzzers, bounded for the normal suite: a fixed list of seeds and a few
  * thousand cases per target (a few seconds in all). A failure prints the
  * seed, the iteration and the command that replays the case. Long runs:
- * `deno task fuzz --seed N --iterations 1000000 --target all`.
+ * `deno task fuzz -- --seed N --iterations 1000000 --target all`.
  */
 import assert from "node:assert/strict";
 import { FrameDecoder } from "../../frames/frame_decoder.ts";

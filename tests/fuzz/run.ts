@@ -1,8 +1,8 @@
 /**
  * Long fuzz runs:
  *
- *   deno task fuzz --seed N --iterations 1000000 --target frames|protocol|http|handshake|inspector|all
- *   deno task fuzz --target frames --case SEED     (replay one case)
+ *   deno task fuzz -- --seed N --iterations 1000000 --target frames|protocol|http|handshake|inspector|all
+ *   deno task fuzz -- --target frames --case SEED     (replay one case)
  *
  * Prints iterations, time and findings per target; exits 1 when anything
  * was found.
