@@ -261,7 +261,9 @@ export class FrameInspector {
   }
 
   /**
-   * Inspect the next bytes of the stream. `chunk` is not modified.
+   * Inspect the next bytes of the stream. `chunk` is not modified. Await
+   * each call before the next: inflating is asynchronous, and records come
+   * out in stream order only for calls made one after the other.
    *
    * @param chunk The next captured bytes, split anywhere.
    * @returns The frames completed by these bytes and the problems found, in
