@@ -415,10 +415,15 @@ export class WebSocketConnection {
     const protocol = this.#protocol;
     protocol.receiveData(chunk);
     const events = protocol.eventsReceived();
-    // Pongs and close echoes go out before the application sees the events.
-    this.#flush();
-    if (this.#async !== undefined) this.#queueEvents(events);
-    else for (let i = 0; i < events.length; i++) this.#dispatch(events[i]!);
+    try {
+      if (this.#async !== undefined) this.#queueEvents(events);
+      else for (let i = 0; i < events.length; i++) this.#dispatch(events[i]!);
+    } finally {
+      // Pongs, close echoes and the application's replies go out in the
+      // order the frames came in; a violation later in the chunk fails the
+      // connection only now (WebSocketProtocol.receiveData).
+      this.#flush();
+    }
     this.#afterProtocolStep();
   }
 

@@ -151,6 +151,8 @@ export class WebSocketProtocol {
   #closeCode: number | undefined;
   #closeReason = "";
   #error: WebSocketError | undefined;
+  /** A violation found after events the caller has not taken yet (see receiveData). */
+  #pendingError: WebSocketError | undefined;
   #eof = false;
   #compression: MessageCompression | undefined;
   #maxMessageSize: number;
@@ -223,16 +225,34 @@ export class WebSocketProtocol {
   }
 
   /**
-   * Parse received bytes. Masked input is unmasked in place.
+   * Parse received bytes. Masked input is unmasked in place. A violation
+   * found after messages not yet taken with `eventsReceived()` fails the
+   * connection once they are taken (at the next `dataToSend()`), so the
+   * caller's replies to them are sent before the close frame.
    *
    * @param chunk The next bytes from the transport.
    */
   receiveData(chunk: Uint8Array): void {
     if (this.#closeReceived || this.#error !== undefined || this.#eof) return;
+    if (this.#pendingError !== undefined) return;
     const error = this.#decoder.write(chunk);
     // Bytes after the peer's close frame in the same chunk are discarded
     // (§5.5.1: nothing follows a close), so a violation there is no failure.
-    if (error !== undefined && !this.#closeReceived) this.#failWith(error);
+    if (error === undefined || this.#closeReceived) return;
+    // Frames take effect in order, however TCP split them: events decoded
+    // before the violation are delivered first, and the connection fails
+    // once they were taken (at the next dataToSend(), closeExpected() or
+    // receiveEof()), so replies to them go out before the close frame.
+    if (this.#events.length > 0) this.#pendingError = error;
+    else this.#failWith(error);
+  }
+
+  /** Fail with a pending violation once the events before it were taken. */
+  #settle(): void {
+    const error = this.#pendingError;
+    if (error === undefined || this.#events.length > 0) return;
+    this.#pendingError = undefined;
+    this.#failWith(error);
   }
 
   /**
@@ -241,6 +261,9 @@ export class WebSocketProtocol {
    */
   receiveEof(): void {
     if (this.#eof) return;
+    const pending = this.#pendingError;
+    this.#pendingError = undefined;
+    if (pending !== undefined) this.#failWith(pending);
     this.#eof = true;
     if (!this.#closeReceived && this.#error === undefined) {
       this.#closeCode = CloseCode.AbnormalClosure;
@@ -269,6 +292,7 @@ export class WebSocketProtocol {
    * @returns Chunks in order; the internal list is emptied.
    */
   dataToSend(): Uint8Array[] {
+    this.#settle();
     const output = this.#output;
     if (output.length === 0) return output;
     this.#output = [];
@@ -282,6 +306,7 @@ export class WebSocketProtocol {
    * @returns `true` when the I/O layer should close the transport.
    */
   closeExpected(): boolean {
+    this.#settle();
     return this.#state === "closed" || this.#error !== undefined;
   }
 
