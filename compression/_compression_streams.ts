@@ -65,6 +65,7 @@ export async function _deflateAsync(data: Uint8Array): Promise<Uint8Array> {
  * output passes `maxSize` and failing with 1007 on data that is not DEFLATE.
  */
 export async function _inflateAsync(payload: Uint8Array, maxSize: number): Promise<Uint8Array> {
+  if (payload.length === 0) return new Uint8Array(0); // An empty message.
   const stream = new DecompressionStream("deflate-raw");
   const writer = stream.writable.getWriter();
   const reader = stream.readable.getReader();

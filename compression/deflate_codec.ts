@@ -200,6 +200,10 @@ export class MessageDeflater {
       context.error = undefined;
       if (this.#noContextTakeover) handle.reset();
     }
+    // zlib writes nothing for an empty message right after a flush (a
+    // repeated flush is "no progress"): send the empty stored block that an
+    // empty message compresses to, minus its LEN/NLEN (RFC 7692 §7.2.3.6).
+    if (written === 0) return new Uint8Array(1);
     // A sync flush always ends with an empty stored block; drop its LEN/NLEN.
     if (
       written >= 4 && output[written - 4] === 0x00 && output[written - 3] === 0x00 &&
@@ -296,6 +300,9 @@ export class MessageInflater {
    */
   inflate(payload: Uint8Array, maxSize: number): Uint8Array {
     const context = this.#context();
+    // No data at all: an empty message. Appending the tail alone would leave
+    // the decompressor inside a stored block header.
+    if (payload.length === 0) return new Uint8Array(0);
     const run = { output: _scratchBuffer(), written: 0, ended: false };
     let failed = true;
     try {

@@ -24,7 +24,8 @@ const server = serve({
   if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
     return new Response("This is a WebSocket echo server.\n", { status: 426 });
   }
-  const { response, socket } = upgradeWebSocket(request);
+  // permessage-deflate on: clients that offer it (browsers, npm:ws, ours) get it.
+  const { response, socket } = upgradeWebSocket(request, { perMessageDeflate: true });
   socket.binaryType = "arraybuffer";
   socket.onmessage = (event) => socket.send(event.data);
   return response;

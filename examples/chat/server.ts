@@ -31,7 +31,11 @@ const server = serve({
 }, (request) => {
   const { pathname } = new URL(request.url);
   if (pathname === "/ws") {
-    const { response, socket } = upgradeWebSocket(request, { protocols: ["chat"] });
+    const { response, socket } = upgradeWebSocket(request, {
+      protocols: ["chat"],
+      // Chat messages are small JSON: compress them all, with context takeover.
+      perMessageDeflate: { threshold: 0 },
+    });
     const name = `guest-${nextId++}`;
     socket.onopen = () => {
       room.subscribe(socket, "chat");
