@@ -505,10 +505,15 @@ export class WebSocketConnection {
           this.#outboxBytes = 0;
           break;
         }
-        if (compressed !== undefined) {
-          protocol.sendCompressed(typeof data === "string" ? "text" : "binary", compressed);
-        } else if (typeof data === "string") protocol.sendText(data);
-        else protocol.sendBinary(data);
+        try {
+          if (compressed !== undefined) {
+            protocol.sendCompressed(typeof data === "string" ? "text" : "binary", compressed);
+          } else if (typeof data === "string") protocol.sendText(data);
+          else protocol.sendBinary(data);
+        } catch (error) {
+          this.#failAsync(error, "Sending failed");
+          break;
+        }
         this.#flush();
       }
     } finally {
