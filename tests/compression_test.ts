@@ -5,7 +5,7 @@
  * failing an invalid response; and the CompressionStream fallback's ordering.
  */
 import assert from "node:assert/strict";
-import { MessageDeflater } from "../compression/deflate_codec.ts";
+import { MessageDeflater, MessageInflater } from "../compression/deflate_codec.ts";
 import type { PerMessageDeflateConfig } from "../compression/per_message_deflate.ts";
 import { encodeFrame } from "../frames/frame_encoder.ts";
 import type { FrameInit } from "../frames/frame.ts";
@@ -134,6 +134,44 @@ Deno.test("defaults: our client offers permessage-deflate, our server accepts it
   } finally {
     await plain.shutdown();
     await deflating.shutdown();
+  }
+});
+
+Deno.test("several offers in one header: invalid ones are declined, the next valid one is taken", async () => {
+  const server = echoServer({ perMessageDeflate: { threshold: 0 } });
+  try {
+    const header =
+      "permessage-deflate; mystery=1, permessage-deflate; server_max_window_bits=16, " +
+      "permessage-deflate; server_max_window_bits=10; client_no_context_takeover, permessage-deflate";
+    const client = await rawClient(server.addr.port, header);
+    assert.equal(client.status, 101);
+    assert.equal(
+      client.agreed,
+      "permessage-deflate; client_no_context_takeover; server_max_window_bits=10",
+    );
+    const deflater = new MessageDeflater({ noContextTakeover: true });
+    const message = utf8(JSON.stringify({ hello: "world", list: [1, 2, 3] }).repeat(20));
+    await client.send(
+      masked({ opcode: Opcode.Text, rsv1: true, payload: deflater.deflate(message) }),
+    );
+    await client.send(masked({ opcode: Opcode.Close, payload: new Uint8Array([0x03, 0xe8]) }));
+    const [echo, close] = await client.framesUntilClosed();
+    assert.equal(echo?.rsv1, true);
+    const inflater = new MessageInflater({ windowBits: 10 });
+    assert.deepEqual(inflater.inflate(echo!.payload, 1 << 16), message);
+    assert.equal(closeCodeOf(close), 1000);
+
+    // Nothing valid on offer: no extension, and the handshake still succeeds.
+    const declined = await rawClient(
+      server.addr.port,
+      "permessage-deflate; x, permessage-deflate; y",
+    );
+    assert.equal(declined.status, 101);
+    assert.equal(declined.agreed, "");
+    await declined.send(masked({ opcode: Opcode.Close, payload: new Uint8Array([0x03, 0xe8]) }));
+    assert.equal(closeCodeOf((await declined.framesUntilClosed())[0]), 1000);
+  } finally {
+    await server.shutdown();
   }
 });
 
