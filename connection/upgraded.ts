@@ -33,6 +33,10 @@ export interface UpgradedTransport {
   protocol: string;
   /** The `Sec-WebSocket-Extensions` value agreed on, or "". */
   extensions: string;
+  /** A client's view: the headers of the server's `101` response (e.g. `Set-Cookie`). */
+  headers?: Headers | undefined;
+  /** A client's view: the URL finally connected to, when redirects were followed. */
+  url?: URL | undefined;
 }
 
 /**

@@ -10,6 +10,7 @@ import { _abandon, _clientExtensions, _negotiatedCompression } from "./_compress
 import { _PENDING, type _PendingTransport } from "./_pending.ts";
 import { _parseWebSocketUrl, _toMessageData, _validateUserClose } from "./_user_input.ts";
 import { type Connector, defaultConnector, type UpgradedTransport } from "./upgraded.ts";
+import { _connectFollowingRedirects, _DEFAULT_MAX_REDIRECTS } from "./_redirects.ts";
 import {
   type ConnectionCloseEvent,
   type ConnectionOptions,
@@ -33,6 +34,15 @@ export interface WebSocketOptions extends ConnectionOptions {
   caCerts?: string[] | undefined;
   /** How to open the transport; defaults to the runtime adapter's. */
   connector?: Connector | undefined;
+  /**
+   * Follow redirects of the opening handshake (301, 302, 303, 307, 308),
+   * never from `wss:` to `ws:`; `Authorization` and `Cookie` are not sent
+   * to another origin. Browsers never follow them.
+   * @default {false}
+   */
+  followRedirects?: boolean | undefined;
+  /** Most redirects to follow before failing. @default {10} */
+  maxRedirects?: number | undefined;
 }
 
 /** `CloseEvent` where the runtime has one (Deno, browsers), else a minimal stand-in (Node 20). */
@@ -155,13 +165,23 @@ export class WebSocket extends EventTarget {
       }
       const controller = new AbortController();
       this.#abortHandshake = () => controller.abort();
-      transport = connector(parsed, {
+      const request = {
         protocols: list,
         headers: options.headers,
-        signal: controller.signal,
+        signal: options.signal === undefined
+          ? controller.signal
+          : AbortSignal.any([controller.signal, options.signal]),
         caCerts: options.caCerts,
         extensions: _clientExtensions(options.perMessageDeflate),
-      });
+      };
+      transport = options.followRedirects === true
+        ? _connectFollowingRedirects(
+          connector,
+          parsed,
+          request,
+          options.maxRedirects ?? _DEFAULT_MAX_REDIRECTS,
+        )
+        : connector(parsed, request);
     }
     transport.then(
       (upgraded) => this.#open(upgraded, role, options),
@@ -184,6 +204,13 @@ export class WebSocket extends EventTarget {
   /** The negotiated extensions, or "". */
   get extensions(): string {
     return this.#extensions;
+  }
+  /**
+   * Milliseconds between the last heartbeat ping and its pong (see the
+   * `heartbeat` option), or `undefined` before the first.
+   */
+  get lastRoundTripTime(): number | undefined {
+    return this.#connection?.lastRoundTripTime;
   }
   /** Bytes queued by `send()` and not yet handed to the network. */
   get bufferedAmount(): number {
@@ -319,6 +346,10 @@ export class WebSocket extends EventTarget {
     }
     this.#protocol = upgraded.protocol;
     this.#extensions = upgraded.extensions;
+    if (upgraded.url !== undefined) {
+      this.#url = upgraded.url.href;
+      this.#originValue = undefined;
+    }
     const connection = new WebSocketConnection(upgraded.duplex, {
       onMessage: (data) => {
         let payload: string | ArrayBuffer | Blob;

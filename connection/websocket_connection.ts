@@ -23,6 +23,8 @@ import {
 import type { WebSocketCloseInfo } from "./close_info.ts";
 import { type _ByteChannel, _openChannel } from "./_byte_channel.ts";
 import type { ByteDuplex } from "./duplex.ts";
+import type { HeartbeatOptions } from "./heartbeat.ts";
+import { _Heartbeat } from "./_heartbeat.ts";
 
 /**
  * Limits and timers of a connection.
@@ -59,6 +61,21 @@ export interface ConnectionOptions {
    * @default {pingInterval}
    */
   pongTimeout?: number | undefined;
+  /**
+   * Ping every `interval` ms whatever the traffic, measure the round trip
+   * (`lastRoundTripTime`), and drop the connection (1006) after
+   * `maxMissedPongs` unanswered pings in a row. Unlike `pingInterval`
+   * (which pings only a silent peer and accepts any data as a sign of
+   * life), only pongs to these pings count.
+   */
+  heartbeat?: HeartbeatOptions | undefined;
+  /**
+   * Ends the connection whenever it aborts, for its whole lifetime: before
+   * the handshake completes it aborts the handshake; once open, it starts
+   * the closing handshake with 1000 and the reason "Aborted" (dropped with
+   * 1006 if the peer does not answer within `closeTimeout`).
+   */
+  signal?: AbortSignal | undefined;
   /**
    * permessage-deflate (RFC 7692): `true` or settings to use it, `false`
    * not to. Clients offer it by default, as browsers do. Servers
@@ -196,6 +213,9 @@ export class WebSocketConnection {
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
   #pingTimer: ReturnType<typeof setTimeout> | undefined;
   #awaitingPong = false;
+  #heartbeat: _Heartbeat | undefined;
+  #signal: AbortSignal | undefined;
+  #onAbort: (() => void) | undefined;
   #closed: Promise<ConnectionCloseEvent>;
   #resolveClosed!: (event: ConnectionCloseEvent) => void;
   #compression: PerMessageDeflate | undefined;
@@ -251,6 +271,18 @@ export class WebSocketConnection {
     this.#closeTimeout = options.closeTimeout ?? 5000;
     this.#pingInterval = options.pingInterval ?? 0;
     this.#pongTimeout = options.pongTimeout ?? this.#pingInterval;
+    if (options.heartbeat !== undefined) {
+      this.#heartbeat = new _Heartbeat(
+        options.heartbeat,
+        (payload) => this.ping(payload),
+        (reason) => this.terminate(reason),
+        // Pongs cannot be seen while reading waits, nor count once closing.
+        () =>
+          this.#paused !== undefined || this.#draining !== undefined ||
+          this.#protocol.state !== "open",
+      );
+    }
+    this.#signal = options.signal;
     this.#channel = _openChannel(duplex, () => {
       // The transport is gone: nothing more can be sent.
       if (!this.#finished) this.terminate("Transport write failed");
@@ -266,6 +298,14 @@ export class WebSocketConnection {
   /** Wire bytes handed to the transport and not yet accepted by it. */
   get bufferedAmount(): number {
     return this.#channel.bufferedAmount + this.#outboxBytes;
+  }
+
+  /**
+   * Milliseconds between the last answered heartbeat ping and its pong, or
+   * `undefined` before the first (or without the `heartbeat` option).
+   */
+  get lastRoundTripTime(): number | undefined {
+    return this.#heartbeat?.lastRoundTripTime;
   }
 
   /** The protocol state: `open`, `closing` or `closed`. */
@@ -288,6 +328,13 @@ export class WebSocketConnection {
     if (this.#started) return;
     this.#started = true;
     this.#armKeepAlive();
+    this.#heartbeat?.start();
+    const signal = this.#signal;
+    if (signal !== undefined) {
+      this.#onAbort = () => this.close(CloseCode.NormalClosure, "Aborted");
+      if (signal.aborted) queueMicrotask(this.#onAbort);
+      else signal.addEventListener("abort", this.#onAbort, { once: true });
+    }
     void this.#readLoop();
   }
 
@@ -547,6 +594,7 @@ export class WebSocketConnection {
         handler.onMessage(event.data);
         break;
       case "pong":
+        this.#heartbeat?.onPong(event.data);
         handler.onPong?.(event.data);
         break;
       case "close":
@@ -617,6 +665,8 @@ export class WebSocketConnection {
     this.#compression?.close();
     clearTimeout(this.#closeTimer);
     clearTimeout(this.#pingTimer);
+    this.#heartbeat?.stop();
+    if (this.#onAbort !== undefined) this.#signal?.removeEventListener("abort", this.#onAbort);
     this.resume();
     await this.#closeTransport();
     const protocol = this.#protocol;

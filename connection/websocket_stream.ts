@@ -11,6 +11,7 @@ import { _abandon, _clientExtensions, _negotiatedCompression } from "./_compress
 import { _PENDING, type _PendingTransport } from "./_pending.ts";
 import { _parseWebSocketUrl, _toMessageData, _validateUserClose } from "./_user_input.ts";
 import { type Connector, defaultConnector, type UpgradedTransport } from "./upgraded.ts";
+import { _connectFollowingRedirects, _DEFAULT_MAX_REDIRECTS } from "./_redirects.ts";
 import { type ConnectionOptions, WebSocketConnection } from "./websocket_connection.ts";
 
 /**
@@ -34,6 +35,12 @@ export interface WebSocketOpenInfo {
   protocol: string;
   /** The negotiated extensions, or "". */
   extensions: string;
+  /**
+   * A client's socket: the headers of the server's `101` response (such as
+   * `Set-Cookie`). A server's socket: `undefined` (its handler has the
+   * `Request`).
+   */
+  headers?: Headers | undefined;
 }
 
 /**
@@ -49,7 +56,10 @@ export interface WebSocketOpenInfo {
 export interface WebSocketStreamOptions extends ConnectionOptions {
   /** Subprotocols to offer. */
   protocols?: string[] | undefined;
-  /** Aborts the opening handshake. */
+  /**
+   * Aborts the opening handshake, and once open closes the connection
+   * (1000, "Aborted"): it covers the whole lifetime.
+   */
   signal?: AbortSignal | undefined;
   /** Extra handshake request headers (e.g. `Authorization`, `Cookie`). */
   headers?: HeadersInit | undefined;
@@ -57,6 +67,16 @@ export interface WebSocketStreamOptions extends ConnectionOptions {
   caCerts?: string[] | undefined;
   /** How to open the transport; defaults to the runtime adapter's. */
   connector?: Connector | undefined;
+  /**
+   * Follow redirects (301, 302, 303, 307, 308) of the opening handshake to
+   * their `Location`, each over a new connection; never from `wss:` to
+   * `ws:`. `Authorization` and `Cookie` are not sent to another origin.
+   * Off, a redirect rejects with a `HandshakeStatusError`.
+   * @default {false}
+   */
+  followRedirects?: boolean | undefined;
+  /** Most redirects to follow before failing. @default {10} */
+  maxRedirects?: number | undefined;
   /**
    * Messages buffered in `readable` before reading from the network pauses.
    * @default {16}
@@ -145,13 +165,21 @@ export class WebSocketStream {
         ? controller.signal
         : AbortSignal.any([controller.signal, options.signal]);
       this.#abortHandshake = (reason) => controller.abort(reason);
-      transport = connector(parsed, {
+      const request = {
         protocols: options.protocols ?? [],
         headers: options.headers,
         signal,
         caCerts: options.caCerts,
         extensions: _clientExtensions(options.perMessageDeflate),
-      });
+      };
+      transport = options.followRedirects === true
+        ? _connectFollowingRedirects(
+          connector,
+          parsed,
+          request,
+          options.maxRedirects ?? _DEFAULT_MAX_REDIRECTS,
+        )
+        : connector(parsed, request);
     }
     let resolveClosed!: (info: WebSocketCloseInfo) => void;
     let rejectClosed!: (error: unknown) => void;
@@ -163,6 +191,7 @@ export class WebSocketStream {
     this.#opened = transport.then(
       (upgraded) => {
         this.#abortHandshake = undefined;
+        if (upgraded.url !== undefined) this.#url = upgraded.url.href;
         return this.#open(upgraded, role, options, resolveClosed, rejectClosed);
       },
       (error) => {
@@ -179,7 +208,15 @@ export class WebSocketStream {
     this.#opened.catch(() => {});
   }
 
-  /** The URL this socket connects (or was connected) to. */
+  /**
+   * Milliseconds between the last heartbeat ping and its pong (see the
+   * `heartbeat` option), or `undefined` before the first.
+   */
+  get lastRoundTripTime(): number | undefined {
+    return this.#connection?.lastRoundTripTime;
+  }
+
+  /** The URL this socket connects (or was connected) to; after redirects, the final one. */
   get url(): string {
     return this.#url;
   }
@@ -293,6 +330,12 @@ export class WebSocketStream {
     if (this.#pendingClose !== undefined) {
       connection.close(this.#pendingClose.closeCode, this.#pendingClose.reason);
     }
-    return { readable, writable, protocol: upgraded.protocol, extensions: upgraded.extensions };
+    return {
+      readable,
+      writable,
+      protocol: upgraded.protocol,
+      extensions: upgraded.extensions,
+      headers: upgraded.headers,
+    };
   }
 }

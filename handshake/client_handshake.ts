@@ -15,6 +15,7 @@ import {
   parseExtensionHeader,
 } from "./extension_header.ts";
 import { containsToken } from "./header_tokens.ts";
+import { HandshakeStatusError } from "./handshake_status_error.ts";
 
 /**
  * Options for {@linkcode createClientHandshake}.
@@ -223,8 +224,10 @@ export function createClientHandshake(
  * steps after "The client MUST validate the server's response").
  *
  * Fails with close code 1002 (protocol error) when:
- * - the status is not 101 (the message gives the status, and the versions
- *   from `Sec-WebSocket-Version` when the server listed them);
+ * - the status is not 101: a {@linkcode HandshakeStatusError} with the
+ *   status and headers (the message gives the status, the versions from
+ *   `Sec-WebSocket-Version` when the server listed them, and `Location`
+ *   for a redirect);
  * - `Upgrade` is missing or is not "websocket" (ASCII case-insensitive; the
  *   whole value, as §4.1 step 2 says);
  * - `Connection` does not list "upgrade";
@@ -290,10 +293,16 @@ function _verify(
   const { status, headers } = response;
   if (status !== 101) {
     const versions = status === 426 || status === 400 ? headers.get("sec-websocket-version") : null;
-    _fail(
-      CloseCode.ProtocolError,
-      `server answered ${status} instead of 101 Switching Protocols${
+    const location = status >= 300 && status < 400 ? headers.get("location") : null;
+    throw new HandshakeStatusError(
+      status,
+      headers,
+      `Handshake failed: server answered ${status} instead of 101 Switching Protocols${
         versions === null ? "" : ` (it speaks WebSocket versions ${quote(versions)})`
+      }${
+        location === null
+          ? ""
+          : ` (a redirect to ${quote(location)}: set followRedirects to follow it)`
       }`,
     );
   }

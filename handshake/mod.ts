@@ -42,6 +42,7 @@
 export * from "./accept_key.ts";
 export * from "./client_handshake.ts";
 export * from "./extension_header.ts";
+export * from "./handshake_status_error.ts";
 export * from "./header_tokens.ts";
 export * from "./http_head.ts";
 export * from "./http_head_error.ts";

@@ -48,5 +48,6 @@ export async function _upgradeClient(
     leftover: head.leftover,
     protocol: agreed.protocol,
     extensions: formatExtensionHeader(agreed.extensions),
+    headers: head.headers,
   };
 }

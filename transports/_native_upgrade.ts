@@ -11,11 +11,10 @@
 
 import { _PENDING, type _PendingTransport } from "../connection/_pending.ts";
 import type { UpgradedTransport } from "../connection/upgraded.ts";
-import { WebSocket } from "../connection/websocket.ts";
 import type { ConnectionOptions } from "../connection/websocket_connection.ts";
 import { handshakeResponse, negotiateServerHandshake } from "../handshake/server_handshake.ts";
 import { type _NativeSocket, _nativeSocketDuplex, _whenOpen } from "./_native_socket_duplex.ts";
-import type { UpgradeWebSocketOptions, WebSocketUpgrade } from "./upgrade_websocket.ts";
+import type { _PreparedUpgrade, UpgradeWebSocketOptions } from "./upgrade_websocket.ts";
 
 /** Cloudflare's `WebSocketPair`: two linked sockets; the server end needs `accept()`. */
 type _WebSocketPair = new () => Record<0 | 1, _NativeSocket & { accept(): void }>;
@@ -36,7 +35,7 @@ type _DenoUpgrade = (
 export function _upgradeNative(
   request: Request,
   options: UpgradeWebSocketOptions,
-): WebSocketUpgrade {
+): _PreparedUpgrade {
   const globals = globalThis as {
     WebSocketPair?: _WebSocketPair;
     Deno?: { upgradeWebSocket?: _DenoUpgrade };
@@ -75,10 +74,12 @@ export function _upgradeNative(
         webSocket: ends[0],
       } as ResponseInit);
     } else {
+      // The runtime pings: at the heartbeat's interval, or pingInterval's.
+      const pingEvery = options.heartbeat?.interval ?? options.pingInterval;
       const upgraded = denoUpgrade!(request, {
         ...(handshake.protocol !== "" ? { protocol: handshake.protocol } : {}),
-        ...(options.pingInterval !== undefined && options.pingInterval > 0
-          ? { idleTimeout: Math.max(1, Math.round(options.pingInterval / 1000)) }
+        ...(pingEvery !== undefined && pingEvery > 0
+          ? { idleTimeout: Math.max(1, Math.round(pingEvery / 1000)) }
           : {}),
       });
       native = upgraded.socket;
@@ -99,11 +100,12 @@ export function _upgradeNative(
   const url = new URL(request.url);
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
   const pending: _PendingTransport = { role: "server", transport };
-  const socket = new WebSocket(url, [], {
+  const socketOptions = {
     ...options,
     // The runtime does keep-alive (Deno's idleTimeout); the engine cannot send pings through it.
     pingInterval: 0,
+    heartbeat: undefined,
     [_PENDING]: pending,
-  } as ConnectionOptions);
-  return { response, socket };
+  } as ConnectionOptions;
+  return { response, url, socketOptions };
 }

@@ -30,3 +30,32 @@ export function _upgradeResponse(handshake: ServerHandshake): Response {
   });
   return response;
 }
+
+/** Headers of the 101 that only the handshake may set. */
+const _HANDSHAKE_HEADERS = new Set([
+  "upgrade",
+  "connection",
+  "sec-websocket-accept",
+  "sec-websocket-protocol",
+  "sec-websocket-extensions",
+  "sec-websocket-version",
+]);
+
+/**
+ * The headers of the 101 head to write when the handler returned
+ * `returned` for an upgrade whose response was `upgrade`: the handshake's
+ * own headers always come from `upgrade`; any other header (such as
+ * `Set-Cookie`) from `returned`, which is `upgrade` itself (perhaps with
+ * headers added to it) or a new `101` `Response` the handler built.
+ */
+export function _upgradeHeadHeaders(upgrade: Response, returned: Response): Headers {
+  if (returned === upgrade) return upgrade.headers;
+  const headers = new Headers();
+  for (const [name, value] of upgrade.headers) {
+    if (_HANDSHAKE_HEADERS.has(name)) headers.append(name, value);
+  }
+  for (const [name, value] of returned.headers) {
+    if (!_HANDSHAKE_HEADERS.has(name)) headers.append(name, value);
+  }
+  return headers;
+}

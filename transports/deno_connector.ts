@@ -79,6 +79,7 @@ export const denoConnector: Connector = async (
       leftover: head.leftover,
       protocol: agreed.protocol,
       extensions: formatExtensionHeader(agreed.extensions),
+      headers: head.headers,
     };
   } catch (error) {
     _closeQuietly(conn);

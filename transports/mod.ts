@@ -32,5 +32,6 @@ export * from "./connect.ts";
 export * from "./deno_connector.ts";
 export * from "./serve.ts";
 export * from "./upgrade_websocket.ts";
+export * from "./upgrade_websocket_stream.ts";
 
 if (typeof globalThis.Deno?.connect === "function") setDefaultConnector(denoConnector);

@@ -18,6 +18,7 @@ import { CloseCode } from "../frames/close_code.ts";
 import { writeResponse, writeResponseHead } from "../handshake/http_head.ts";
 import { _nodeSocketDuplex } from "./_node_socket.ts";
 import { _setUpgradeSlot, type _UpgradeSlot } from "./_upgrade_slot.ts";
+import { _upgradeHeadHeaders } from "./_upgrade_response.ts";
 import type { ServeHandler, ServeHandlerInfo, ServeOptions, WebSocketServer } from "./serve.ts";
 
 /**
@@ -273,13 +274,21 @@ async function _handleUpgrade(
     return;
   }
   const upgrade = slot.upgrade;
-  if (upgrade === undefined || response !== upgrade.response || response.status !== 101) {
+  // A 101 the handler built itself is accepted too: its headers (Set-Cookie, say) join the handshake's.
+  if (upgrade === undefined || response.status !== 101) {
     upgrade?.reject(new Error("The handler did not return the 101 response of upgradeWebSocket"));
     await _respondAndClose(socket, response);
     return;
   }
   try {
-    await _write(socket, writeResponseHead(101, "Switching Protocols", response.headers));
+    await _write(
+      socket,
+      writeResponseHead(
+        101,
+        "Switching Protocols",
+        _upgradeHeadHeaders(upgrade.response, response),
+      ),
+    );
   } catch (error) {
     upgrade.reject(error);
     socket.destroy();

@@ -13,6 +13,7 @@ import { CloseCode } from "../frames/close_code.ts";
 import { readRequestHead, writeResponse, writeResponseHead } from "../handshake/http_head.ts";
 import { HttpHeadError } from "../handshake/http_head_error.ts";
 import { _setUpgradeSlot, type _UpgradeSlot } from "./_upgrade_slot.ts";
+import { _upgradeHeadHeaders } from "./_upgrade_response.ts";
 
 /**
  * Options for {@linkcode serve}.
@@ -244,14 +245,19 @@ async function _handleConnection(
     return;
   }
   const upgrade = slot.upgrade;
-  if (upgrade === undefined || response !== upgrade.response || response.status !== 101) {
+  // A 101 the handler built itself is accepted too: its headers (Set-Cookie, say) join the handshake's.
+  if (upgrade === undefined || response.status !== 101) {
     upgrade?.reject(new Error("The handler did not return the 101 response of upgradeWebSocket"));
     await _respondAndClose(conn, response);
     return;
   }
   // Write the 101 head, then hand the raw connection to the WebSocket.
   try {
-    const bytes = writeResponseHead(101, "Switching Protocols", response.headers);
+    const bytes = writeResponseHead(
+      101,
+      "Switching Protocols",
+      _upgradeHeadHeaders(upgrade.response, response),
+    );
     let offset = 0;
     while (offset < bytes.length) offset += await conn.write(bytes.subarray(offset));
   } catch (error) {

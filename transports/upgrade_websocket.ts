@@ -92,6 +92,26 @@ export function upgradeWebSocket(
   request: Request,
   options: UpgradeWebSocketOptions = {},
 ): WebSocketUpgrade {
+  const { response, url, socketOptions } = _prepareUpgrade(request, options);
+  return { response, socket: new WebSocket(url, [], socketOptions) };
+}
+
+/** What both server upgrades share: the response, and options that carry the pending transport. */
+export interface _PreparedUpgrade {
+  response: Response;
+  url: URL;
+  /** The socket's options, with the pending transport under `_PENDING`. */
+  socketOptions: ConnectionOptions;
+}
+
+/**
+ * Check the handshake and line up the transport, for `upgradeWebSocket`
+ * and `upgradeWebSocketStream` (not exported from `mod.ts`).
+ */
+export function _prepareUpgrade(
+  request: Request,
+  options: UpgradeWebSocketOptions,
+): _PreparedUpgrade {
   const slot = _getUpgradeSlot(request);
   if (slot === undefined) return _upgradeNative(request, options);
   if (slot.upgrade !== undefined) {
@@ -134,6 +154,9 @@ export function upgradeWebSocket(
     transport,
     onConnection: (connection) => slot.connected(connection),
   };
-  const socket = new WebSocket(url, [], { ...options, [_PENDING]: pending } as ConnectionOptions);
-  return { response, socket };
+  return {
+    response,
+    url,
+    socketOptions: { ...options, [_PENDING]: pending } as ConnectionOptions,
+  };
 }

@@ -1,0 +1,52 @@
+/**
+ * The error a client gets when the server answers its opening handshake
+ * with a status other than 101: it keeps the status and headers, so a
+ * caller can follow a redirect or read a `Retry-After`.
+ *
+ * @module
+ */
+
+import { CloseCode } from "../frames/close_code.ts";
+import { WebSocketError } from "../frames/websocket_error.ts";
+
+/**
+ * The server answered the opening handshake with `status` instead of
+ * `101 Switching Protocols` (close code 1002). `headers` are the response's
+ * headers: `Location` for a redirect (see the `followRedirects` option of
+ * `WebSocketStream` and `WebSocket`), `Retry-After` for a 503,
+ * `Sec-WebSocket-Version` for a 426.
+ *
+ * @example
+ * ```ts
+ * import { HandshakeStatusError, verifyServerHandshake } from "@edgews/websocket/handshake";
+ * import assert from "node:assert/strict";
+ *
+ * const headers = new Headers({ location: "wss://new.example/" });
+ * await assert.rejects(verifyServerHandshake({ status: 301, headers }, { key: "x" }), (error) => {
+ *   assert.ok(error instanceof HandshakeStatusError);
+ *   assert.equal(error.status, 301);
+ *   assert.equal(error.headers.get("location"), "wss://new.example/");
+ *   return true;
+ * });
+ * ```
+ */
+export class HandshakeStatusError extends WebSocketError {
+  /** The status the server answered with. */
+  readonly status: number;
+  /** The headers of that response. */
+  readonly headers: Headers;
+
+  /**
+   * Create the error.
+   *
+   * @param status The response's status.
+   * @param headers The response's headers.
+   * @param message What went wrong, for a person.
+   */
+  constructor(status: number, headers: Headers, message: string) {
+    super(CloseCode.ProtocolError, message);
+    this.name = "HandshakeStatusError";
+    this.status = status;
+    this.headers = headers;
+  }
+}
