@@ -44,7 +44,7 @@ export function reportJson(report: SuiteReport, cases: CaseDef[]): string {
 }
 
 function cell(result: CaseResult | undefined): string {
-  if (!result) return `<td class="na">–</td>`;
+  if (!result) return `<td class="res na">–</td>`;
   const cls = result.outcome.toLowerCase().replace(/[^a-z]/g, "");
   const detail = [
     result.reason,
@@ -62,7 +62,7 @@ function cell(result: CaseResult | undefined): string {
       ).join(" ")
     : "";
   const showReason = result.outcome !== "OK";
-  return `<td class="${cls}" title="${escapeHtml(detail + frames)}"><b>${result.outcome}</b>` +
+  return `<td class="res ${cls}" title="${escapeHtml(detail + frames)}"><b>${result.outcome}</b>` +
     `<span class="ms">${result.durationMs} ms</span>` +
     (showReason ? `<div class="why">${escapeHtml(result.reason)}</div>` : "") + `</td>`;
 }
@@ -89,7 +89,9 @@ export function reportHtml(report: SuiteReport, cases: CaseDef[]): string {
 
   const head1 = sides.map((s) => `<th colspan="${s.cols.length}" class="side">as ${s.side}</th>`)
     .join("");
-  const head2 = sides.flatMap((s) => s.cols.map(({ t }) => `<th>${escapeHtml(t.name)}</th>`))
+  const head2 = sides.flatMap((s) =>
+    s.cols.map(({ t }) => `<th class="impl">${escapeHtml(t.name)}</th>`)
+  )
     .join("");
 
   let lastGroup = "";
@@ -133,7 +135,8 @@ th { background: #f3f3f3; }
 th.side { background: #e3e8f0; }
 tr.group th { text-align: left; background: #dde; }
 td.id { white-space: nowrap; font-family: ui-monospace, monospace; }
-td.desc { max-width: 560px; }
+td.desc { max-width: 440px; }
+td.res { min-width: 120px; width: 140px; }
 .exp { color: #666; font-size: 12px; margin-top: 2px; }
 .ms { display: block; color: #666; font-size: 11px; font-weight: normal; }
 .why { font-size: 11px; max-width: 260px; word-break: break-word; }
@@ -150,13 +153,15 @@ tr.oursbad td.id { outline: 3px solid #d00; }
 .summary td:first-child, .summary td:nth-child(2) { text-align: left; }
 </style></head><body>
 <h1>WebSocket conformance report</h1>
-<p>Autobahn-TestSuite-equivalent cases (groups 1-7, 9 scaled to 1 MiB, 10) and role-specific
-cases (R), run ${escapeHtml(report.startedAt)} in ${(report.durationMs / 1000).toFixed(1)} s
+<p>Autobahn-TestSuite-equivalent cases (groups 1-7, 9 scaled to 1 MiB, 10, and 12-13
+permessage-deflate with scaled counts) and role-specific cases (R), run ${
+    escapeHtml(report.startedAt)
+  } in ${(report.durationMs / 1000).toFixed(1)} s
 (Deno ${escapeHtml(report.deno)}${report.node ? `, Node ${escapeHtml(report.node)}` : ""}).
 Hover over a cell for the reason, the close code and the first frames the peer sent.</p>
 <table class="summary"><tr><th>implementation</th><th>side</th>${
     OUTCOMES.map((o) => `<th>${o}</th>`).join("")
-  }<th>time</th><th></th></tr>
+  }<th>time</th><th>error</th></tr>
 ${summary}
 </table>
 <div class="filters">Groups: ${groupButtons}
@@ -170,10 +175,14 @@ ${rows}
 function applyFilters() {
   const groups = new Set([...document.querySelectorAll("input.g:checked")].map((i) => i.value));
   const onlyBad = document.getElementById("onlybad").checked;
-  for (const row of document.querySelectorAll("tr.case, tr.group")) {
-    const inGroup = groups.has(row.dataset.group);
-    const badOk = !onlyBad || row.classList.contains("group") || row.classList.contains("bad");
-    row.style.display = inGroup && badOk ? "" : "none";
+  const shown = new Set();
+  for (const row of document.querySelectorAll("tr.case")) {
+    const visible = groups.has(row.dataset.group) && (!onlyBad || row.classList.contains("bad"));
+    row.style.display = visible ? "" : "none";
+    if (visible) shown.add(row.dataset.group);
+  }
+  for (const row of document.querySelectorAll("tr.group")) {
+    row.style.display = shown.has(row.dataset.group) ? "" : "none";
   }
 }
 for (const input of document.querySelectorAll(".filters input")) {

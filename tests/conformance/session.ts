@@ -61,9 +61,11 @@ export interface DeflateSession {
   /** Decompresses the peer's messages (whole-message payloads). */
   inflater: MessageInflater;
   /** Compresses one whole message payload for the wire (no trailing 00 00 ff ff). */
-  deflate(payload: Uint8Array): Uint8Array;
+  deflate(payload: Uint8Array): Promise<Uint8Array>;
   /** The negotiated `Sec-WebSocket-Extensions` response. */
   response: string;
+  /** Frees the compressor. */
+  close(): void;
 }
 
 /** Timing knobs (ms). */
@@ -232,8 +234,14 @@ export function classify(facts: SessionFacts): Verdict {
     return { outcome: "FAILED", reason: `invalid frame from the peer: ${facts.violation}` };
   }
   const matched = matchExpected(facts);
+  const ok = facts.expected.find((e) => e.outcome === "OK");
   let verdict: Verdict = matched !== undefined
-    ? { outcome: matched, reason: "events as expected" }
+    ? {
+      outcome: matched,
+      reason: matched === "OK" || !ok
+        ? "events as expected"
+        : `received ${describeEvents(facts.received)}; OK needs ${describeEvents(ok.events)}`,
+    }
     : {
       outcome: "FAILED",
       reason: `received ${describeEvents(facts.received)}; expected ${
@@ -322,6 +330,8 @@ class Session implements CaseContext {
   #expectedClose: CloseExpectation = { closedByMe: true, codes: [1000], requireClean: true };
   #suppressClose = false;
   #received: CaseEvent[] = [];
+  #messages = 0;
+  #compressed = 0;
   #waiters = new Set<{ count: number; resolve: (ok: boolean) => void }>();
   #notes: string[] = [];
   #timers = new Set<ReturnType<typeof setTimeout>>();
@@ -386,6 +396,10 @@ class Session implements CaseContext {
     clearTimeout(deadline);
     for (const t of this.#timers) clearTimeout(t);
     await this.#writeChain;
+    if (this.deflate) {
+      this.deflate.close();
+      this.note(`the peer compressed ${this.#compressed} of its ${this.#messages} messages`);
+    }
     return {
       role: this.role,
       received: this.#received,
@@ -449,7 +463,7 @@ class Session implements CaseContext {
     });
   }
 
-  sendMessage(
+  async sendMessage(
     binary: boolean,
     payload: Uint8Array,
     options: SendOptions & { fragmentSize?: number; compress?: boolean } = {},
@@ -460,7 +474,7 @@ class Session implements CaseContext {
       if (!this.deflate) {
         throw new Error("compress asked on a connection without permessage-deflate");
       }
-      data = this.deflate.deflate(payload);
+      data = await this.deflate.deflate(payload);
       rsv = 4;
     }
     const size = options.fragmentSize ?? 0;
@@ -471,7 +485,7 @@ class Session implements CaseContext {
       rsv: i === 0 ? rsv : 0,
       payload: p,
     }));
-    return this.send(frames, options);
+    await this.send(frames, options);
   }
 
   sendClose(code?: number, reason: string | Uint8Array = ""): Promise<void> {
@@ -612,6 +626,8 @@ class Session implements CaseContext {
   #onPeerEvent(event: PeerEvent): void {
     switch (event.type) {
       case "message":
+        this.#messages++;
+        if (event.compressed) this.#compressed++;
         this.#onEvent({ type: "message", binary: event.binary, data: event.data });
         return;
       case "ping":

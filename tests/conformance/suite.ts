@@ -14,6 +14,8 @@ import { clientHandshake, readUpgradeRequest, switchingProtocols, writeAll } fro
 import { acceptFor } from "./_http.ts";
 import { classify, type Outcome, runSession, type SessionFacts, type Verdict } from "./session.ts";
 import { utf8 } from "./wire.ts";
+import { acceptResponse, answerOffer } from "./_deflate.ts";
+import type { CaseScript, DeflateSession } from "./session.ts";
 import {
   clientCommand,
   IMPL_NAMES,
@@ -80,6 +82,23 @@ function toResult(def: CaseDef, facts: SessionFacts, startedAt: number): CaseRes
     frames: verdict.outcome === "OK" || verdict.outcome === "INFORMATIONAL"
       ? undefined
       : facts.frames.slice(0, 12),
+  };
+}
+
+/** For a compression case the peer did not negotiate: close normally, report UNIMPLEMENTED. */
+const closeOnly: CaseScript = async (t) => {
+  t.expect("OK", []);
+  t.expectClose({ closedByMe: true, codes: [1000], requireClean: true });
+  await t.sendClose(1000);
+  t.killAfter(3000);
+};
+
+function unimplemented(result: CaseResult, peer: "server" | "client"): CaseResult {
+  if (result.outcome !== "OK") return result;
+  return {
+    ...result,
+    outcome: "UNIMPLEMENTED",
+    reason: `the ${peer} did not negotiate permessage-deflate`,
   };
 }
 
@@ -150,16 +169,28 @@ export async function runServerTarget(impl: ImplKey, options: RunOptions): Promi
       const handshake = await clientHandshake(conn, {
         path: `/runCase?case=${def.id}`,
         host: `127.0.0.1:${port}`,
+        extensions: def.deflate?.offer,
         trailing: def.trailing?.("client"),
       }, HANDSHAKE_TIMEOUT);
-      const facts = await runSession(def.run, {
+      let deflate: DeflateSession | undefined;
+      if (def.deflate) {
+        try {
+          deflate = acceptResponse(def.deflate.offer, handshake.extensions);
+        } catch (e) {
+          throw new Error(`invalid permessage-deflate response: ${(e as Error).message}`);
+        }
+      }
+      const skip = def.deflate !== undefined && deflate === undefined;
+      const facts = await runSession(skip ? closeOnly : def.run, {
         conn,
         role: "client",
         leftover: handshake.head.rest,
+        deflate,
         deadlineMs: def.deadlineMs ?? DEFAULT_DEADLINE,
       });
       if (restartNote) facts.notes.unshift(restartNote);
-      results.set(def.id, toResult(def, facts, t0));
+      const result = toResult(def, facts, t0);
+      results.set(def.id, skip ? unimplemented(result, "server") : result);
     } catch (e) {
       try {
         conn?.close();
@@ -224,6 +255,18 @@ export async function runClientTarget(impl: ImplKey, options: RunOptions): Promi
       if (!def) throw new Error(`unknown case ${JSON.stringify(id)}`);
       if (connected.has(id)) throw new Error(`case ${id} connected twice`);
       connected.add(id);
+      let answer: { session: DeflateSession; response: string } | undefined;
+      if (def.deflate) {
+        try {
+          answer = answerOffer(
+            request.head.headers.get("sec-websocket-extensions"),
+            def.deflate.accept,
+          );
+        } catch (e) {
+          throw new Error(`malformed extension offer: ${(e as Error).message}`);
+        }
+      }
+      const skip = def.deflate !== undefined && answer === undefined;
       const response = def.badResponse
         ? utf8(
           [
@@ -233,16 +276,21 @@ export async function runClientTarget(impl: ImplKey, options: RunOptions): Promi
             ...def.badResponse(await acceptFor(request.key)),
           ].join("\r\n") + "\r\n\r\n",
         )
-        : await switchingProtocols(request.key);
+        : await switchingProtocols(
+          request.key,
+          answer ? [`Sec-WebSocket-Extensions: ${answer.response}`] : [],
+        );
       const trailing = def.trailing?.("server");
       await writeAll(conn, trailing ? new Uint8Array([...response, ...trailing]) : response);
-      const facts = await runSession(def.run, {
+      const facts = await runSession(skip ? closeOnly : def.run, {
         conn,
         role: "server",
         leftover: request.head.rest,
+        deflate: answer?.session,
         deadlineMs: def.deadlineMs ?? DEFAULT_DEADLINE,
       });
-      results.set(id, toResult(def, facts, t0));
+      const result = toResult(def, facts, t0);
+      results.set(id, skip ? unimplemented(result, "client") : result);
     } catch (e) {
       try {
         conn.close();
