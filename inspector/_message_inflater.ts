@@ -13,6 +13,19 @@ import { WebSocketError } from "../frames/websocket_error.ts";
 
 const _TAIL = new Uint8Array([0x00, 0x00, 0xff, 0xff]);
 
+/** A non-final stored DEFLATE block holding `bytes` (at most 65535). */
+function _storedBlock(bytes: Uint8Array): Uint8Array {
+  const length = bytes.length;
+  const block = new Uint8Array(5 + length);
+  block[0] = 0x00; // BFINAL 0, BTYPE 00, padded to the byte
+  block[1] = length & 0xff;
+  block[2] = length >>> 8;
+  block[3] = ~length & 0xff;
+  block[4] = (~length >>> 8) & 0xff;
+  block.set(bytes, 5);
+  return block;
+}
+
 /** How the sender compressed. */
 export interface _InflaterOptions {
   /** The sender resets its compressor after every message. */
@@ -27,9 +40,13 @@ export interface _InflaterOptions {
 export class _MessageInflater {
   #options: _InflaterOptions;
   #stream: InflateRaw | undefined;
+  /** Bytes written to `#stream`: more than it consumed means its data ended. */
+  #written = 0;
   #parts: Uint8Array[] = [];
   #size = 0;
   #onTooBig: (() => void) | undefined;
+  /** The LZ77 window: the last 2^windowBits bytes inflated. */
+  #window: Uint8Array = new Uint8Array(0);
 
   constructor(options: _InflaterOptions) {
     this.#options = options;
@@ -42,12 +59,41 @@ export class _MessageInflater {
    * @throws {WebSocketError} 1007 for data that does not inflate, 1009 for
    * output over the size limit. The context is lost after a failure.
    */
-  inflate(data: Uint8Array): Promise<Uint8Array> {
+  async inflate(data: Uint8Array): Promise<Uint8Array> {
+    // No data at all: an empty message, as this module's receiver reads it
+    // (the tail alone would leave the inflater inside a stored block's header).
+    if (data.length === 0) return new Uint8Array(0);
     if (this.#stream === undefined || this.#options.noContextTakeover) {
       this.#stream?.destroy();
       this.#stream = this.#open();
+      if (!this.#options.noContextTakeover && this.#window.length > 0) {
+        // The previous message ended its DEFLATE data with a final block
+        // (RFC 7692 §7.2.3.4): this one starts new DEFLATE data, still on
+        // the same LZ77 window (§7.2.2). Load the window as a stored block.
+        await this.#run(this.#stream, _storedBlock(this.#window), true);
+      }
     }
-    const stream = this.#stream;
+    const output = await this.#run(this.#stream, data, false);
+    if (!this.#options.noContextTakeover) this.#slide(output);
+    return output;
+  }
+
+  /** Keep the last 2^windowBits bytes of what was inflated. */
+  #slide(output: Uint8Array): void {
+    const size = 1 << this.#options.windowBits;
+    if (output.length >= size) {
+      this.#window = output.slice(output.length - size);
+      return;
+    }
+    const keep = Math.min(this.#window.length, size - output.length);
+    const window = new Uint8Array(keep + output.length);
+    window.set(this.#window.subarray(this.#window.length - keep));
+    window.set(output, keep);
+    this.#window = window;
+  }
+
+  /** Write `data` (and the tail, for a message), flush, and collect the output. */
+  #run(stream: InflateRaw, data: Uint8Array, priming: boolean): Promise<Uint8Array> {
     this.#parts = [];
     this.#size = 0;
     return new Promise<Uint8Array>((resolve, reject) => {
@@ -56,6 +102,19 @@ export class _MessageInflater {
         if (settled) return;
         settled = true;
         this.#onTooBig = undefined;
+        if (error === undefined && stream.bytesWritten < this.#written) {
+          // A final block ended the DEFLATE data (what follows it is
+          // ignored): the next message starts a new stream.
+          if (priming) {
+            error = new WebSocketError(
+              CloseCode.InternalError,
+              "Cannot load the LZ77 window into a new inflate stream",
+            );
+          } else if (this.#stream === stream) {
+            stream.destroy();
+            this.#stream = undefined;
+          }
+        }
         if (error !== undefined) {
           // A stream that failed has lost its context: start over next time.
           stream.destroy();
@@ -72,15 +131,17 @@ export class _MessageInflater {
         this.#parts = [];
         resolve(out);
       };
-      this.#onTooBig = () =>
+      // While the window is loaded, the output is not collected.
+      this.#onTooBig = priming ? undefined : () =>
         settle(
           new WebSocketError(
             CloseCode.MessageTooBig,
             `Message too big: inflates to more than ${this.#options.maxSize} bytes`,
           ),
         );
+      this.#written += data.length + (priming ? 0 : _TAIL.length);
       stream.write(data);
-      stream.write(_TAIL);
+      if (!priming) stream.write(_TAIL);
       stream.flush(constants.Z_SYNC_FLUSH, (error?: Error | null) => {
         settle(
           error
@@ -102,6 +163,7 @@ export class _MessageInflater {
   }
 
   #open(): InflateRaw {
+    this.#written = 0;
     const stream = createInflateRaw({ windowBits: this.#options.windowBits });
     stream.on("data", (chunk: Uint8Array) => {
       if (this.#onTooBig === undefined) return;

@@ -315,6 +315,7 @@ export class FrameInspector {
     const records: InspectorRecord[] = [];
     if (!this.#failed) {
       if (!this.#decoder.idle) {
+        if (this.#current !== undefined) records.push(...this.#partialProblems(this.#current));
         const got = this.#offset - this.#frameStart;
         records.push(this.#problem(
           this.#frameStart,
@@ -345,6 +346,61 @@ export class FrameInspector {
     const inChunk = offset - this.#chunkOffset;
     if (inChunk >= 0) return this.#chunk[inChunk] ?? 0;
     return this.#tail[this.#tail.length + inChunk] ?? 0;
+  }
+
+  /**
+   * What a receiver would already have failed on in a frame the capture
+   * cuts short: its header (RSV1 misuse, the message size) and the text
+   * that did arrive.
+   */
+  #partialProblems(current: _Complete): InspectionProblem[] {
+    const { header, offset } = current;
+    const problem = (code: number, message: string) => this.#problem(offset, code, message, false);
+    const rsv1 = this.#rsv1Problem(header);
+    if (rsv1 !== undefined) return [problem(CloseCode.ProtocolError, rsv1)];
+    if (header.opcode >= 0x8) return [];
+    const message = header.opcode === Opcode.Continuation ? this.#message : undefined;
+    const total = (message?.wireLength ?? 0) + header.length;
+    if (message?.parts !== undefined || header.opcode !== Opcode.Continuation) {
+      if (total > this.#maxMessageSize) {
+        return [problem(CloseCode.MessageTooBig, this.#tooBig(total))];
+      }
+    }
+    const text = header.opcode === Opcode.Text && !(this.#deflate && header.rsv1);
+    const validator = text
+      ? new Utf8Validator()
+      : message?.invalid
+      ? undefined
+      : message?.validator;
+    if (validator !== undefined) {
+      const before = message === undefined ? 0 : message.wireLength;
+      let seen = 0;
+      for (const part of current.parts) {
+        const bad = validator.write(part);
+        if (bad !== -1) {
+          return [problem(
+            CloseCode.InvalidPayload,
+            `Invalid text message: not UTF-8 at byte ${before + seen + bad}`,
+          )];
+        }
+        seen += part.length;
+      }
+    }
+    return [];
+  }
+
+  /** RFC 7692 §6.1: RSV1 marks the first frame of a compressed message only. */
+  #rsv1Problem(header: FrameHeader): string | undefined {
+    if (!header.rsv1 || (header.opcode < 0x8 && header.opcode !== Opcode.Continuation)) {
+      return undefined;
+    }
+    return `Invalid frame: RSV1 set on a ${
+      _OPCODE_NAMES[header.opcode]
+    } frame (permessage-deflate allows it on the first frame of a message only)`;
+  }
+
+  #tooBig(size: number): string {
+    return `Message too big: ${size} bytes, the limit is ${this.#maxMessageSize}`;
   }
 
   #onFrameStart(header: FrameHeader): void {
@@ -397,13 +453,8 @@ export class FrameInspector {
     const problems: InspectionProblem[] = [];
     const problem = (code: number, message: string) =>
       problems.push(this.#problem(offset, code, message, false));
-    // RFC 7692 §6.1: RSV1 marks the first frame of a compressed message only.
-    if (header.rsv1 && (header.opcode >= 0x8 || header.opcode === Opcode.Continuation)) {
-      problem(
-        CloseCode.ProtocolError,
-        `Invalid frame: RSV1 set on a ${frame.opcodeName} frame (permessage-deflate allows it on the first frame of a message only)`,
-      );
-    }
+    const rsv1 = this.#rsv1Problem(header);
+    if (rsv1 !== undefined) problem(CloseCode.ProtocolError, rsv1);
     if (header.opcode === Opcode.Close) {
       try {
         frame.close = parseClosePayload(payload);
@@ -442,10 +493,7 @@ export class FrameInspector {
     if (message.parts !== undefined) {
       if (message.wireLength > this.#maxMessageSize) {
         message.parts = undefined;
-        problem(
-          CloseCode.MessageTooBig,
-          `Message too big: ${message.wireLength} bytes, the limit is ${this.#maxMessageSize}`,
-        );
+        problem(CloseCode.MessageTooBig, this.#tooBig(message.wireLength));
       } else {
         message.parts.push(payload);
       }

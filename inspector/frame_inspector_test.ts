@@ -361,3 +361,37 @@ Deno.test("FrameInspector: bad UTF-8 is reported at the fragment a receiver fail
     [1009],
   );
 });
+
+Deno.test("FrameInspector: a message ending in a final block, then one that refers back to it", async () => {
+  // RFC 7692 §7.2.3.4 lets a sender end a message's DEFLATE data with a
+  // final block; with context takeover the next message still inflates on
+  // the same LZ77 window (§7.2.2). Built from one deflate stream: "first"
+  // sync-flushed, an empty final block (03 00) closing it, then the next
+  // message, which copies from the first one's bytes.
+  const compress = deflater();
+  const text = utf8("permessage-deflate keeps its window across messages");
+  const first = await compress(text);
+  const second = await compress(text); // mostly a back-reference
+  const wire = concat([
+    encodeFrame({
+      opcode: Opcode.Text,
+      rsv1: true,
+      payload: concat([first, new Uint8Array([0, 0, 0xff, 0xff, 0x03, 0x00])]),
+    }),
+    encodeFrame({ opcode: Opcode.Text, rsv1: true, payload: second }),
+    encodeFrame({ opcode: Opcode.Binary, rsv1: true, payload: new Uint8Array() }), // empty
+    encodeFrame({ opcode: Opcode.Text, rsv1: true, payload: await compress(utf8("and on")) }),
+  ]);
+  assert.ok(second.length < 12, "the second message depends on the first one's window");
+  const records = await inspect(wire, { deflate: true });
+  assert.deepEqual(problems(records), []);
+  assert.deepEqual(
+    frames(records).map((f) => f.message?.text ?? f.message?.data.length),
+    [
+      "permessage-deflate keeps its window across messages",
+      "permessage-deflate keeps its window across messages",
+      0,
+      "and on",
+    ],
+  );
+});

@@ -116,6 +116,11 @@ export interface StreamShape {
   masking: "masked" | "unmasked" | "random";
   /** Reserved bits that data frames may carry (what the receiver allows). */
   allowedRsv: number;
+  /**
+   * A permessage-deflate sender's compressor: most data messages are then
+   * compressed with it (RSV1 on their first frame), the others sent plain.
+   */
+  compress?: ((payload: Uint8Array) => Uint8Array | undefined) | undefined;
 }
 
 /** A generated, valid frame stream and what a receiver should make of it. */
@@ -236,18 +241,26 @@ export function generateFrameStream(
       payload = rng.bytes(payloadLength(rng));
       message = { type: "binary", data: payload };
     }
+    // Compressed (RSV1 on the first frame), or sent as it is.
+    const compressed = shape.compress !== undefined && chance(rng, 0.7)
+      ? shape.compress(payload)
+      : undefined;
+    const wire = compressed ?? payload;
     // Cut into 1..4 fragments (empty ones allowed).
     const pieces = chance(rng, 0.5) ? 1 : 1 + rng.int(4);
     const cuts = [0];
-    for (let i = 1; i < pieces; i++) cuts.push(rng.int(payload.length + 1));
-    cuts.push(payload.length);
+    for (let i = 1; i < pieces; i++) cuts.push(rng.int(wire.length + 1));
+    cuts.push(wire.length);
     cuts.sort((a, b) => a - b);
     const controls: Message[] = [];
     for (let i = 0; i < pieces; i++) {
-      const fragment = payload.slice(cuts[i]!, cuts[i + 1]!);
+      const fragment = wire.slice(cuts[i]!, cuts[i + 1]!);
+      const rsv = shape.compress !== undefined
+        ? (compressed !== undefined ? 4 : 0)
+        : _rsv(rng, shape.allowedRsv);
       frames.push({
         fin: i === pieces - 1,
-        rsv: i === 0 ? _rsv(rng, shape.allowedRsv) : 0,
+        rsv: i === 0 ? rsv : 0,
         opcode: i === 0 ? (text ? 0x1 : 0x2) : 0x0,
         maskKey: _maskKey(rng, shape),
         payload: fragment,

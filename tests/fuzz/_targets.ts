@@ -40,10 +40,13 @@ import {
 } from "../../handshake/server_handshake.ts";
 import type { Message } from "../../messages/message.ts";
 import { MessageAssembler } from "../../messages/message_assembler.ts";
+import { PerMessageDeflate } from "../../compression/per_message_deflate.ts";
+import type { PerMessageDeflateParams } from "../../handshake/permessage_deflate.ts";
 import { WebSocketProtocol } from "../../protocol/websocket_protocol.ts";
 import {
   FrameInspector,
   type InspectionProblem,
+  type InspectorDeflateOptions,
   type InspectorRecord,
 } from "../../inspector/mod.ts";
 import {
@@ -319,12 +322,15 @@ function _shape(config: DecoderConfig, rng: SeededRandom) {
 function _frameInput(
   rng: SeededRandom,
   config: DecoderConfig,
+  compress?: (payload: Uint8Array) => Uint8Array | undefined,
 ): { kind: CaseKind; stream: FrameStream; bytes: Uint8Array } {
-  const shape = _shape(config, rng);
+  const shape = compress === undefined
+    ? _shape(config, rng)
+    : { ..._shape(config, rng), allowedRsv: 4, compress };
   const stream = generateFrameStream(rng, shape);
   const roll = rng.int(20);
   const near = config.maxFrameSize ?? config.maxMessageSize ?? 64 * 1024 * 1024;
-  if (roll < 6 && shape.allowedRsv === config.allowedReservedBits) {
+  if (roll < 6 && (compress !== undefined || shape.allowedRsv === config.allowedReservedBits)) {
     return { kind: "valid", stream, bytes: stream.bytes };
   }
   if (roll < 8) {
@@ -388,8 +394,27 @@ function _runProtocol(
   chunks: Uint8Array[],
   rng: SeededRandom,
   detail: Detail,
+  deflate?: PerMessageDeflateParams,
 ): ProtocolOutcome {
-  const protocol = new WebSocketProtocol({ role, maxMessageSize });
+  const compression = deflate === undefined
+    ? undefined
+    : new PerMessageDeflate(deflate, role, { threshold: 0 });
+  try {
+    return _runProtocolWith(role, maxMessageSize, chunks, rng, detail, compression);
+  } finally {
+    compression?.close();
+  }
+}
+
+function _runProtocolWith(
+  role: "client" | "server",
+  maxMessageSize: number | undefined,
+  chunks: Uint8Array[],
+  rng: SeededRandom,
+  detail: Detail,
+  compression: PerMessageDeflate | undefined,
+): ProtocolOutcome {
+  const protocol = new WebSocketProtocol({ role, maxMessageSize, compression });
   const events: Message[] = [];
   const output: Uint8Array[] = [];
   for (const chunk of chunks) {
@@ -436,6 +461,7 @@ function _runProtocol(
   );
   // What the protocol sent, decoded as its peer would.
   const sent: Message[] = [];
+  // Pongs and close frames are never compressed: the peer needs no codec.
   const peer = new FrameDecoder(new MessageAssembler((m) => sent.push(m)), {
     role: role === "server" ? "client" : "server",
   });
@@ -491,7 +517,16 @@ function _runProtocol(
   };
 }
 
-/** WebSocketProtocol.receiveData as client and server. */
+function _deflateParams(rng: SeededRandom): PerMessageDeflateParams {
+  return {
+    serverNoContextTakeover: chance(rng, 0.3),
+    clientNoContextTakeover: chance(rng, 0.3),
+    serverMaxWindowBits: chance(rng, 0.5) ? 15 : 8 + rng.int(8),
+    clientMaxWindowBits: chance(rng, 0.5) ? 15 : 8 + rng.int(8),
+  };
+}
+
+/** WebSocketProtocol.receiveData as client and server, with permessage-deflate or without. */
 export const protocolTarget: FuzzTarget = {
   name: "protocol",
   run(rng) {
@@ -503,12 +538,36 @@ export const protocolTarget: FuzzTarget = {
       maxFrameSize: maxMessageSize,
       maxMessageSize,
     };
-    const { kind, stream, bytes } = _frameInput(rng, config);
-    const detail = _describe({ role, maxMessageSize, kind }, bytes);
-    const whole = _runProtocol(role, maxMessageSize, [bytes.slice()], rng, detail);
-    const split = _runProtocol(role, maxMessageSize, randomSplit(rng, bytes), rng, detail);
+    const deflate = chance(rng, 0.3) ? _deflateParams(rng) : undefined;
+    // The peer's compressor: the same agreement, the other role.
+    const sender = deflate === undefined
+      ? undefined
+      : new PerMessageDeflate(deflate, role === "server" ? "client" : "server", { threshold: 0 });
+    let input;
+    try {
+      input = _frameInput(
+        rng,
+        config,
+        sender === undefined ? undefined : (p) => sender.compress(p),
+      );
+    } finally {
+      sender?.close();
+    }
+    const { kind, stream, bytes } = input;
+    const detail = _describe({ role, maxMessageSize, kind, deflate }, bytes);
+    const whole = _runProtocol(role, maxMessageSize, [bytes.slice()], rng, detail, deflate);
+    const split = _runProtocol(role, maxMessageSize, randomSplit(rng, bytes), rng, detail, deflate);
     _same(split, whole, "random chunks and one chunk give different outcomes", detail);
-    if (kind === "valid") {
+    if (kind === "valid" && deflate !== undefined) {
+      // Compressed: the generator's messages are the oracle (no limit set).
+      if (maxMessageSize === undefined || maxMessageSize === Infinity) {
+        const expected = stream.messages.map(_normalize);
+        const closeAt = expected.findIndex((e) => (e as { type: string }).type === "close");
+        if (closeAt !== -1) expected.length = closeAt + 1;
+        _same(whole.events, expected, "valid compressed stream: wrong events", detail);
+        _same(whole.errorCode, undefined, "valid compressed stream failed", detail);
+      }
+    } else if (kind === "valid") {
       const limit = maxMessageSize ?? 64 * 1024 * 1024;
       const expected = _reference(stream.frames, limit, limit);
       const closeAt = expected.events.findIndex((e) => (e as { type: string }).type === "close");
@@ -969,11 +1028,13 @@ async function _inspect(
   config: DecoderConfig,
   chunks: Uint8Array[],
   detail: Detail,
+  deflate?: InspectorDeflateOptions,
 ): Promise<{ records: unknown[]; events: unknown[]; first: InspectionProblem | undefined }> {
   const inspector = new FrameInspector({
     sender: config.role === "server" ? "client" : config.role === "client" ? "server" : undefined,
     maxFrameSize: config.maxFrameSize,
     maxMessageSize: config.maxMessageSize,
+    deflate,
   });
   const records: InspectorRecord[] = [];
   try {
@@ -985,11 +1046,18 @@ async function _inspect(
   // What a receiver reports, up to the first problem.
   const events: unknown[] = [];
   let first: InspectionProblem | undefined;
+  let lastFrame: { offset: number; events: number } | undefined;
   for (const record of records) {
     if (record.kind === "problem") {
       first = record;
+      // A problem with a frame follows the frame's record: a receiver fails
+      // on that frame and reports nothing for it.
+      if (lastFrame !== undefined && lastFrame.offset === record.offset) {
+        events.length = lastFrame.events;
+      }
       break;
     }
+    lastFrame = { offset: record.offset, events: events.length };
     if (record.close !== undefined) {
       events.push({ type: "close", code: record.close.code, reason: record.close.reason });
     } else if (record.opcode === 0x9 || record.opcode === 0xa) {
@@ -1013,24 +1081,84 @@ async function _inspect(
   return { records: normalized, events, first };
 }
 
+/** With permessage-deflate: the inspector against WebSocketProtocol with its own codec. */
+async function _inspectDeflate(
+  rng: SeededRandom,
+  config: DecoderConfig & { role: "client" | "server" },
+) {
+  const params = _deflateParams(rng);
+  const sender = new PerMessageDeflate(params, config.role === "server" ? "client" : "server", {
+    threshold: 0,
+  });
+  let input;
+  try {
+    input = _frameInput(rng, config, (p) => sender.compress(p));
+  } finally {
+    sender.close();
+  }
+  const { kind, bytes } = input;
+  const senderIsClient = config.role === "server";
+  const deflate: InspectorDeflateOptions = {
+    noContextTakeover: senderIsClient
+      ? params.clientNoContextTakeover
+      : params.serverNoContextTakeover,
+    windowBits: senderIsClient ? params.clientMaxWindowBits : params.serverMaxWindowBits,
+  };
+  const detail = _describe({ ...config, kind, params }, bytes);
+  const whole = await _inspect(config, [bytes], detail, deflate);
+  const split = await _inspect(config, randomSplit(rng, bytes), detail, deflate);
+  _same(split, whole, "random chunks and one chunk inspect differently (deflate)", detail);
+  const receiver = _runProtocol(
+    config.role,
+    config.maxMessageSize,
+    [bytes.slice()],
+    rng,
+    detail,
+    params,
+  );
+  // The protocol stops at the peer's close frame; the inspector reads on.
+  const closeAt = whole.events.findIndex((e) => (e as { type: string }).type === "close");
+  const events = closeAt === -1 ? whole.events : whole.events.slice(0, closeAt + 1);
+  _same(events, receiver.events, "the inspector and the protocol report different events", detail);
+  return {
+    kind,
+    detail,
+    whole: closeAt === -1 ? whole : { ...whole, first: undefined },
+    code: receiver.errorCode,
+    reason: receiver.closeReason,
+  };
+}
+
+const _INFLATING = /^(?:Message too big: (?:it )?inflates|Invalid compressed message)/;
+
 /** FrameInspector: never throws, split-invariant, and agrees with the receiver it claims to mirror. */
 export const inspectorTarget: FuzzTarget = {
   name: "inspector",
   async run(rng) {
     const config = { ..._decoderConfig(rng), allowedReservedBits: 0 };
-    const { kind, bytes } = _frameInput(rng, config);
-    const detail = _describe({ ...config, kind }, bytes);
-    const whole = await _inspect(config, [bytes], detail);
-    const split = await _inspect(config, randomSplit(rng, bytes), detail);
-    _same(split, whole, "random chunks and one chunk inspect differently", detail);
-    const receiver = _decode(config, [bytes.slice()], rng, detail);
-    _same(
-      whole.events,
-      receiver.events,
-      "the inspector and the receiver report different events",
-      detail,
-    );
-    const code = receiver.error?.code;
+    let kind: CaseKind, detail: Detail, whole, code: number | undefined, reason = "";
+    if (config.role !== "any" && chance(rng, 0.3)) {
+      config.maxFrameSize = config.maxMessageSize;
+      ({ kind, detail, whole, code, reason } = await _inspectDeflate(rng, {
+        ...config,
+        role: config.role,
+      }));
+    } else {
+      const input = _frameInput(rng, config);
+      kind = input.kind;
+      detail = _describe({ ...config, kind }, input.bytes);
+      whole = await _inspect(config, [input.bytes], detail);
+      const split = await _inspect(config, randomSplit(rng, input.bytes), detail);
+      _same(split, whole, "random chunks and one chunk inspect differently", detail);
+      const receiver = _decode(config, [input.bytes.slice()], rng, detail);
+      _same(
+        whole.events,
+        receiver.events,
+        "the inspector and the receiver report different events",
+        detail,
+      );
+      code = receiver.error?.code;
+    }
     const first = whole.first;
     if (first === undefined) {
       _check(
@@ -1039,10 +1167,19 @@ export const inspectorTarget: FuzzTarget = {
         detail,
       );
     } else if (first.closeCode === 1006) {
-      // The capture ends inside a frame: a receiver may already have failed on its header or text.
+      // The capture ends early: what a receiver fails on in the partial
+      // frame is reported before this, so the receiver has not failed.
       _check(
-        code === undefined || (first.fatal && (code === 1007 || code === 1009)),
+        code === undefined,
         `the receiver fails with ${code}, the inspector says the capture ends early`,
+        detail,
+      );
+    } else if (_INFLATING.test(first.message) && _INFLATING.test(reason)) {
+      // Data that inflates past the limit and is corrupt further on: 1009 or
+      // 1007 depending on how far an inflater reads before it checks the size.
+      _check(
+        code === 1007 || code === 1009,
+        `inflating: the inspector reports ${first.closeCode}, the receiver ${code}`,
         detail,
       );
     } else {
