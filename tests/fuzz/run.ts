@@ -31,6 +31,11 @@ for (const name of names) {
   }
 }
 
+/** A progress line on a terminal, rewritten in place. */
+function progress(text: string): void {
+  if (Deno.stderr.isTerminal()) Deno.stderr.writeSync(new TextEncoder().encode(`\r\x1b[K${text}`));
+}
+
 if (values.case !== undefined) {
   for (const name of names) {
     try {
@@ -51,9 +56,9 @@ if (values.case !== undefined) {
       seed,
       iterations,
       maxFindings: Number(values["max-findings"]),
-      onProgress: (done) => Deno.stderr.writeSync(new TextEncoder().encode(`\r${name}: ${done}`)),
+      onProgress: (done) => progress(`${name}: ${done}`),
     });
-    Deno.stderr.writeSync(new TextEncoder().encode("\r"));
+    progress("");
     const rate = Math.round(report.iterations / (report.milliseconds / 1000));
     console.log(
       `${name}: seed ${seed}, ${report.iterations} iterations in ${
