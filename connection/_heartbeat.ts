@@ -13,6 +13,25 @@ const _MAGIC0 = 0x68;
 const _MAGIC1 = 0x62;
 const _MAGIC2 = 0x01;
 
+/**
+ * Refuse heartbeat settings that cannot work, before anything connects.
+ *
+ * @throws {RangeError} For an interval that is not a positive finite number
+ * of milliseconds, or a `maxMissedPongs` that is not an integer of at least 1.
+ */
+export function _checkHeartbeat(options: HeartbeatOptions | undefined): void {
+  if (options === undefined) return;
+  if (!(options.interval > 0) || !Number.isFinite(options.interval)) {
+    throw new RangeError(
+      `Invalid heartbeat.interval: ${options.interval} (expected milliseconds above 0)`,
+    );
+  }
+  const max = options.maxMissedPongs ?? 2;
+  if (!Number.isInteger(max) || max < 1) {
+    throw new RangeError(`Invalid heartbeat.maxMissedPongs: ${max} (expected an integer >= 1)`);
+  }
+}
+
 /** Pings every interval and checks their pongs; see {@linkcode HeartbeatOptions}. */
 export class _Heartbeat {
   #interval: number;
@@ -35,17 +54,9 @@ export class _Heartbeat {
     fail: (reason: string) => void,
     paused: () => boolean,
   ) {
-    if (!(options.interval > 0) || !Number.isFinite(options.interval)) {
-      throw new RangeError(
-        `Invalid heartbeat.interval: ${options.interval} (expected milliseconds above 0)`,
-      );
-    }
-    const max = options.maxMissedPongs ?? 2;
-    if (!Number.isInteger(max) || max < 1) {
-      throw new RangeError(`Invalid heartbeat.maxMissedPongs: ${max} (expected an integer >= 1)`);
-    }
+    _checkHeartbeat(options);
     this.#interval = options.interval;
-    this.#maxMissed = max;
+    this.#maxMissed = options.maxMissedPongs ?? 2;
     this.#ping = ping;
     this.#fail = fail;
     this.#paused = paused;

@@ -11,6 +11,7 @@ import { _PENDING, type _PendingTransport } from "./_pending.ts";
 import { _parseWebSocketUrl, _toMessageData, _validateUserClose } from "./_user_input.ts";
 import { type Connector, defaultConnector, type UpgradedTransport } from "./upgraded.ts";
 import { _connectFollowingRedirects, _DEFAULT_MAX_REDIRECTS } from "./_redirects.ts";
+import { _checkHeartbeat } from "./_heartbeat.ts";
 import {
   type ConnectionCloseEvent,
   type ConnectionOptions,
@@ -136,6 +137,7 @@ export class WebSocket extends EventTarget {
    * @param protocols One subprotocol or a list, in order of preference.
    * @param options Headers, limits, keep-alive, the connector.
    * @throws {DOMException} `SyntaxError` for an invalid URL or duplicate protocols.
+   * @throws {RangeError} For `heartbeat` settings that cannot work.
    */
   constructor(
     url: string | URL,
@@ -149,6 +151,7 @@ export class WebSocket extends EventTarget {
     if (new Set(list.map((p) => p.toLowerCase())).size !== list.length) {
       throw new DOMException("Invalid protocols: duplicates", "SyntaxError");
     }
+    _checkHeartbeat(options.heartbeat);
     const pending = (options as { [_PENDING]?: _PendingTransport })[_PENDING];
     let role: "client" | "server" = "client";
     this.#onConnection = pending?.onConnection;

@@ -12,6 +12,7 @@ import { _PENDING, type _PendingTransport } from "./_pending.ts";
 import { _parseWebSocketUrl, _toMessageData, _validateUserClose } from "./_user_input.ts";
 import { type Connector, defaultConnector, type UpgradedTransport } from "./upgraded.ts";
 import { _connectFollowingRedirects, _DEFAULT_MAX_REDIRECTS } from "./_redirects.ts";
+import { _checkHeartbeat } from "./_heartbeat.ts";
 import { type ConnectionOptions, WebSocketConnection } from "./websocket_connection.ts";
 
 /**
@@ -142,10 +143,12 @@ export class WebSocketStream {
    * @param url The server's URL.
    * @param options Subprotocols, headers, limits, the connector.
    * @throws {SyntaxError} For a URL that is not ws:, wss:, http: or https:, or has a fragment.
+   * @throws {RangeError} For `heartbeat` settings that cannot work.
    */
   constructor(url: string | URL, options: WebSocketStreamOptions = {}) {
     const pending = (options as { [_PENDING]?: _PendingTransport })[_PENDING];
     const parsed = _parseWebSocketUrl(url);
+    _checkHeartbeat(options.heartbeat);
     this.#url = parsed.href;
     let role: "client" | "server" = "client";
     this.#onConnection = pending?.onConnection;
