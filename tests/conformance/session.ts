@@ -73,7 +73,7 @@ export const TIMEOUTS = {
   /** Peer's close frame after ours. */
   closeHandshake: 2000,
   /** A server peer closing TCP after the closing handshake. */
-  serverDrop: 1000,
+  serverDrop: 2000,
   /** Default for "the peer must fail the connection". */
   fail: 1500,
   /** Default for "the echo must come back". */
