@@ -30,6 +30,7 @@ export interface _NativeSocket extends EventTarget {
 
 const _OPEN = 1;
 const _CLOSING = 2;
+const _CLOSED = 3;
 /** Bytes the runtime may buffer before a write waits (what the engine's own transports allow). */
 const _HIGH_WATER_MARK = 256 * 1024;
 /** No size limit on what the engine sends: its own options limit what it receives. */
@@ -135,7 +136,9 @@ function _deliver(socket: _NativeSocket, message: Message): void {
       if (socket.readyState === _OPEN) socket.send(message.data);
       break;
     case "close":
-      if (socket.readyState >= _CLOSING) break;
+      // CLOSING after the peer's close frame: Deno has answered it already
+      // (and is CLOSED), Workers wait for this close() to answer it.
+      if (socket.readyState === _CLOSED) break;
       try {
         if (message.code === 1005) socket.close();
         else socket.close(message.code, message.reason);
