@@ -18,12 +18,13 @@ export async function requireTool(tool: string, installHint: string): Promise<st
 
 /**
  * Bundle `entry` (a TypeScript file of this repository) into one ES module
- * for Node 20, which cannot run TypeScript, with `deno bundle` (its esbuild
- * comes from the npm registry on first use). Returns the module's source,
- * for `node --input-type=module -` to read from stdin (so the tests write no
- * files).
+ * with `deno bundle` (its esbuild comes from the npm registry on first use),
+ * for runtimes that cannot run TypeScript or import by path: Node 20 (which
+ * reads it from stdin with `node --input-type=module -`) and workerd (which
+ * gets it inside its config). Returns the module's source, so the tests
+ * write no files.
  */
-export async function bundleForNode(entry: string): Promise<Uint8Array> {
+export async function bundleModule(entry: string): Promise<Uint8Array> {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
     args: ["bundle", "--quiet", entry],
     cwd: ROOT,
@@ -49,11 +50,15 @@ export interface Started {
   stop(): Promise<Deno.CommandStatus>;
 }
 
-/** Start `command args` in the repository root and wait (30 s at most) for `ready` on stdout. */
+/**
+ * Start `command args` in the repository root and wait (30 s at most) until
+ * it is ready: `ready` on its output, or, for a port number, the port
+ * accepting TCP connections (for programs that print nothing, as workerd).
+ */
 export async function startProcess(
   command: string,
   args: string[],
-  ready: RegExp,
+  ready: RegExp | number,
   env: Record<string, string> = {},
   stdin?: Uint8Array,
 ): Promise<Started> {
@@ -71,19 +76,23 @@ export async function startProcess(
     for await (const text of stream.pipeThrough(new TextDecoderStream())) output += text;
   };
   const collecting = Promise.all([collect(child.stdout), collect(child.stderr)]);
+  let exited = false;
+  void child.status.then(() => exited = true);
+  const isReady = async (): Promise<RegExpExecArray | null> => {
+    if (typeof ready !== "number") return ready.exec(output);
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port: ready })).close();
+      return /$/.exec("") as RegExpExecArray;
+    } catch {
+      return null;
+    }
+  };
   const deadline = Date.now() + 30_000;
   let match: RegExpExecArray | null = null;
-  while (match === null && Date.now() < deadline) {
-    match = ready.exec(output);
-    if (match !== null) break;
-    const exited = await Promise.race([
-      child.status.then(() => true),
-      new Promise<false>((resolve) => setTimeout(() => resolve(false), 50)),
-    ]);
-    if (exited) {
-      match = ready.exec(output);
-      break;
-    }
+  while (Date.now() < deadline) {
+    match = await isReady();
+    if (match !== null || exited) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
   const stop = async () => {
     try {
@@ -105,7 +114,7 @@ export async function startProcess(
   };
   if (match === null) {
     await stop();
-    throw new Error(`${command} ${args.join(" ")} did not print ${ready}:\n${output}`);
+    throw new Error(`${command} ${args.join(" ")} did not become ready (${ready}):\n${output}`);
   }
   return { match, output: () => output, stop };
 }

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import * as api from "../mod.ts";
 import { cases, runCases } from "./portable/cases.ts";
 import { nodeCases } from "./portable/node_cases.ts";
-import { bundleForNode, NODE_STDIN_MODULE, requireTool, runProcess } from "./_process.ts";
+import { bundleModule, NODE_STDIN_MODULE, requireTool, runProcess } from "./_process.ts";
 import { makeTestCertificates } from "./_tls.ts";
 
 const certificates = await makeTestCertificates();
@@ -35,7 +35,7 @@ function assertAllPassed(code: number, output: string): void {
 
 Deno.test("portable cases under Node 20 (bundled by deno bundle)", async () => {
   const node = await requireTool("node", "install Node.js 20 or later");
-  const bundle = await bundleForNode("tests/portable/main_node.ts");
+  const bundle = await bundleModule("tests/portable/main_node.ts");
   const { code, output } = await runProcess(node, NODE_STDIN_MODULE, env, bundle);
   assertAllPassed(code, output);
 });

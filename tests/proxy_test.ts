@@ -10,7 +10,7 @@ import { connect, proxyConnector, ProxyError, resolveProxy, WebSocket } from "..
 import { nextEvent, startEchoServer } from "./_servers.ts";
 import { makeTestCertificates } from "./_tls.ts";
 import { startTinyproxy } from "./_tinyproxy.ts";
-import { bundleForNode, NODE_STDIN_MODULE, requireTool, runProcess } from "./_process.ts";
+import { bundleModule, NODE_STDIN_MODULE, requireTool, runProcess } from "./_process.ts";
 import { serve, upgradeWebSocket } from "../mod.ts";
 
 const certificates = await makeTestCertificates();
@@ -210,7 +210,7 @@ Deno.test('proxy "env": HTTP_PROXY for ws:, HTTPS_PROXY for wss:, NO_PROXY to go
 Deno.test("the same proxy client on Node 20 and Bun: ws:, wss:, and the 407", async () => {
   const node = await requireTool("node", "install Node.js 20 or later");
   const bun = await requireTool("bun", "npm install -g bun");
-  const bundle = await bundleForNode("tests/portable/proxy_client.ts");
+  const bundle = await bundleModule("tests/portable/proxy_client.ts");
   const proxy = await startTinyproxy({ auth: AUTH });
   const plain = startEchoServer();
   const secure = tlsEchoServer();
