@@ -18,7 +18,7 @@ import { readResponseHead, writeRequestHead } from "../handshake/http_head.ts";
  *
  * @param duplex The connected transport; its streams are not locked afterwards.
  * @param url The `ws:`/`wss:` URL being opened.
- * @param request Subprotocols and headers to send.
+ * @param request Subprotocols, extension offers and headers to send.
  * @param signal Aborts reading the response head (a 408 `HttpHeadError`).
  * @returns The upgraded transport, positioned after the 101 head.
  */
@@ -30,6 +30,7 @@ export async function _upgradeClient(
 ): Promise<UpgradedTransport> {
   const { request: upgrade, key } = createClientHandshake(url, {
     protocols: request.protocols,
+    extensions: request.extensions,
     headers: request.headers,
   });
   const writer = duplex.writable.getWriter();
@@ -41,7 +42,7 @@ export async function _upgradeClient(
   const head = await readResponseHead(duplex.readable, { signal });
   const agreed = await verifyServerHandshake(
     { status: head.status, headers: head.headers },
-    { key, protocols: request.protocols },
+    { key, protocols: request.protocols, extensions: request.extensions },
   );
   return {
     duplex,
