@@ -196,6 +196,28 @@ export const cases: PortableCase[] = [
     },
   },
   {
+    name: "permessage-deflate negotiated by both sides and used both ways",
+    async run(api) {
+      const server = echoServer(api, {}, { perMessageDeflate: true });
+      try {
+        const port = await portOf(server);
+        const ws = await api.connect(`ws://127.0.0.1:${port}/`, { perMessageDeflate: true });
+        assert.match(ws.extensions, /^permessage-deflate/);
+        const reader = ws.readable.getReader();
+        const writer = ws.writable.getWriter();
+        const text = "compressible ".repeat(10_000);
+        await writer.write(text);
+        assert.equal((await reader.read()).value, text);
+        await writer.write(bytes(50_000, 11));
+        assert.deepEqual((await reader.read()).value, bytes(50_000, 11));
+        ws.close();
+        await ws.closed;
+      } finally {
+        await server.shutdown();
+      }
+    },
+  },
+  {
     name: "the sans-I/O core: a fragmented, masked message round trip",
     // deno-lint-ignore require-await
     async run(api) {
