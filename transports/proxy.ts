@@ -10,6 +10,7 @@ import { type Connector, defaultConnector } from "../connection/upgraded.ts";
 import { _connectWith, _driverOf, type _SocketDriver } from "./_socket_connector.ts";
 import { _denoDriver } from "./_deno_socket_driver.ts";
 import { denoConnector } from "./deno_connector.ts";
+import { _noProxyMatches } from "./_no_proxy.ts";
 
 /**
  * Which HTTP proxy a client uses: a URL such as
@@ -62,7 +63,7 @@ export function resolveProxy(url: URL, proxy: ProxyOption): URL | undefined {
     const secure = url.protocol === "wss:" || url.protocol === "https:";
     const found = secure ? _env("HTTPS_PROXY") : _env("HTTP_PROXY");
     if (found === undefined) return undefined;
-    if (_bypassed(url, _env("NO_PROXY") ?? "")) return undefined;
+    if (_noProxyMatches(url, _env("NO_PROXY") ?? "")) return undefined;
     value = /^[a-z][a-z0-9+.-]*:\/\//i.test(found) ? found : `http://${found}`;
   }
   let parsed: URL;
@@ -150,31 +151,4 @@ function _env(name: string): string | undefined {
   };
   const value = read(name) ?? read(name.toLowerCase());
   return value === undefined || value.trim() === "" ? undefined : value.trim();
-}
-
-/** Whether `NO_PROXY` exempts `url`. */
-function _bypassed(url: URL, noProxy: string): boolean {
-  const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, "");
-  const port = url.port === "" ? (url.protocol === "wss:" ? "443" : "80") : url.port;
-  for (const raw of noProxy.split(",")) {
-    let entry = raw.trim().toLowerCase();
-    if (entry === "") continue;
-    if (entry === "*") return true;
-    let entryPort: string | undefined;
-    const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry);
-    if (bracket !== null) {
-      entry = bracket[1]!;
-      entryPort = bracket[2];
-    } else if (/^[^:]+:\d+$/.test(entry)) {
-      [entry, entryPort] = entry.split(":") as [string, string];
-    }
-    if (entryPort !== undefined && entryPort !== port) continue;
-    if (entry.startsWith("*.")) entry = entry.slice(1);
-    if (entry.startsWith(".")) {
-      if (host.endsWith(entry) || host === entry.slice(1)) return true;
-    } else if (host === entry || host.endsWith(`.${entry}`)) {
-      return true;
-    }
-  }
-  return false;
 }
