@@ -58,6 +58,36 @@ export const nodeCases: NodeCase[] = [
       await server.finished;
     },
   },
+  {
+    name: "serve on Node: plain requests with bodies, 431 for too many headers",
+    async run(api) {
+      const server = api.serve(
+        { hostname: "127.0.0.1", port: 0, maxHeaders: 10 },
+        async (request) => {
+          if (request.method === "POST") return new Response(`got ${await request.text()}`);
+          const { response, socket } = api.upgradeWebSocket(request);
+          socket.onmessage = (event) => socket.send(event.data);
+          return response;
+        },
+      );
+      try {
+        const { port } = await server.listening;
+        const posted = await fetch(`http://127.0.0.1:${port}/`, { method: "POST", body: "a body" });
+        assert.equal(await posted.text(), "got a body");
+        const headers: Record<string, string> = {};
+        for (let i = 0; i < 12; i++) headers[`x-extra-${i}`] = "1";
+        await assert.rejects(
+          api.connect(`ws://127.0.0.1:${port}/`, { headers }),
+          (error: unknown) => error instanceof api.WebSocketError && /431/.test(error.message),
+        );
+        const ws = await api.connect(`ws://127.0.0.1:${port}/`);
+        ws.close();
+        await ws.closed;
+      } finally {
+        await server.shutdown();
+      }
+    },
+  },
 ];
 
 /** The Node-only cases as portable ones, for `runCases`. */
