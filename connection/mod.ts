@@ -17,6 +17,7 @@
 export * from "./close_info.ts";
 export * from "./duplex.ts";
 export * from "./heartbeat.ts";
+export * from "./streamed_message.ts";
 export * from "./websocket_connection.ts";
 export * from "./upgraded.ts";
 export * from "./websocket.ts";

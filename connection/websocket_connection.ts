@@ -14,7 +14,7 @@ import { CloseCode } from "../frames/close_code.ts";
 import { DEFAULT_MAX_PAYLOAD } from "../frames/frame_decoder.ts";
 import { WebSocketError } from "../frames/websocket_error.ts";
 import { encodeClosePayload } from "../messages/close_payload.ts";
-import type { Message } from "../messages/message.ts";
+import type { Message, MessageChunk } from "../messages/message.ts";
 import { decodeTextMessage } from "../messages/message_assembler.ts";
 import {
   WebSocketProtocol,
@@ -113,6 +113,13 @@ export interface WebSocketConnectionOptions extends ConnectionOptions {
    * when it ends.
    */
   compression?: PerMessageDeflate | undefined;
+  /**
+   * Deliver text and binary messages to `ConnectionHandler.onChunk` piece
+   * by piece as they arrive, never whole (compressed messages excepted:
+   * they arrive as one chunk once decompressed). See `MessageChunk`.
+   * @default {false}
+   */
+  streamMessages?: boolean | undefined;
 }
 
 /**
@@ -150,6 +157,8 @@ export interface ConnectionCloseEvent extends WebSocketCloseInfo {
 export interface ConnectionHandler {
   /** A complete text or binary message. */
   onMessage(data: string | Uint8Array): void;
+  /** With `streamMessages`: a piece of a text or binary message (instead of `onMessage`). */
+  onChunk?(chunk: MessageChunk): void;
   /** A pong arrived (answers to pings are sent automatically). */
   onPong?(data: Uint8Array): void;
   /** The peer's close frame arrived; the closing handshake is under way. */
@@ -220,6 +229,7 @@ export class WebSocketConnection {
   #resolveClosed!: (event: ConnectionCloseEvent) => void;
   #compression: PerMessageDeflate | undefined;
   #maxMessageSize: number;
+  #streamMessages: boolean;
   /**
    * The codec when it is asynchronous (`CompressionStream`, no zlib): then
    * messages pass through the ordered queues below, in both directions.
@@ -254,6 +264,7 @@ export class WebSocketConnection {
     const compression = options.compression;
     this.#compression = compression;
     this.#maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_PAYLOAD;
+    this.#streamMessages = options.streamMessages ?? false;
     if (compression !== undefined && !compression.synchronous) this.#async = compression;
     this.#protocol = new WebSocketProtocol({
       role: options.role,
@@ -261,6 +272,7 @@ export class WebSocketConnection {
       maxFrameSize: options.maxFrameSize,
       fragmentSize: options.fragmentSize,
       keys: options.keys,
+      streamMessages: options.streamMessages,
       // A synchronous codec runs inside the protocol; an asynchronous one here.
       compression: compression === undefined
         ? undefined
@@ -357,6 +369,36 @@ export class WebSocketConnection {
     }
     if (typeof data === "string") this.#protocol.sendText(data);
     else this.#protocol.sendBinary(data);
+    this.#flush();
+  }
+
+  /**
+   * Send a piece of a message (see `WebSocketProtocol.sendChunk`): the
+   * first call starts a message, the call with `last` ends it, and no
+   * other message may be sent in between. Await
+   * {@linkcode WebSocketConnection.ready} between chunks for backpressure.
+   * Text must be valid UTF-8 once joined; the caller checks it.
+   *
+   * @param type `"text"` or `"binary"`, the same for all chunks of a message.
+   * @param data The next bytes.
+   * @param last Whether this chunk ends the message.
+   * @throws {WebSocketError} When the connection is closing or closed.
+   * @throws {TypeError} While whole messages are still being compressed
+   * (await `ready` first), or for a chunk of another type.
+   */
+  sendChunk(type: "text" | "binary", data: Uint8Array, last: boolean): void {
+    if (this.#finished) {
+      throw new WebSocketError(
+        CloseCode.AbnormalClosure,
+        "Cannot send: the connection is closed",
+      );
+    }
+    if (this.#sending !== undefined) {
+      throw new TypeError(
+        "Cannot send a chunk while earlier messages are being compressed: await ready first",
+      );
+    }
+    this.#protocol.sendChunk(type, data, last);
     this.#flush();
   }
 
@@ -497,8 +539,9 @@ export class WebSocketConnection {
           continue;
         }
         let data: string | Uint8Array;
+        let bytes: Uint8Array;
         try {
-          const bytes = await codec.decompressAsync(event.data, this.#maxMessageSize);
+          bytes = await codec.decompressAsync(event.data, this.#maxMessageSize);
           data = event.messageType === "text" ? decodeTextMessage(bytes) : bytes;
         } catch (error) {
           inbox.length = 0;
@@ -506,7 +549,17 @@ export class WebSocketConnection {
           return;
         }
         if (this.#finished) return;
-        this.#handler.onMessage(data);
+        if (this.#streamMessages) {
+          // Compressed messages come whole: one chunk.
+          const messageType = event.messageType;
+          this.#handler.onChunk?.({
+            type: "chunk",
+            messageType,
+            data: bytes,
+            first: true,
+            last: true,
+          });
+        } else this.#handler.onMessage(data);
       }
     } finally {
       this.#draining = undefined;
@@ -592,6 +645,9 @@ export class WebSocketConnection {
       case "text":
       case "binary":
         handler.onMessage(event.data);
+        break;
+      case "chunk":
+        handler.onChunk?.(event);
         break;
       case "pong":
         this.#heartbeat?.onPong(event.data);

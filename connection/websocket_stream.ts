@@ -12,11 +12,55 @@ import { _PENDING, type _PendingTransport } from "./_pending.ts";
 import { _parseWebSocketUrl, _toMessageData, _validateUserClose } from "./_user_input.ts";
 import { type Connector, defaultConnector, type UpgradedTransport } from "./upgraded.ts";
 import { _connectFollowingRedirects, _DEFAULT_MAX_REDIRECTS } from "./_redirects.ts";
+import { _IncomingMessages, _isStreamedMessage, _sendStreamedMessage } from "./_message_streams.ts";
+import type { StreamedMessage, StreamedMessageInit } from "./streamed_message.ts";
 import { _checkHeartbeat } from "./_heartbeat.ts";
 import { type ConnectionOptions, WebSocketConnection } from "./websocket_connection.ts";
 
 /**
+ * What a `WebSocketStream`'s `readable` yields: `string` (text) and
+ * `Uint8Array` (binary) messages, or with `streamMessages: true` a
+ * {@linkcode StreamedMessage} per message.
+ *
+ * @typeParam S Whether messages are streamed (`streamMessages`).
+ *
+ * @example
+ * ```ts
+ * import type { WebSocketIncoming } from "@edgews/websocket/connection";
+ *
+ * const whole: WebSocketIncoming<false> = "hello";
+ * ```
+ */
+export type WebSocketIncoming<S extends boolean = false> = S extends true ? StreamedMessage
+  : string | Uint8Array;
+
+/**
+ * What a `WebSocketStream`'s `writable` takes: a string (text), bytes
+ * (binary), or a message to send from a stream (`ReadableStream<Uint8Array>`
+ * for binary, or a {@linkcode StreamedMessageInit}).
+ *
+ * @example
+ * ```ts
+ * import type { WebSocketOutgoing } from "@edgews/websocket/connection";
+ *
+ * const messages: WebSocketOutgoing[] = [
+ *   "text",
+ *   new Uint8Array([1, 2, 3]),
+ *   { type: "text", readable: ReadableStream.from(["streamed ", "text"]) },
+ * ];
+ * ```
+ */
+export type WebSocketOutgoing =
+  | string
+  | ArrayBufferLike
+  | ArrayBufferView
+  | ReadableStream<Uint8Array>
+  | StreamedMessageInit;
+
+/**
  * What `WebSocketStream.opened` resolves to.
+ *
+ * @typeParam S Whether messages are streamed (`streamMessages`).
  *
  * @example
  * ```ts
@@ -27,11 +71,18 @@ import { type ConnectionOptions, WebSocketConnection } from "./websocket_connect
  * }
  * ```
  */
-export interface WebSocketOpenInfo {
-  /** Incoming messages: `string` for text, `Uint8Array` for binary. */
-  readable: ReadableStream<string | Uint8Array>;
-  /** Outgoing messages: strings go as text, bytes as binary. */
-  writable: WritableStream<string | ArrayBufferLike | ArrayBufferView>;
+export interface WebSocketOpenInfo<S extends boolean = false> {
+  /**
+   * Incoming messages: `string` for text, `Uint8Array` for binary; with
+   * `streamMessages: true`, a `StreamedMessage` per message.
+   */
+  readable: ReadableStream<WebSocketIncoming<S>>;
+  /**
+   * Outgoing messages: strings go as text, bytes as binary, and streams
+   * (`ReadableStream<Uint8Array>`, `StreamedMessageInit`) as one message
+   * sent in fragments as the stream produces them.
+   */
+  writable: WritableStream<WebSocketOutgoing>;
   /** The negotiated subprotocol, or "". */
   protocol: string;
   /** The negotiated extensions, or "". */
@@ -47,6 +98,8 @@ export interface WebSocketOpenInfo {
 /**
  * Options for a client {@linkcode WebSocketStream}.
  *
+ * @typeParam S Whether messages are streamed (`streamMessages`).
+ *
  * @example
  * ```ts
  * import type { WebSocketStreamOptions } from "@edgews/websocket/connection";
@@ -54,7 +107,7 @@ export interface WebSocketOpenInfo {
  * const options: WebSocketStreamOptions = { protocols: ["chat"], highWaterMark: 4, signal: AbortSignal.timeout(5000) };
  * ```
  */
-export interface WebSocketStreamOptions extends ConnectionOptions {
+export interface WebSocketStreamOptions<S extends boolean = boolean> extends ConnectionOptions {
   /** Subprotocols to offer. */
   protocols?: string[] | undefined;
   /**
@@ -83,6 +136,17 @@ export interface WebSocketStreamOptions extends ConnectionOptions {
    * @default {16}
    */
   highWaterMark?: number | undefined;
+  /**
+   * Deliver each message as a {@linkcode StreamedMessage} (a
+   * `ReadableStream<Uint8Array>` of its bytes) as soon as it starts to
+   * arrive, instead of whole: a message of any size then passes in bounded
+   * memory (raise `maxMessageSize`, which still applies). Text is validated
+   * as it streams. Messages compressed with permessage-deflate are the
+   * exception: they are inflated whole (up to `maxMessageSize`) and
+   * delivered as a single chunk.
+   * @default {false}
+   */
+  streamMessages?: S | undefined;
 }
 
 /**
@@ -111,6 +175,9 @@ export interface WebSocketCloseOptions {
  * reason after a clean closing handshake, and rejects with a
  * `WebSocketError` otherwise.
  *
+ * @typeParam S Whether messages are streamed (`streamMessages`),
+ * inferred from the options.
+ *
  * @example Echo one message with a server started in the same process
  * ```ts ignore
  * import { WebSocketStream } from "@edgews/websocket";
@@ -127,11 +194,11 @@ export interface WebSocketCloseOptions {
  * console.log(await wss.closed);
  * ```
  */
-export class WebSocketStream {
+export class WebSocketStream<S extends boolean = false> {
   #url: string;
   #onConnection: ((connection: WebSocketConnection) => void) | undefined;
   #role: "client" | "server" = "client";
-  #opened: Promise<WebSocketOpenInfo>;
+  #opened: Promise<WebSocketOpenInfo<S>>;
   #closed: Promise<WebSocketCloseInfo>;
   #connection: WebSocketConnection | undefined;
   #pendingClose: WebSocketCloseOptions | undefined;
@@ -145,7 +212,7 @@ export class WebSocketStream {
    * @throws {SyntaxError} For a URL that is not ws:, wss:, http: or https:, or has a fragment.
    * @throws {RangeError} For `heartbeat` settings that cannot work.
    */
-  constructor(url: string | URL, options: WebSocketStreamOptions = {}) {
+  constructor(url: string | URL, options: WebSocketStreamOptions<S> = {}) {
     const pending = (options as { [_PENDING]?: _PendingTransport })[_PENDING];
     const parsed = _parseWebSocketUrl(url);
     _checkHeartbeat(options.heartbeat);
@@ -225,7 +292,7 @@ export class WebSocketStream {
   }
 
   /** Resolves once the opening handshake succeeded. */
-  get opened(): Promise<WebSocketOpenInfo> {
+  get opened(): Promise<WebSocketOpenInfo<S>> {
     return this.#opened;
   }
 
@@ -258,10 +325,10 @@ export class WebSocketStream {
   #open(
     upgraded: UpgradedTransport,
     role: "client" | "server",
-    options: WebSocketStreamOptions,
+    options: WebSocketStreamOptions<S>,
     resolveClosed: (info: WebSocketCloseInfo) => void,
     rejectClosed: (error: unknown) => void,
-  ): WebSocketOpenInfo {
+  ): WebSocketOpenInfo<S> {
     let compression;
     try {
       compression = _negotiatedCompression(upgraded.extensions, role, options.perMessageDeflate);
@@ -271,22 +338,29 @@ export class WebSocketStream {
       rejectClosed(error);
       throw error;
     }
-    let messages!: ReadableStreamDefaultController<string | Uint8Array>;
+    let messages!: ReadableStreamDefaultController<string | Uint8Array | StreamedMessage>;
     let writableController: WritableStreamDefaultController | undefined;
     let readableDone = false;
+    // With streamMessages: each message a stream of its own.
+    let incoming: _IncomingMessages | undefined;
     const connection = new WebSocketConnection(upgraded.duplex, {
       onMessage(data) {
         if (readableDone) return;
         messages.enqueue(data);
         if ((messages.desiredSize ?? 1) <= 0) connection.pause();
       },
+      onChunk(chunk) {
+        if (!readableDone) incoming?.onChunk(chunk);
+      },
       onClose(event) {
         const info = { closeCode: event.closeCode, reason: event.reason };
         if (event.wasClean) {
+          incoming?.end(undefined);
           if (!readableDone) messages.close();
           resolveClosed(info);
         } else {
           const error = event.error ?? new WebSocketError(event.closeCode, event.reason);
+          incoming?.end(error);
           if (!readableDone) messages.error(error);
           writableController?.error(error);
           rejectClosed(error);
@@ -298,24 +372,31 @@ export class WebSocketStream {
       role,
       leftover: upgraded.leftover,
       compression,
+      streamMessages: options.streamMessages === true,
     });
-    const readable = new ReadableStream<string | Uint8Array>({
+    const readable = new ReadableStream<string | Uint8Array | StreamedMessage>({
       start(controller) {
         messages = controller;
       },
       pull() {
-        connection.resume();
+        if (incoming !== undefined) incoming.resumeIfRoom();
+        else connection.resume();
       },
       cancel() {
         readableDone = true;
         connection.close(CloseCode.NormalClosure);
       },
     }, new CountQueuingStrategy({ highWaterMark: options.highWaterMark ?? 16 }));
-    const writable = new WritableStream<string | ArrayBufferLike | ArrayBufferView>({
+    if (options.streamMessages === true) incoming = new _IncomingMessages(messages, connection);
+    const writable = new WritableStream<WebSocketOutgoing>({
       start(controller) {
         writableController = controller;
       },
       async write(chunk) {
+        if (_isStreamedMessage(chunk)) {
+          await _sendStreamedMessage(connection, chunk);
+          return;
+        }
         connection.send(_toMessageData(chunk));
         await connection.ready;
       },
@@ -334,7 +415,7 @@ export class WebSocketStream {
       connection.close(this.#pendingClose.closeCode, this.#pendingClose.reason);
     }
     return {
-      readable,
+      readable: readable as ReadableStream<WebSocketIncoming<S>>,
       writable,
       protocol: upgraded.protocol,
       extensions: upgraded.extensions,

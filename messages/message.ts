@@ -17,6 +17,10 @@
  * Only a `MessageAssembler` created with `compression: true` produces it;
  * `MessageEncoder` sends it with RSV1 on its first frame.
  *
+ * `chunk` is a piece of a data message delivered as it arrives, for
+ * streaming (a `MessageAssembler` created with `streaming: true`): see
+ * {@linkcode MessageChunk}.
+ *
  * @example
  * ```ts
  * import type { Message } from "@edgews/websocket/messages";
@@ -38,4 +42,41 @@ export type Message =
   | { type: "ping"; data: Uint8Array }
   | { type: "pong"; data: Uint8Array }
   | { type: "close"; code: number; reason: string }
-  | { type: "compressed"; messageType: "text" | "binary"; data: Uint8Array };
+  | { type: "compressed"; messageType: "text" | "binary"; data: Uint8Array }
+  | MessageChunk;
+
+/**
+ * A piece of a text or binary message, delivered as it arrives instead of
+ * after the whole message (a payload slice of one of its frames). `first`
+ * marks the message's first chunk and `last` its end; a message is its
+ * chunks' `data` joined. Text is checked for UTF-8 chunk by chunk, so a bad
+ * byte fails the message right where it is, but a chunk may end in the
+ * middle of a character (decode with `TextDecoderStream` or
+ * `new TextDecoder().decode(data, { stream: true })`).
+ *
+ * Sent with `MessageEncoder`, a chunk becomes one frame (or several with
+ * `fragmentSize`): the first with the message's opcode, later ones as
+ * continuation frames, FIN on the last.
+ *
+ * @example
+ * ```ts
+ * import type { MessageChunk } from "@edgews/websocket/messages";
+ *
+ * const parts: MessageChunk[] = [
+ *   { type: "chunk", messageType: "text", data: new TextEncoder().encode("Hel"), first: true, last: false },
+ *   { type: "chunk", messageType: "text", data: new TextEncoder().encode("lo"), first: false, last: true },
+ * ];
+ * ```
+ */
+export interface MessageChunk {
+  /** Always `"chunk"`. */
+  type: "chunk";
+  /** The message's type. */
+  messageType: "text" | "binary";
+  /** The bytes (UTF-8 for text); may be empty, e.g. on the `last` chunk. */
+  data: Uint8Array;
+  /** This is the message's first chunk. */
+  first: boolean;
+  /** This is the message's last chunk. */
+  last: boolean;
+}

@@ -44,6 +44,19 @@ export interface MessageAssemblerOptions {
    * @default {false}
    */
   compression?: boolean | undefined;
+  /**
+   * Deliver text and binary messages as they arrive, as `chunk` events
+   * (one per payload slice the frame decoder hands over; see
+   * `MessageChunk`), instead of whole: nothing is buffered, so a message
+   * of any size passes in bounded memory. Text is still validated as it
+   * arrives (1007 at the first bad byte, and when it ends inside a
+   * character), and `maxMessageSize` still applies (raise it for big
+   * streams). Compressed messages are the exception: they are buffered
+   * whole as before (`compressed`), since they can only be decompressed
+   * whole, so the caller delivers them as one chunk.
+   * @default {false}
+   */
+  streaming?: boolean | undefined;
 }
 
 const _decoder = new TextDecoder();
@@ -121,6 +134,9 @@ export class MessageAssembler implements FrameHandler {
   #onMessage: (message: Message) => void;
   #maxMessageSize: number;
   #compression: boolean;
+  #streaming: boolean;
+  /** Streaming: the current message's first chunk was emitted. */
+  #started = false;
   /** The data message being assembled is compressed (RSV1 on its first frame). */
   #compressed = false;
   #validator = new Utf8Validator();
@@ -153,6 +169,7 @@ export class MessageAssembler implements FrameHandler {
     this.#onMessage = onMessage;
     this.#maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_PAYLOAD;
     this.#compression = options.compression ?? false;
+    this.#streaming = options.streaming ?? false;
   }
 
   /** Whether a fragmented data message is partly received. */
@@ -199,6 +216,7 @@ export class MessageAssembler implements FrameHandler {
       this.#messageType = opcode;
       this.#size = 0;
       this.#done = false;
+      this.#started = false;
       this.#compressed = header.rsv1 && this.#compression;
       this.#validator.reset();
     } else if (this.#messageType === 0) {
@@ -232,6 +250,15 @@ export class MessageAssembler implements FrameHandler {
         );
       }
     }
+    if (this.#streaming && !this.#compressed) {
+      this.#emitChunk(
+        chunk.slice(),
+        this.#fin && this.#frameFilled + chunk.length === this.#frameLength,
+      );
+      this.#frameFilled += chunk.length;
+      this.#size += chunk.length;
+      return;
+    }
     // Fast path: a single-frame message whose payload came in one slice.
     if (
       this.#fin && this.#size === 0 && this.#frameFilled === 0 &&
@@ -264,7 +291,9 @@ export class MessageAssembler implements FrameHandler {
       return;
     }
     if (!this.#fin) return;
-    if (!this.#done) {
+    if (this.#streaming && !this.#compressed) {
+      if (!this.#done) this.#emitChunk(new Uint8Array(0), true);
+    } else if (!this.#done) {
       this.#emitData(
         this.#buffer === undefined ? new Uint8Array(0) : this.#buffer.subarray(0, this.#size),
         true,
@@ -293,6 +322,23 @@ export class MessageAssembler implements FrameHandler {
         "Invalid frame: RSV1 set on a continuation frame (only a message's first frame may carry it)",
       );
     }
+  }
+
+  /** Streaming: emit a piece of the message (a copy), checking text is complete at its end. */
+  #emitChunk(data: Uint8Array, last: boolean): void {
+    const messageType = this.#messageType === Opcode.Text ? "text" : "binary";
+    if (last) {
+      if (messageType === "text" && !this.#validator.complete) {
+        throw new WebSocketError(
+          CloseCode.InvalidPayload,
+          "Invalid text message: ends in the middle of a UTF-8 sequence",
+        );
+      }
+      this.#done = true;
+    }
+    const first = !this.#started;
+    this.#started = true;
+    this.#onMessage({ type: "chunk", messageType, data, first, last });
   }
 
   /** Emit the message; `owned` bytes are ours to hand out, others are copied. */

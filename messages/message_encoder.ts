@@ -92,6 +92,15 @@ export class MessageEncoder {
           opcode: Opcode.Close,
           payload: encodeClosePayload(message.code, message.reason),
         }];
+      case "chunk":
+        return this.#data(
+          message.first
+            ? (message.messageType === "text" ? Opcode.Text : Opcode.Binary)
+            : Opcode.Continuation,
+          message.data,
+          false,
+          message.last,
+        );
       case "ping":
       case "pong":
         if (message.data.length > 125) {
@@ -119,15 +128,19 @@ export class MessageEncoder {
     return this.#data(type === "text" ? Opcode.Text : Opcode.Binary, payload, compressed);
   }
 
-  #data(opcode: number, payload: Uint8Array, rsv1 = false): FrameInit[] {
+  #data(opcode: number, payload: Uint8Array, rsv1 = false, fin = true): FrameInit[] {
     const size = this.#fragmentSize;
-    if (payload.length <= size) return [rsv1 ? { opcode, payload, rsv1 } : { opcode, payload }];
+    if (payload.length <= size) {
+      const frame: FrameInit = rsv1 ? { opcode, payload, rsv1 } : { opcode, payload };
+      if (!fin) frame.fin = false;
+      return [frame];
+    }
     const frames: FrameInit[] = [];
     for (let start = 0; start < payload.length; start += size) {
       const end = Math.min(start + size, payload.length);
       const frame: FrameInit = {
         opcode: start === 0 ? opcode : Opcode.Continuation,
-        fin: end === payload.length,
+        fin: fin && end === payload.length,
         payload: payload.subarray(start, end),
       };
       if (rsv1 && start === 0) frame.rsv1 = true;

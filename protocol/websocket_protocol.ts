@@ -22,6 +22,7 @@ import { encodeClosePayload } from "../messages/close_payload.ts";
 import type { Message } from "../messages/message.ts";
 import { decodeTextMessage, MessageAssembler } from "../messages/message_assembler.ts";
 import { MessageEncoder } from "../messages/message_encoder.ts";
+import { Utf8Validator } from "../messages/utf8_validator.ts";
 
 /**
  * Where a connection stands (RFC 6455 §4, §7): `open` after the handshake;
@@ -102,6 +103,14 @@ export interface WebSocketProtocolOptions {
    * Without it, RSV1 fails the connection with 1002.
    */
   compression?: MessageCompression | undefined;
+  /**
+   * Deliver text and binary messages as `chunk` events while they arrive
+   * (see `MessageChunk`) instead of whole, so that no message is ever
+   * buffered whole. Compressed messages are buffered and decompressed
+   * whole (up to `maxMessageSize`) and then delivered as one chunk.
+   * @default {false}
+   */
+  streamMessages?: boolean | undefined;
 }
 
 /**
@@ -156,6 +165,9 @@ export class WebSocketProtocol {
   #eof = false;
   #compression: MessageCompression | undefined;
   #maxMessageSize: number;
+  #streamMessages: boolean;
+  /** The type of the message being sent with `sendChunk`, until its last chunk. */
+  #sendingChunks: "text" | "binary" | undefined;
 
   /**
    * Create the protocol for an open connection.
@@ -169,10 +181,12 @@ export class WebSocketProtocol {
     const compression = options.compression;
     this.#compression = compression;
     this.#maxMessageSize = maxMessageSize ?? DEFAULT_MAX_PAYLOAD;
+    this.#streamMessages = options.streamMessages ?? false;
     this.#decoder = new FrameDecoder(
       new MessageAssembler((message) => this.#onMessage(message), {
         maxMessageSize,
         compression: compression !== undefined,
+        streaming: this.#streamMessages,
       }),
       {
         role: decoderRole,
@@ -349,6 +363,36 @@ export class WebSocketProtocol {
   }
 
   /**
+   * Send a piece of a message as it becomes available: the first call
+   * starts a text or binary message, later ones continue it (as
+   * continuation frames, split by `fragmentSize`), and the call with
+   * `last` ends it. Control frames (pings, pongs, a close) may go out in
+   * between; other messages may not until it ends. Chunks are never
+   * compressed (RFC 7692 lets a sender leave any message uncompressed).
+   * Text must be UTF-8, which the caller checks (`Utf8Validator`).
+   *
+   * @param type The message's type; the same for all its chunks.
+   * @param data The next bytes; may be empty.
+   * @param last Whether this chunk ends the message.
+   * @throws {WebSocketError} When the connection is closing or closed.
+   * @throws {TypeError} When `type` differs from the message's.
+   */
+  sendChunk(type: "text" | "binary", data: Uint8Array, last: boolean): void {
+    const sending = this.#sendingChunks;
+    if (sending !== undefined && sending !== type) {
+      throw new TypeError(`Cannot send a ${type} chunk: a ${sending} message is being sent`);
+    }
+    this.#sendMessage({
+      type: "chunk",
+      messageType: type,
+      data,
+      first: sending === undefined,
+      last,
+    });
+    this.#sendingChunks = last ? undefined : type;
+  }
+
+  /**
    * Send a ping.
    *
    * @param data Up to 125 bytes of application data.
@@ -416,6 +460,7 @@ export class WebSocketProtocol {
         `Cannot send ${message.type}: the connection is ${this.#state}`,
       );
     }
+    this.#checkNotChunking(message.type);
     for (const frame of this.#messages.encode(message)) this.#write(frame);
   }
 
@@ -427,11 +472,23 @@ export class WebSocketProtocol {
         `Cannot send ${type}: the connection is ${this.#state}`,
       );
     }
+    this.#checkNotChunking(type);
     const compressed = this.#compression!.compress!(payload);
     const frames = compressed === undefined
       ? this.#messages.encodePayload(type, payload)
       : this.#messages.encodePayload(type, compressed, true);
     for (const frame of frames) this.#write(frame);
+  }
+
+  /** §5.4: a message's fragments may not be interleaved with another message's. */
+  #checkNotChunking(type: string): void {
+    if (
+      this.#sendingChunks === undefined || type === "chunk" || type === "ping" || type === "pong" ||
+      type === "close"
+    ) return;
+    throw new TypeError(
+      `Cannot send ${type}: a ${this.#sendingChunks} message sent with sendChunk has not ended (send its last chunk first)`,
+    );
   }
 
   #write(frame: FrameInit): void {
@@ -450,6 +507,22 @@ export class WebSocketProtocol {
         const compression = this.#compression;
         if (compression?.decompress === undefined) break;
         const bytes = compression.decompress(message.data, this.#maxMessageSize);
+        if (this.#streamMessages) {
+          // Whole, then as one chunk: the text is checked before it is handed out.
+          if (message.messageType === "text") {
+            const validator = new Utf8Validator();
+            // decodeTextMessage throws the 1007 that says where the bad byte is.
+            if (validator.write(bytes) !== -1 || !validator.complete) decodeTextMessage(bytes);
+          }
+          this.#events.push({
+            type: "chunk",
+            messageType: message.messageType,
+            data: bytes,
+            first: true,
+            last: true,
+          });
+          return;
+        }
         this.#events.push(
           message.messageType === "text"
             ? { type: "text", data: decodeTextMessage(bytes) }

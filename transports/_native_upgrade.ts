@@ -14,7 +14,8 @@ import type { UpgradedTransport } from "../connection/upgraded.ts";
 import type { ConnectionOptions } from "../connection/websocket_connection.ts";
 import { handshakeResponse, negotiateServerHandshake } from "../handshake/server_handshake.ts";
 import { type _NativeSocket, _nativeSocketDuplex, _whenOpen } from "./_native_socket_duplex.ts";
-import type { _PreparedUpgrade, UpgradeWebSocketOptions } from "./upgrade_websocket.ts";
+import type { _PreparedUpgrade } from "./_server_upgrade.ts";
+import type { UpgradeWebSocketOptions } from "./upgrade_websocket.ts";
 
 /** Cloudflare's `WebSocketPair`: two linked sockets; the server end needs `accept()`. */
 type _WebSocketPair = new () => Record<0 | 1, _NativeSocket & { accept(): void }>;

@@ -16,6 +16,8 @@ import { proxyConnector, type ProxyOption } from "./proxy.ts";
 /**
  * Options for {@linkcode connect}: those of `WebSocketStream`, plus a proxy.
  *
+ * @typeParam S Whether messages are streamed (`streamMessages`).
+ *
  * @example
  * ```ts
  * import type { ConnectOptions } from "@edgews/websocket/transports";
@@ -23,7 +25,7 @@ import { proxyConnector, type ProxyOption } from "./proxy.ts";
  * const options: ConnectOptions = { protocols: ["chat"], proxy: "http://127.0.0.1:3128" };
  * ```
  */
-export interface ConnectOptions extends WebSocketStreamOptions {
+export interface ConnectOptions<S extends boolean = boolean> extends WebSocketStreamOptions<S> {
   /**
    * Go through this HTTP proxy with a `CONNECT` tunnel (TLS for `wss:` runs
    * inside it): a URL such as `"http://user:password@host:port"`, or
@@ -34,6 +36,8 @@ export interface ConnectOptions extends WebSocketStreamOptions {
 
 /**
  * An open client connection, as {@linkcode connect} returns it.
+ *
+ * @typeParam S Whether messages are streamed (`streamMessages`).
  *
  * @example
  * ```ts
@@ -46,9 +50,9 @@ export interface ConnectOptions extends WebSocketStreamOptions {
  * }
  * ```
  */
-export interface ConnectedWebSocket extends WebSocketOpenInfo {
+export interface ConnectedWebSocket<S extends boolean = false> extends WebSocketOpenInfo<S> {
   /** The underlying `WebSocketStream`. */
-  socket: WebSocketStream;
+  socket: WebSocketStream<S>;
   /** Resolves after a clean close; rejects with a `WebSocketError` otherwise. */
   closed: Promise<WebSocketCloseInfo>;
   /** Start the closing handshake. */
@@ -62,7 +66,9 @@ export interface ConnectedWebSocket extends WebSocketOpenInfo {
  * subprotocol).
  *
  * @param url The server's URL.
- * @param options Subprotocols, headers, `caCerts`, limits, `signal`, `proxy`.
+ * @typeParam S Whether messages are streamed, from `options.streamMessages`.
+ * @param options Subprotocols, headers, `caCerts`, limits, `signal`, `proxy`,
+ * `followRedirects`, `heartbeat`, `streamMessages`.
  * @returns The streams, the negotiated protocol and extensions, and `close`.
  *
  * @example
@@ -84,11 +90,11 @@ export interface ConnectedWebSocket extends WebSocketOpenInfo {
  * await server.shutdown();
  * ```
  */
-export async function connect(
+export async function connect<S extends boolean = false>(
   url: string | URL,
-  options: ConnectOptions = {},
-): Promise<ConnectedWebSocket> {
-  const socket = new WebSocketStream(
+  options: ConnectOptions<S> = {},
+): Promise<ConnectedWebSocket<S>> {
+  const socket = new WebSocketStream<S>(
     url,
     options.proxy === undefined
       ? options

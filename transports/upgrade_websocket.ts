@@ -4,19 +4,10 @@
  * @module
  */
 
-import { _PENDING, type _PendingTransport } from "../connection/_pending.ts";
-import type { UpgradedTransport } from "../connection/upgraded.ts";
 import { WebSocket } from "../connection/websocket.ts";
 import type { ConnectionOptions } from "../connection/websocket_connection.ts";
-import { PerMessageDeflate } from "../compression/per_message_deflate.ts";
-import {
-  negotiateServerHandshake,
-  type ServerHandshakeOptions,
-} from "../handshake/server_handshake.ts";
-import { formatExtensionHeader } from "../handshake/extension_header.ts";
-import { _getUpgradeSlot } from "./_upgrade_slot.ts";
-import { _upgradeNative } from "./_native_upgrade.ts";
-import { _upgradeResponse } from "./_upgrade_response.ts";
+import type { ServerHandshakeOptions } from "../handshake/server_handshake.ts";
+import { _prepareUpgrade } from "./_server_upgrade.ts";
 
 /**
  * Options for {@linkcode upgradeWebSocket}.
@@ -66,9 +57,17 @@ export interface WebSocketUpgrade {
  * - Cloudflare Workers: the Workers runtime, through a `WebSocketPair`.
  *
  * In the last two the runtime's socket is wrapped, so the handler's code is
- * the same; the runtime sends keep-alive pings (`pingInterval` becomes
- * Deno's `idleTimeout`), negotiates no extensions, and cannot stop reading
+ * the same; the runtime sends keep-alive pings (`heartbeat.interval` or
+ * `pingInterval` becomes Deno's `idleTimeout`, and `lastRoundTripTime`
+ * stays `undefined`), negotiates no extensions, and cannot stop reading
  * for backpressure (unread messages queue in memory).
+ *
+ * Extra headers on the 101 (such as `Set-Cookie`): pass them as
+ * `options.headers`, or add them to `response.headers` before returning
+ * it; both work everywhere. This module's own servers also accept a new
+ * `101` `Response` built by the handler: its headers are added to the
+ * handshake's (whose own `Upgrade`, `Connection` and `Sec-WebSocket-*`
+ * headers cannot be replaced).
  *
  * @param request The upgrade request, as handed to the server's handler.
  * @param options Subprotocols, origin policy, extra 101 headers, limits,
@@ -94,69 +93,4 @@ export function upgradeWebSocket(
 ): WebSocketUpgrade {
   const { response, url, socketOptions } = _prepareUpgrade(request, options);
   return { response, socket: new WebSocket(url, [], socketOptions) };
-}
-
-/** What both server upgrades share: the response, and options that carry the pending transport. */
-export interface _PreparedUpgrade {
-  response: Response;
-  url: URL;
-  /** The socket's options, with the pending transport under `_PENDING`. */
-  socketOptions: ConnectionOptions;
-}
-
-/**
- * Check the handshake and line up the transport, for `upgradeWebSocket`
- * and `upgradeWebSocketStream` (not exported from `mod.ts`).
- */
-export function _prepareUpgrade(
-  request: Request,
-  options: UpgradeWebSocketOptions,
-): _PreparedUpgrade {
-  const slot = _getUpgradeSlot(request);
-  if (slot === undefined) return _upgradeNative(request, options);
-  if (slot.upgrade !== undefined) {
-    throw new TypeError("Cannot upgrade: upgradeWebSocket was already called for this request");
-  }
-  const deflate = options.perMessageDeflate;
-  const handshake = negotiateServerHandshake(
-    request,
-    deflate === undefined || deflate === false ? options : {
-      ...options,
-      extensions: [
-        ...(options.extensions ?? []),
-        PerMessageDeflate.serverExtension(deflate === true ? {} : deflate),
-      ],
-    },
-    { httpVersion: slot.httpVersion },
-  );
-  const response = _upgradeResponse(handshake);
-  let resolve!: (transport: UpgradedTransport) => void;
-  let reject!: (error: unknown) => void;
-  const transport = new Promise<UpgradedTransport>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  if (handshake.ok) {
-    slot.upgrade = {
-      response,
-      resolve,
-      reject,
-      protocol: handshake.protocol,
-      extensions: formatExtensionHeader(handshake.extensions),
-    };
-  } else {
-    reject(new Error(`Opening handshake rejected with ${handshake.status}: ${handshake.body}`));
-  }
-  const url = new URL(request.url);
-  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-  const pending: _PendingTransport = {
-    role: "server",
-    transport,
-    onConnection: (connection) => slot.connected(connection),
-  };
-  return {
-    response,
-    url,
-    socketOptions: { ...options, [_PENDING]: pending } as ConnectionOptions,
-  };
 }

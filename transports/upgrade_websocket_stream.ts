@@ -6,11 +6,15 @@
  */
 
 import { WebSocketStream, type WebSocketStreamOptions } from "../connection/websocket_stream.ts";
-import { _prepareUpgrade, type UpgradeWebSocketOptions } from "./upgrade_websocket.ts";
+import { _prepareUpgrade } from "./_server_upgrade.ts";
+import type { UpgradeWebSocketOptions } from "./upgrade_websocket.ts";
 
 /**
  * Options for {@linkcode upgradeWebSocketStream}: those of
- * `upgradeWebSocket`, plus the stream's `highWaterMark`.
+ * `upgradeWebSocket`, plus the stream's `highWaterMark` and
+ * `streamMessages`.
+ *
+ * @typeParam S Whether messages are streamed (`streamMessages`).
  *
  * @example
  * ```ts
@@ -19,11 +23,15 @@ import { _prepareUpgrade, type UpgradeWebSocketOptions } from "./upgrade_websock
  * const options: UpgradeWebSocketStreamOptions = { protocols: ["chat"], highWaterMark: 4 };
  * ```
  */
-export interface UpgradeWebSocketStreamOptions
-  extends UpgradeWebSocketOptions, Pick<WebSocketStreamOptions, "highWaterMark"> {}
+export interface UpgradeWebSocketStreamOptions<S extends boolean = boolean>
+  extends
+    UpgradeWebSocketOptions,
+    Pick<WebSocketStreamOptions<S>, "highWaterMark" | "streamMessages"> {}
 
 /**
  * What {@linkcode upgradeWebSocketStream} returns.
+ *
+ * @typeParam S Whether messages are streamed (`streamMessages`).
  *
  * @example
  * ```ts
@@ -39,7 +47,7 @@ export interface UpgradeWebSocketStreamOptions
  * }
  * ```
  */
-export interface WebSocketStreamUpgrade {
+export interface WebSocketStreamUpgrade<S extends boolean = false> {
   /** Return this from the handler: the `101` (or an error response). */
   response: Response;
   /**
@@ -47,7 +55,7 @@ export interface WebSocketStreamUpgrade {
    * when the handshake was refused), `closed` when the connection ends,
    * `close()` starts the closing handshake.
    */
-  socket: WebSocketStream;
+  socket: WebSocketStream<S>;
 }
 
 /**
@@ -65,9 +73,10 @@ export interface WebSocketStreamUpgrade {
  * the runtime owns the socket and cannot stop reading: unread messages
  * queue in memory there.
  *
+ * @typeParam S Whether messages are streamed, from `options.streamMessages`.
  * @param request The upgrade request, as handed to the server's handler.
  * @param options Subprotocols, origin policy, extra 101 headers, limits,
- * `heartbeat`, `signal`, `highWaterMark`.
+ * `heartbeat`, `signal`, `highWaterMark`, `streamMessages`.
  * @returns The response to return and the socket.
  * @throws {TypeError} When the request came from a server that cannot be
  * upgraded (a plain `node:http` request outside this module's `serve`).
@@ -92,10 +101,13 @@ export interface WebSocketStreamUpgrade {
  * await server.shutdown();
  * ```
  */
-export function upgradeWebSocketStream(
+export function upgradeWebSocketStream<S extends boolean = false>(
   request: Request,
-  options: UpgradeWebSocketStreamOptions = {},
-): WebSocketStreamUpgrade {
+  options: UpgradeWebSocketStreamOptions<S> = {},
+): WebSocketStreamUpgrade<S> {
   const { response, url, socketOptions } = _prepareUpgrade(request, options);
-  return { response, socket: new WebSocketStream(url, socketOptions) };
+  return {
+    response,
+    socket: new WebSocketStream<S>(url, socketOptions as WebSocketStreamOptions<S>),
+  };
 }

@@ -1,0 +1,84 @@
+/**
+ * What `upgradeWebSocket` and `upgradeWebSocketStream` share: check the
+ * handshake, build the response, and line up the transport the socket will
+ * run on once the 101 is written (this module's servers), or wrap the
+ * runtime's own socket (`Deno.serve`, Workers). Not exported from `mod.ts`.
+ *
+ * @module
+ */
+
+import { _PENDING, type _PendingTransport } from "../connection/_pending.ts";
+import type { UpgradedTransport } from "../connection/upgraded.ts";
+import type { ConnectionOptions } from "../connection/websocket_connection.ts";
+import { PerMessageDeflate } from "../compression/per_message_deflate.ts";
+import { negotiateServerHandshake } from "../handshake/server_handshake.ts";
+import { formatExtensionHeader } from "../handshake/extension_header.ts";
+import { _getUpgradeSlot } from "./_upgrade_slot.ts";
+import { _upgradeNative } from "./_native_upgrade.ts";
+import { _upgradeResponse } from "./_upgrade_response.ts";
+import type { UpgradeWebSocketOptions } from "./upgrade_websocket.ts";
+
+/** What both server upgrades share: the response, and options that carry the pending transport. */
+export interface _PreparedUpgrade {
+  response: Response;
+  url: URL;
+  /** The socket's options, with the pending transport under `_PENDING`. */
+  socketOptions: ConnectionOptions;
+}
+
+/**
+ * Check the handshake and line up the transport, for `upgradeWebSocket`
+ * and `upgradeWebSocketStream` (not exported from `mod.ts`).
+ */
+export function _prepareUpgrade(
+  request: Request,
+  options: UpgradeWebSocketOptions,
+): _PreparedUpgrade {
+  const slot = _getUpgradeSlot(request);
+  if (slot === undefined) return _upgradeNative(request, options);
+  if (slot.upgrade !== undefined) {
+    throw new TypeError("Cannot upgrade: upgradeWebSocket was already called for this request");
+  }
+  const deflate = options.perMessageDeflate;
+  const handshake = negotiateServerHandshake(
+    request,
+    deflate === undefined || deflate === false ? options : {
+      ...options,
+      extensions: [
+        ...(options.extensions ?? []),
+        PerMessageDeflate.serverExtension(deflate === true ? {} : deflate),
+      ],
+    },
+    { httpVersion: slot.httpVersion },
+  );
+  const response = _upgradeResponse(handshake);
+  let resolve!: (transport: UpgradedTransport) => void;
+  let reject!: (error: unknown) => void;
+  const transport = new Promise<UpgradedTransport>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  if (handshake.ok) {
+    slot.upgrade = {
+      response,
+      resolve,
+      reject,
+      protocol: handshake.protocol,
+      extensions: formatExtensionHeader(handshake.extensions),
+    };
+  } else {
+    reject(new Error(`Opening handshake rejected with ${handshake.status}: ${handshake.body}`));
+  }
+  const url = new URL(request.url);
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  const pending: _PendingTransport = {
+    role: "server",
+    transport,
+    onConnection: (connection) => slot.connected(connection),
+  };
+  return {
+    response,
+    url,
+    socketOptions: { ...options, [_PENDING]: pending } as ConnectionOptions,
+  };
+}
