@@ -270,7 +270,7 @@ export function createClientHandshake(
  *
  * await assert.rejects(
  *   verifyServerHandshake({ status: 403, headers: new Headers() }, { key: "x" }),
- *   { name: "WebSocketError", closeCode: 1002 },
+ *   { name: "HandshakeStatusError", closeCode: 1002, status: 403 },
  * );
  * ```
  */
