@@ -61,6 +61,27 @@ const _CloseEvent: typeof CloseEvent = globalThis.CloseEvent ??
   } as unknown as typeof CloseEvent;
 
 /**
+ * Whether this runtime's `dispatchEvent` calls `on<type>` handler properties
+ * by itself, as Cloudflare's workerd does for every `EventTarget`.
+ */
+const _DISPATCH_CALLS_HANDLERS: boolean = (() => {
+  class Probe extends EventTarget {
+    #handler: (() => void) | null = null;
+    get onprobe(): (() => void) | null {
+      return this.#handler;
+    }
+    set onprobe(handler: (() => void) | null) {
+      this.#handler = handler;
+    }
+  }
+  const probe = new Probe();
+  let called = false;
+  probe.onprobe = () => called = true;
+  probe.dispatchEvent(new Event("probe"));
+  return called;
+})();
+
+/**
  * An `on*` event handler property of {@linkcode WebSocket}.
  *
  * @example
@@ -326,9 +347,12 @@ export class WebSocket extends EventTarget {
     old: WebSocketEventHandler<E>,
     handler: WebSocketEventHandler<E>,
   ): WebSocketEventHandler<E> {
+    const next = typeof handler === "function" ? handler : null;
+    // Where dispatchEvent calls on<type> itself (workerd), a listener would run it twice.
+    if (_DISPATCH_CALLS_HANDLERS) return next;
     if (old !== null) this.removeEventListener(type, old as EventListener);
-    if (typeof handler === "function") this.addEventListener(type, handler as EventListener);
-    return typeof handler === "function" ? handler : null;
+    if (next !== null) this.addEventListener(type, next as EventListener);
+    return next;
   }
 
   #open(upgraded: UpgradedTransport, role: "client" | "server", options: WebSocketOptions): void {
