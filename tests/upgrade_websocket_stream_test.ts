@@ -1,7 +1,8 @@
 /**
  * Server-side `WebSocketStream` (`upgradeWebSocketStream`) on every server
- * this module runs on in a Deno process (its own `serve`, `Deno.serve`, and
- * the Node `serve` on `node:http`), and handshake headers both ways: the
+ * this module runs on in a Deno process (its own `serve` and `Deno.serve`;
+ * Node and Bun run the same features in `features_runtimes_test.ts`), and
+ * handshake headers both ways: the
  * client's request headers, and extra headers on the server's 101. Real
  * loopback connections with this module's client and `npm:ws`.
  */
@@ -17,7 +18,6 @@ import {
   WebSocketError,
   WebSocketStream,
 } from "../mod.ts";
-import { serve as nodeServe } from "../node.ts";
 import { nextEvent } from "./_servers.ts";
 
 type Handler = (request: Request) => Response | Promise<Response>;
@@ -27,7 +27,7 @@ interface Running {
   stop(): Promise<void>;
 }
 
-/** The three servers that can run in a Deno process, each with the same handler. */
+/** The servers of a Deno process, each with the same handler. */
 const servers: { name: string; start(handler: Handler): Promise<Running> }[] = [
   {
     name: "our serve",
@@ -41,14 +41,6 @@ const servers: { name: string; start(handler: Handler): Promise<Running> }[] = [
     start(handler) {
       const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handler);
       return Promise.resolve({ port: server.addr.port, stop: () => server.shutdown() });
-    },
-  },
-  {
-    name: "Node serve (node:http upgrade event)",
-    async start(handler) {
-      const server = nodeServe({ hostname: "127.0.0.1", port: 0 }, handler);
-      const { port } = await server.listening;
-      return { port, stop: () => server.shutdown() };
     },
   },
 ];
