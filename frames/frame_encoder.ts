@@ -6,7 +6,9 @@
 
 import { mask as applyMask } from "../masking/mask.ts";
 import { MaskKeyGenerator } from "../masking/mask_key_generator.ts";
+import { _allocOutput, _SLAB_MAX, _trimOutput } from "./_output_slab.ts";
 import type { FrameHeader, FrameInit } from "./frame.ts";
+import { Opcode } from "./opcode.ts";
 
 /**
  * Payloads up to this size are copied behind their header into one buffer;
@@ -219,17 +221,69 @@ export class FrameEncoder {
     const header = _toHeader(frame, key);
     const size = frameHeaderSize(payload.length, key !== undefined);
     if (key === undefined && payload.length > _COALESCE_MAX) {
-      const head = new Uint8Array(size);
+      const head = _allocOutput(size);
       writeFrameHeader(head, 0, header);
       return [head, payload];
     }
-    const out = new Uint8Array(size + payload.length);
+    const out = _allocOutput(size + payload.length);
     writeFrameHeader(out, 0, header);
     out.set(payload, size);
     if (key !== undefined) applyMask(out.subarray(size), key);
     return [out];
   }
+
+  /**
+   * Serialize a text message of one frame straight from a string: the UTF-8
+   * bytes are encoded into the frame's own memory, with no intermediate
+   * buffer (what `encode` of a `TextEncoder.encode` result would cost).
+   *
+   * @param text The message.
+   * @returns The chunks to write, in order.
+   *
+   * @example
+   * ```ts
+   * import { FrameEncoder } from "@edgews/websocket/frames";
+   * import assert from "node:assert/strict";
+   *
+   * const [bytes] = new FrameEncoder({ role: "server" }).encodeText("héllo");
+   * assert.deepEqual([...bytes!], [0x81, 6, 0x68, 0xc3, 0xa9, 0x6c, 0x6c, 0x6f]);
+   * ```
+   */
+  encodeText(text: string): Uint8Array[] {
+    const masked = this.#mask;
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+    const worst = text.length * 3;
+    const room = frameHeaderSize(worst, masked);
+    if (room + worst > _SLAB_MAX) {
+      return this.encode({ opcode: Opcode.Text, payload: _textEncoder.encode(text) });
+    }
+    const view = _allocOutput(room + worst);
+    const { written } = _textEncoder.encodeInto(text, view.subarray(room));
+    let key: Uint8Array | undefined;
+    if (masked) {
+      key = this.#key;
+      (this.#keys ??= _sharedKeys()).nextInto(key, 0);
+    }
+    // The header goes right before the payload: it may be shorter than the
+    // worst case reserved, leaving a few unused bytes in front.
+    const size = frameHeaderSize(written, masked);
+    const start = room - size;
+    writeFrameHeader(view, start, {
+      fin: true,
+      rsv1: false,
+      rsv2: false,
+      rsv3: false,
+      opcode: Opcode.Text,
+      mask: key,
+      length: written,
+    });
+    if (key !== undefined) applyMask(view.subarray(room, room + written), key);
+    _trimOutput(view, room + written);
+    return [view.subarray(start, room + written)];
+  }
 }
+
+const _textEncoder = new TextEncoder();
 
 let _keys: MaskKeyGenerator | undefined;
 

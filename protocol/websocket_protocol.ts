@@ -166,6 +166,8 @@ export class WebSocketProtocol {
   #compression: MessageCompression | undefined;
   #maxMessageSize: number;
   #streamMessages: boolean;
+  /** Whether messages go out as single frames (no `fragmentSize`). */
+  #unfragmented: boolean;
   /** The type of the message being sent with `sendChunk`, until its last chunk. */
   #sendingChunks: "text" | "binary" | undefined;
 
@@ -196,6 +198,7 @@ export class WebSocketProtocol {
     );
     this.#frames = new FrameEncoder({ role: options.role, keys: options.keys });
     this.#messages = new MessageEncoder({ fragmentSize: options.fragmentSize });
+    this.#unfragmented = (options.fragmentSize ?? Infinity) === Infinity;
   }
 
   /** The connection's state. */
@@ -332,7 +335,16 @@ export class WebSocketProtocol {
    */
   sendText(data: string): void {
     if (this.#compression?.compress !== undefined) this.#sendBytes("text", _encoder.encode(data));
-    else this.#sendMessage({ type: "text", data });
+    else if (this.#unfragmented && this.#sendingChunks === undefined && this.#canSend()) {
+      // The common case: one frame, encoded from the string in place.
+      const chunks = this.#frames.encodeText(data);
+      for (let i = 0; i < chunks.length; i++) this.#output.push(chunks[i]!);
+    } else this.#sendMessage({ type: "text", data });
+  }
+
+  /** Whether a data message may be sent now (the slow path throws the error). */
+  #canSend(): boolean {
+    return !this.#closeSent && this.#state === "open";
   }
 
   /**
