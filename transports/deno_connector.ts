@@ -9,6 +9,7 @@ import type { Connector, ConnectRequest, UpgradedTransport } from "../connection
 import { createClientHandshake, verifyServerHandshake } from "../handshake/client_handshake.ts";
 import { formatExtensionHeader } from "../handshake/extension_header.ts";
 import { readResponseHead, writeRequestHead } from "../handshake/http_head.ts";
+import { _noDelay } from "./_no_delay.ts";
 
 /** Time allowed for TCP, TLS and the opening handshake together. */
 const _HANDSHAKE_TIMEOUT = 30_000;
@@ -51,6 +52,7 @@ export const denoConnector: Connector = async (
       signal,
     } as Deno.ConnectTlsOptions)
     : await Deno.connect({ hostname, port, signal } as Deno.ConnectOptions);
+  _noDelay(conn);
   const abort = () => _closeQuietly(conn);
   signal.addEventListener("abort", abort, { once: true });
   try {

@@ -14,6 +14,7 @@ import { readRequestHead, writeResponse, writeResponseHead } from "../handshake/
 import { HttpHeadError } from "../handshake/http_head_error.ts";
 import { _setUpgradeSlot, type _UpgradeSlot } from "./_upgrade_slot.ts";
 import { _upgradeHeadHeaders } from "./_upgrade_response.ts";
+import { _noDelay } from "./_no_delay.ts";
 
 /**
  * Options for {@linkcode serve}.
@@ -190,6 +191,7 @@ async function _handleConnection(
   options: ServeOptions,
   connected: (connection: WebSocketConnection) => void,
 ): Promise<void> {
+  _noDelay(conn);
   const duplex: ByteDuplex = {
     // Getters: the runtime's streams cost memory and are only built for
     // callers that use them (the engine reads with `read` into its own buffer).
