@@ -1,0 +1,74 @@
+/**
+ * The layering the README promises: each folder imports only the folders
+ * before it in this list (tests and benchmarks aside), and module code
+ * imports nothing but relative `.ts` files and `node:` built-ins.
+ */
+import assert from "node:assert/strict";
+
+const LAYERS = [
+  "masking",
+  "frames",
+  "messages",
+  "inspector",
+  "protocol",
+  "handshake",
+  "compression",
+  "connection",
+  "transports",
+  "broadcast",
+];
+
+const root = new URL("../", import.meta.url);
+
+async function moduleFiles(folder: string): Promise<string[]> {
+  const files: string[] = [];
+  for await (const entry of Deno.readDir(new URL(`${folder}/`, root))) {
+    if (entry.isFile && entry.name.endsWith(".ts") && !entry.name.endsWith("_test.ts")) {
+      files.push(`${folder}/${entry.name}`);
+    }
+  }
+  return files;
+}
+
+/** Import specifiers of a file's code (not of its JSDoc examples). */
+function importsOf(source: string): string[] {
+  const code = source.replace(/\/\*[\s\S]*?\*\//g, "");
+  const specifiers: string[] = [];
+  for (const match of code.matchAll(/(?:^|\n)\s*(?:import|export)\b[^;]*?\bfrom\s+"([^"]+)"/g)) {
+    specifiers.push(match[1]!);
+  }
+  for (const match of code.matchAll(/\bimport\(\s*"([^"]+)"\s*\)/g)) specifiers.push(match[1]!);
+  return specifiers;
+}
+
+Deno.test("each layer imports only the layers below it, and only relative .ts or node: modules", async () => {
+  const problems: string[] = [];
+  let checked = 0;
+  for (const [rank, folder] of LAYERS.entries()) {
+    for (const file of await moduleFiles(folder)) {
+      const source = await Deno.readTextFile(new URL(file, root));
+      for (const specifier of importsOf(source)) {
+        checked++;
+        if (specifier.startsWith("node:")) continue;
+        if (!specifier.startsWith(".") || !specifier.endsWith(".ts")) {
+          problems.push(`${file}: imports "${specifier}" (not a relative .ts file)`);
+          continue;
+        }
+        const target = new URL(specifier, new URL(file, root)).pathname.slice(root.pathname.length);
+        const targetFolder = target.split("/")[0]!;
+        const targetRank = LAYERS.indexOf(targetFolder);
+        if (targetRank === -1 || targetRank > rank) {
+          problems.push(`${file}: imports ${target}, which is not below ${folder}/`);
+        }
+      }
+    }
+  }
+  assert.ok(checked > 100, `only ${checked} imports found: the scan is broken`);
+  assert.deepEqual(problems, []);
+});
+
+Deno.test("mod.ts only re-exports", async () => {
+  const code = (await Deno.readTextFile(new URL("mod.ts", root))).replace(/\/\*[\s\S]*?\*\//g, "");
+  const statements = code.split("\n").map((line) => line.trim()).filter((line) => line !== "");
+  for (const line of statements) assert.match(line, /^export \* from "\.\/[a-z_/]+\.ts";$/);
+});
