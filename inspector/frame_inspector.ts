@@ -261,19 +261,19 @@ export class FrameInspector {
   }
 
   /**
-   * Inspect the next bytes of the stream. `chunk` is not modified. Await
-   * each call before the next: inflating is asynchronous, and records come
-   * out in stream order only for calls made one after the other.
+   * Inspect the next bytes of the stream. `chunk` is not modified. The
+   * work is done before this returns; the result is a promise so that an
+   * asynchronous inflater can take its place where `node:zlib` is missing.
    *
    * @param chunk The next captured bytes, split anywhere.
    * @returns The frames completed by these bytes and the problems found, in
    * stream order.
    */
-  async write(chunk: Uint8Array): Promise<InspectorRecord[]> {
+  write(chunk: Uint8Array): Promise<InspectorRecord[]> {
     if (this.#failed) {
       this.#ignored += chunk.length;
       this.#offset += chunk.length;
-      return [];
+      return Promise.resolve([]);
     }
     this.#chunk = chunk;
     this.#chunkOffset = this.#offset;
@@ -290,7 +290,7 @@ export class FrameInspector {
     const complete = this.#complete;
     this.#complete = [];
     const records: InspectorRecord[] = [];
-    for (const frame of complete) await this.#report(frame, records);
+    for (const frame of complete) this.#report(frame, records);
     if (error !== undefined) {
       this.#failed = true;
       // Everything after the frame at fault is not decoded.
@@ -301,7 +301,7 @@ export class FrameInspector {
       }
       records.push(this.#problem(this.#frameStart, error.closeCode, message, true));
     }
-    return records;
+    return Promise.resolve(records);
   }
 
   /**
@@ -336,7 +336,7 @@ export class FrameInspector {
     return Promise.resolve(records);
   }
 
-  /** Release the inflate stream (also done by {@linkcode FrameInspector.end}). */
+  /** Release the inflater's window (also done by {@linkcode FrameInspector.end}). */
   close(): void {
     this.#inflater?.close();
   }
@@ -429,7 +429,7 @@ export class FrameInspector {
   }
 
   /** Turn a complete frame into its record (and its message's), checking what the decoder leaves to the layers above. */
-  async #report(complete: _Complete, records: InspectorRecord[]): Promise<void> {
+  #report(complete: _Complete, records: InspectorRecord[]): void {
     const { header, offset } = complete;
     const payload = _concat(complete.parts);
     const frame: InspectedFrame = {
@@ -463,16 +463,16 @@ export class FrameInspector {
         problem(error.closeCode, error.message);
       }
     } else if (header.opcode < 0x8) {
-      await this.#data(frame, payload, problem);
+      this.#data(frame, payload, problem);
     }
     records.push(...problems);
   }
 
-  async #data(
+  #data(
     frame: InspectedFrame,
     payload: Uint8Array,
     problem: (code: number, message: string) => void,
-  ): Promise<void> {
+  ): void {
     let message = this.#message;
     if (frame.opcode !== Opcode.Continuation) {
       const compressed = this.#deflate && frame.rsv1;
@@ -518,7 +518,7 @@ export class FrameInspector {
     let inflated = message.compressed;
     if (message.compressed) {
       try {
-        data = await this.#inflater!.inflate(data);
+        data = this.#inflater!.inflate(data);
       } catch (error) {
         if (!(error instanceof WebSocketError)) throw error;
         problem(error.closeCode, error.message);

@@ -395,3 +395,22 @@ Deno.test("FrameInspector: a message ending in a final block, then one that refe
     ],
   );
 });
+
+Deno.test("FrameInspector: corrupt data after 64 KiB of output is a 1007, and the next message inflates", async () => {
+  // (The fuzz case that found errors reported after the flush is replayed
+  // in tests/fuzz/fuzz_test.ts.)
+  const data = new SeededRandom(5).bytes(70_000);
+  const valid = deflateRawSync(data, { finishFlush: constants.Z_SYNC_FLUSH });
+  const corrupt = concat([valid, new Uint8Array([0x06])]); // a block of the reserved type 11
+  const records = await inspect(
+    concat([
+      encodeFrame({ opcode: Opcode.Binary, rsv1: true, payload: corrupt }),
+      encodeFrame({ opcode: Opcode.Binary, rsv1: true, payload: valid.subarray(0, -4) }),
+    ]),
+    { deflate: { noContextTakeover: true } },
+  );
+  assert.deepEqual(problems(records).map((p) => [p.closeCode, p.message]), [
+    [1007, "Invalid compressed message: invalid block type"],
+  ]);
+  assert.deepEqual(frames(records)[1]!.message?.data, data);
+});

@@ -74,10 +74,13 @@ export type Detail = string | (() => string);
 /** An invariant broke; `message` says which, with the input in `detail`. */
 export class FuzzFailure extends Error {
   readonly detail: string;
+  /** The whole input of a byte-stream case (the detail shows 2 KiB of it). */
+  readonly input: Uint8Array | undefined;
   constructor(message: string, detail: Detail = "") {
     super(message);
     this.name = "FuzzFailure";
     this.detail = typeof detail === "function" ? detail() : detail;
+    this.input = (detail as { input?: Uint8Array }).input;
   }
 }
 
@@ -167,10 +170,11 @@ function _decoderConfig(rng: SeededRandom): DecoderConfig {
 
 /** The case, for a failure report (built only when something failed). */
 function _describe(config: object, bytes: Uint8Array): Detail {
-  return () =>
+  const describe = () =>
     `config ${JSON.stringify(config, (_, v) => v === Infinity ? "Infinity" : v)}\ninput ${
       _hex(bytes, 2048)
     }`;
+  return Object.assign(describe, { input: bytes });
 }
 
 /** Decode `chunks` (fresh copies: the decoder unmasks in place) and check the per-run invariants. */
@@ -1063,7 +1067,8 @@ async function _inspect(
     } else if (record.opcode === 0x9 || record.opcode === 0xa) {
       events.push({ type: record.opcodeName, data: _digest(record.payload) });
     } else if (record.message?.type === "text" && record.message.text !== undefined) {
-      events.push({ type: "text", data: record.message.text });
+      // The inspector shows a leading BOM; a receiver decodes it away (WHATWG UTF-8 decode).
+      events.push({ type: "text", data: record.message.text.replace(/^\uFEFF/, "") });
     } else if (record.message?.type === "binary") {
       events.push({ type: "binary", data: _digest(record.message.data) });
     }

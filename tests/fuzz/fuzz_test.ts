@@ -9,7 +9,7 @@ import { FrameDecoder } from "../../frames/frame_decoder.ts";
 import { MessageAssembler } from "../../messages/message_assembler.ts";
 import { WebSocketProtocol } from "../../protocol/websocket_protocol.ts";
 import { caseSeed, lyingLength, SeededRandom } from "./_generators.ts";
-import { formatFinding, runFuzz } from "./_runner.ts";
+import { formatFinding, runCase, runFuzz } from "./_runner.ts";
 import { TARGETS } from "./_targets.ts";
 
 const SEEDS = [1, 20260101, 0xdecafbad];
@@ -31,6 +31,35 @@ for (const [name, target] of Object.entries(TARGETS)) {
       // The generator reaches every kind of case it has.
       const kinds = Object.keys(report.kinds).sort();
       assert.ok(kinds.length >= 2, `only ${kinds.join(", ")} cases for seed ${seed}`);
+    }
+  });
+}
+
+/**
+ * Cases that found bugs, replayed by case seed (each seed still generates
+ * the input that failed before the fix).
+ */
+const REGRESSIONS: Record<string, number[]> = {
+  // A RangeError escaped FrameDecoder.write (maxFrameSize Infinity, a 2^63 length).
+  frames: [3348685098],
+  // Inspector: silent empty messages after a final block (474166638); an
+  // empty compressed payload breaking the next message (1143164412,
+  // 825968210); an inflate error that Deno reported after the flush, so a
+  // 1007 became a 65536-byte message (1215319517); RSV1 misuse in a frame
+  // the capture cuts short (970384654).
+  inspector: [474166638, 1143164412, 825968210, 1215319517, 970384654],
+};
+
+for (const [name, cases] of Object.entries(REGRESSIONS)) {
+  Deno.test(`fuzz ${name}: the cases that found bugs still pass`, async () => {
+    for (const seed of cases) {
+      try {
+        await runCase(TARGETS[name]!, seed);
+      } catch (error) {
+        assert.fail(
+          `case ${seed}: ${(error as Error).message}\n${(error as { detail?: string }).detail}`,
+        );
+      }
     }
   });
 }

@@ -3,6 +3,7 @@
  *
  *   deno task fuzz -- --seed N --iterations 1000000 --target frames|protocol|http|handshake|inspector|all
  *   deno task fuzz -- --target frames --case SEED     (replay one case)
+ *   deno task fuzz -- --target frames --case SEED --input   (and print its whole input as hex)
  *
  * Prints iterations, time and findings per target; exits 1 when anything
  * was found.
@@ -20,6 +21,7 @@ const { values } = parseArgs({
     target: { type: "string", default: "all" },
     case: { type: "string" },
     "max-findings": { type: "string", default: "5" },
+    input: { type: "boolean", default: false },
   },
 });
 
@@ -44,6 +46,13 @@ if (values.case !== undefined) {
     } catch (error) {
       console.log(`${name}: case ${values.case} failed: ${(error as Error).message}`);
       console.log((error as { detail?: string }).detail ?? "");
+      const input = (error as { input?: Uint8Array }).input;
+      if (values.input && input !== undefined) {
+        // The whole input as hex, for `deno task inspect -- --hex -`.
+        console.log(
+          `whole input:\n${Array.from(input, (b) => b.toString(16).padStart(2, "0")).join("")}`,
+        );
+      }
       Deno.exitCode = 1;
     }
   }
