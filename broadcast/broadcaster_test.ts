@@ -13,9 +13,14 @@ const SIZE = 1024;
 const HIGH_WATER_MARK = 64 * 1024;
 
 /** A server whose every WebSocket joins `topic` of `broadcaster` once open. */
-function startRoom(broadcaster: Broadcaster, topic = "room"): WebSocketServer {
+function startRoom(
+  broadcaster: Broadcaster,
+  topic = "room",
+  sockets: { bufferedAmount: number }[] = [],
+): WebSocketServer {
   return serve({ hostname: "127.0.0.1", port: 0 }, (request) => {
     const { response, socket } = upgradeWebSocket(request);
+    sockets.push(socket);
     socket.onopen = () => broadcaster.subscribe(socket, topic);
     socket.onmessage = (event) => void broadcaster.publish(topic, event.data as string);
     return response;
@@ -80,12 +85,13 @@ function texts(messages: Message[]): string[] {
 
 async function withRoom(
   options: BroadcasterOptions,
-  run: (room: Broadcaster, port: number) => Promise<void>,
+  run: (room: Broadcaster, port: number, sockets: { bufferedAmount: number }[]) => Promise<void>,
 ): Promise<void> {
   const room = new Broadcaster({ highWaterMark: HIGH_WATER_MARK, ...options });
-  const server = startRoom(room);
+  const sockets: { bufferedAmount: number }[] = [];
+  const server = startRoom(room, "room", sockets);
   try {
-    await run(room, server.addr.port);
+    await run(room, server.addr.port, sockets);
   } finally {
     room.close();
     await server.shutdown();
@@ -101,7 +107,7 @@ async function members(room: Broadcaster, count: number): Promise<void> {
 }
 
 Deno.test("Broadcaster drop-oldest: a consumer that never reads costs a bounded queue, others get everything", async () => {
-  await withRoom({ policy: "drop-oldest", maxQueue: 100 }, async (room, port) => {
+  await withRoom({ policy: "drop-oldest", maxQueue: 100 }, async (room, port, sockets) => {
     const slow = await slowClient(port);
     const fast = new WebSocket(`ws://127.0.0.1:${port}/`);
     let fastCount = 0;
@@ -128,17 +134,25 @@ Deno.test("Broadcaster drop-oldest: a consumer that never reads costs a bounded 
         };
       });
     await members(room, 2);
-    const rssBefore = Deno.memoryUsage().rss;
+    // This isolate's memory (RSS would count the other test files running
+    // in parallel in the same process).
+    const used = () => {
+      const usage = Deno.memoryUsage();
+      return usage.heapUsed + usage.external;
+    };
+    const usedBefore = used();
     let maxQueued = 0;
+    let maxBuffered = 0;
     for (let i = 0; i < MESSAGES; i++) {
       await room.publish("room", numbered(i));
       maxQueued = Math.max(maxQueued, room.stats.queued);
+      for (const socket of sockets) maxBuffered = Math.max(maxBuffered, socket.bufferedAmount);
       // A member that reads keeps up: it is never more than 32 KiB behind,
       // half the high-water mark, so it must never be dropped.
       if (i % 32 === 31) await fastReached(i + 1 - 32);
     }
     await fastReached(MESSAGES);
-    const grown = Deno.memoryUsage().rss - rssBefore;
+    const grown = used() - usedBefore;
     const stats = room.stats;
     assert.equal(fastCount, MESSAGES);
     assert.ok(fastInOrder, "the fast member got the messages out of order");
@@ -147,8 +161,14 @@ Deno.test("Broadcaster drop-oldest: a consumer that never reads costs a bounded 
       stats.dropped > MESSAGES / 2,
       `only ${stats.dropped} dropped for a member that never read`,
     );
+    // What the server holds for any member: the high-water mark, plus the
+    // frames of one task's sends (the fast member's batch of 32 at most).
+    assert.ok(
+      maxBuffered <= HIGH_WATER_MARK + 33 * (SIZE + 4),
+      `${maxBuffered} bytes buffered for one member`,
+    );
     // 100,000 KiB-sized messages would be ~100 MiB if buffered for the slow member.
-    assert.ok(grown < 64 * 1024 * 1024, `RSS grew by ${grown} bytes`);
+    assert.ok(grown < 64 * 1024 * 1024, `memory grew by ${grown} bytes`);
     // The slow member gets what was not dropped: a prefix, then the newest, in order.
     fast.close();
     const slowRead = slow.drain(MESSAGES - stats.dropped);
