@@ -16,11 +16,35 @@
  * @module
  */
 
-import { constants, inflateRawSync } from "node:zlib";
 import { CloseCode } from "../frames/close_code.ts";
 import { WebSocketError } from "../frames/websocket_error.ts";
 
 const _TAIL = [0x00, 0x00, 0xff, 0xff];
+
+/** The part of `node:zlib` used here. */
+interface _Zlib {
+  constants: { Z_SYNC_FLUSH: number };
+  inflateRawSync(
+    input: Uint8Array,
+    options: { windowBits: number; finishFlush: number; maxOutputLength: number },
+  ): Uint8Array;
+}
+
+/**
+ * `node:zlib`, reached when first needed rather than imported: `mod.ts`
+ * re-exports the inspector, and must load where `node:zlib` does not exist
+ * (browsers, Workers without `nodejs_compat`).
+ */
+function _zlib(): _Zlib {
+  const process = (globalThis as {
+    process?: { getBuiltinModule?: (id: string) => unknown };
+  }).process;
+  const zlib = process?.getBuiltinModule?.("node:zlib") as _Zlib | undefined;
+  if (zlib === undefined) {
+    throw new TypeError("Cannot inflate: this runtime has no node:zlib");
+  }
+  return zlib;
+}
 /** The largest output asked of zlib in one call. */
 const _MAX_OUTPUT = 2 ** 30;
 
@@ -70,11 +94,12 @@ export class _MessageInflater {
     }
     input.set(data, at);
     input.set(_TAIL, at + data.length);
+    const zlib = _zlib();
     let output: Uint8Array;
     try {
-      output = inflateRawSync(input, {
+      output = zlib.inflateRawSync(input, {
         windowBits,
-        finishFlush: constants.Z_SYNC_FLUSH,
+        finishFlush: zlib.constants.Z_SYNC_FLUSH,
         maxOutputLength: Math.min(window.length + maxSize + 1, _MAX_OUTPUT),
       });
     } catch (error) {
