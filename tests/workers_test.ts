@@ -33,10 +33,13 @@ function freePort(): number {
 
 /**
  * Start workerd on a free loopback port with `source` as the Worker, its
- * outbound sockets allowed to reach loopback ("local"), and `nodejs_compat`
- * (the module imports `node:zlib`).
+ * outbound sockets allowed to reach loopback ("local"), and `flags` as the
+ * compatibility flags (`nodejs_compat` gives compression its `node:zlib`).
  */
-async function startWorkerd(entry: string): Promise<Started & { port: number }> {
+async function startWorkerd(
+  entry: string,
+  flags: string[] = ["nodejs_compat"],
+): Promise<Started & { port: number }> {
   const workerd = await requireTool("workerd", "npm install -g workerd");
   const source = new TextDecoder().decode(await bundleModule(entry));
   const port = freePort();
@@ -51,7 +54,7 @@ const config :Workerd.Config = (
 const worker :Workerd.Worker = (
   modules = [(name = "worker.js", esModule = ${capnpString(source)})],
   compatibilityDate = "2025-01-01",
-  compatibilityFlags = ["nodejs_compat"],
+  compatibilityFlags = [${flags.map((flag) => JSON.stringify(flag)).join(", ")}],
   globalOutbound = "internet",
 );
 `;
@@ -80,6 +83,15 @@ exec "$0" serve "$config"`;
 
 Deno.test("examples/app.ts on workerd: upgradeWebSocket wraps a WebSocketPair", async () => {
   const worker = await startWorkerd("examples/app_workers.ts");
+  try {
+    await exerciseApp(worker.port, /Cloudflare-Workers/);
+  } finally {
+    await worker.stop();
+  }
+});
+
+Deno.test("examples/app.ts on workerd without nodejs_compat: mod.ts loads with no node: module", async () => {
+  const worker = await startWorkerd("examples/app_workers.ts", []);
   try {
     await exerciseApp(worker.port, /Cloudflare-Workers/);
   } finally {
