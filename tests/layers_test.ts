@@ -72,3 +72,23 @@ Deno.test("mod.ts only re-exports", async () => {
   const statements = code.split("\n").map((line) => line.trim()).filter((line) => line !== "");
   for (const line of statements) assert.match(line, /^export \* from "\.\/[a-z_/]+\.ts";$/);
 });
+
+Deno.test("mod.ts loads no node: module and nothing outside the repository", async () => {
+  // Where node: modules do not exist (browsers, Workers without
+  // nodejs_compat) a single static import would stop mod.ts from loading.
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", "mod.ts"],
+    cwd: root.pathname,
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  assert.equal(output.code, 0);
+  const info = JSON.parse(new TextDecoder().decode(output.stdout)) as {
+    modules: { specifier: string }[];
+  };
+  assert.ok(info.modules.length > 50, `only ${info.modules.length} modules: the graph is wrong`);
+  const outside = info.modules
+    .map((module) => module.specifier)
+    .filter((specifier) => !specifier.startsWith(root.href));
+  assert.deepEqual(outside, []);
+});
