@@ -25,11 +25,10 @@
  */
 import { parseFlags } from "../examples/_args.ts";
 import type { EchoResult } from "./echo_load.ts";
+import { ensureWs, WS_VERSION } from "./_node_ws.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const RESULTS = new URL("./results.json", import.meta.url);
-const WS_VERSION = "8.18.3";
-const WS_DIR = `${ROOT}bench/.node`;
 
 const { flags } = parseFlags(Deno.args);
 const WARMUP_MS = Number(flags.get("warmup") ?? 1000);
@@ -249,37 +248,6 @@ async function startServer(key: ServerKey): Promise<Server> {
     throw new Error(`${key} server said ${JSON.stringify(line)}\n${proc.stderr()}`);
   }
   return { key, proc, url: `${match[1]}/`, pid: proc.child.pid };
-}
-
-/** Install ws for Node into bench/.node unless that exact version is there. */
-async function ensureWs(): Promise<void> {
-  try {
-    const pkg = JSON.parse(
-      await Deno.readTextFile(`${WS_DIR}/node_modules/ws/package.json`),
-    );
-    if (pkg.version === WS_VERSION) return;
-  } catch {
-    // Not installed.
-  }
-  log(`installing ws@${WS_VERSION} for Node into bench/.node`);
-  const output = await new Deno.Command("npm", {
-    args: [
-      "install",
-      "--prefix",
-      WS_DIR,
-      `ws@${WS_VERSION}`,
-      "--no-save",
-      "--no-package-lock",
-      "--no-audit",
-      "--no-fund",
-    ],
-    cwd: ROOT,
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (!output.success) {
-    throw new Error(`npm install ws failed:\n${new TextDecoder().decode(output.stderr)}`);
-  }
 }
 
 // ------------------------------------------------------------------ load runs
@@ -712,7 +680,7 @@ async function main(): Promise<void> {
     inflight: INFLIGHT,
   };
 
-  await ensureWs();
+  await ensureWs(log);
   const sections: string[] = [];
   const update: Record<string, unknown> = {};
   let echo: EchoRow[] | undefined;

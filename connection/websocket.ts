@@ -6,11 +6,11 @@
 
 import { CloseCode } from "../frames/close_code.ts";
 import { WebSocketError } from "../frames/websocket_error.ts";
-import { _abandon, _clientExtensions, _negotiatedCompression } from "./_compression_option.ts";
+import { _abandon, _negotiatedCompression } from "./_compression_option.ts";
 import { _PENDING, type _PendingTransport } from "./_pending.ts";
 import { _parseWebSocketUrl, _toMessageData, _validateUserClose } from "./_user_input.ts";
-import { type Connector, defaultConnector, type UpgradedTransport } from "./upgraded.ts";
-import { _connectFollowingRedirects, _DEFAULT_MAX_REDIRECTS } from "./_redirects.ts";
+import type { Connector, UpgradedTransport } from "./upgraded.ts";
+import { _openClientTransport } from "./_client_transport.ts";
 import { _checkHeartbeat } from "./_heartbeat.ts";
 import {
   type ConnectionCloseEvent,
@@ -181,31 +181,9 @@ export class WebSocket extends EventTarget {
       role = this.#role = pending.role;
       transport = pending.transport;
     } else {
-      const connector = options.connector ?? defaultConnector();
-      if (connector === undefined) {
-        throw new TypeError(
-          "Cannot open a WebSocket: no connector (import mod.ts, or pass the connector option)",
-        );
-      }
-      const controller = new AbortController();
-      this.#abortHandshake = () => controller.abort();
-      const request = {
-        protocols: list,
-        headers: options.headers,
-        signal: options.signal === undefined
-          ? controller.signal
-          : AbortSignal.any([controller.signal, options.signal]),
-        caCerts: options.caCerts,
-        extensions: _clientExtensions(options.perMessageDeflate),
-      };
-      transport = options.followRedirects === true
-        ? _connectFollowingRedirects(
-          connector,
-          parsed,
-          request,
-          options.maxRedirects ?? _DEFAULT_MAX_REDIRECTS,
-        )
-        : connector(parsed, request);
+      const opening = _openClientTransport("WebSocket", parsed, list, options);
+      this.#abortHandshake = () => opening.abort();
+      transport = opening.transport;
     }
     transport.then(
       (upgraded) => this.#open(upgraded, role, options),

@@ -7,11 +7,11 @@
 import { CloseCode } from "../frames/close_code.ts";
 import { WebSocketError } from "../frames/websocket_error.ts";
 import type { WebSocketCloseInfo } from "./close_info.ts";
-import { _abandon, _clientExtensions, _negotiatedCompression } from "./_compression_option.ts";
+import { _abandon, _negotiatedCompression } from "./_compression_option.ts";
 import { _PENDING, type _PendingTransport } from "./_pending.ts";
 import { _parseWebSocketUrl, _toMessageData, _validateUserClose } from "./_user_input.ts";
-import { type Connector, defaultConnector, type UpgradedTransport } from "./upgraded.ts";
-import { _connectFollowingRedirects, _DEFAULT_MAX_REDIRECTS } from "./_redirects.ts";
+import type { Connector, UpgradedTransport } from "./upgraded.ts";
+import { _openClientTransport } from "./_client_transport.ts";
 import { _IncomingMessages, _isStreamedMessage, _sendStreamedMessage } from "./_message_streams.ts";
 import type { StreamedMessage, StreamedMessageInit } from "./streamed_message.ts";
 import { _checkHeartbeat } from "./_heartbeat.ts";
@@ -224,32 +224,14 @@ export class WebSocketStream<S extends boolean = false> {
       role = this.#role = pending.role;
       transport = pending.transport;
     } else {
-      const connector = options.connector ?? defaultConnector();
-      if (connector === undefined) {
-        throw new TypeError(
-          "Cannot open a WebSocketStream: no connector (import mod.ts, or pass the connector option)",
-        );
-      }
-      const controller = new AbortController();
-      const signal = options.signal === undefined
-        ? controller.signal
-        : AbortSignal.any([controller.signal, options.signal]);
-      this.#abortHandshake = (reason) => controller.abort(reason);
-      const request = {
-        protocols: options.protocols ?? [],
-        headers: options.headers,
-        signal,
-        caCerts: options.caCerts,
-        extensions: _clientExtensions(options.perMessageDeflate),
-      };
-      transport = options.followRedirects === true
-        ? _connectFollowingRedirects(
-          connector,
-          parsed,
-          request,
-          options.maxRedirects ?? _DEFAULT_MAX_REDIRECTS,
-        )
-        : connector(parsed, request);
+      const opening = _openClientTransport(
+        "WebSocketStream",
+        parsed,
+        options.protocols ?? [],
+        options,
+      );
+      this.#abortHandshake = opening.abort;
+      transport = opening.transport;
     }
     let resolveClosed!: (info: WebSocketCloseInfo) => void;
     let rejectClosed!: (error: unknown) => void;

@@ -6,9 +6,10 @@
  * @module
  */
 
+/** Installs `ws` for Node into `bench/.node`, once (shared with `bench/e2e.ts`). */
+export { ensureWs } from "../../bench/_node_ws.ts";
+
 export const ROOT = new URL("../../", import.meta.url).pathname;
-const WS_VERSION = "8.18.3";
-const WS_DIR = `${ROOT}bench/.node`;
 
 /** An implementation under test. */
 export type ImplKey = "ours" | "native" | "ws";
@@ -45,35 +46,6 @@ export function clientCommand(key: ImplKey, urls: string[]): [string, string[]] 
       return deno("tests/conformance/peers/native_echo_client.ts", urls);
     case "ws":
       return ["node", ["tests/conformance/peers/ws_echo_client.mjs", ...urls]];
-  }
-}
-
-/** Installs `ws` for Node into `bench/.node` (as `bench/e2e.ts` does), once. */
-export async function ensureWs(log: (line: string) => void): Promise<void> {
-  try {
-    const pkg = JSON.parse(await Deno.readTextFile(`${WS_DIR}/node_modules/ws/package.json`));
-    if (pkg.version === WS_VERSION) return;
-  } catch {
-    // Not installed.
-  }
-  log(`installing ws@${WS_VERSION} for Node into bench/.node`);
-  const output = await new Deno.Command("npm", {
-    args: [
-      "install",
-      "--prefix",
-      WS_DIR,
-      `ws@${WS_VERSION}`,
-      "--no-save",
-      "--no-package-lock",
-      "--no-audit",
-      "--no-fund",
-    ],
-    cwd: ROOT,
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (!output.success) {
-    throw new Error(`npm install ws failed:\n${new TextDecoder().decode(output.stderr)}`);
   }
 }
 

@@ -1,0 +1,67 @@
+/**
+ * Opening a client connection, shared by `WebSocket` and `WebSocketStream`:
+ * pick the connector, build the request, follow redirects when asked, and
+ * give the caller a way to abort the handshake. Not exported from `mod.ts`.
+ *
+ * @module
+ */
+
+import type { PerMessageDeflateConfig } from "../compression/per_message_deflate.ts";
+import { _clientExtensions } from "./_compression_option.ts";
+import { _connectFollowingRedirects, _DEFAULT_MAX_REDIRECTS } from "./_redirects.ts";
+import {
+  type Connector,
+  type ConnectRequest,
+  defaultConnector,
+  type UpgradedTransport,
+} from "./upgraded.ts";
+
+/** The client options that shape the opening handshake. */
+export interface _ClientTransportOptions {
+  connector?: Connector | undefined;
+  headers?: ConnectRequest["headers"];
+  signal?: AbortSignal | undefined;
+  caCerts?: ConnectRequest["caCerts"];
+  perMessageDeflate?: boolean | PerMessageDeflateConfig | undefined;
+  followRedirects?: boolean | undefined;
+  maxRedirects?: number | undefined;
+}
+
+/**
+ * Start connecting to `url`.
+ *
+ * @param kind The class opening it, for the error message.
+ * @throws {TypeError} When there is no connector.
+ */
+export function _openClientTransport(
+  kind: string,
+  url: URL,
+  protocols: string[],
+  options: _ClientTransportOptions,
+): { transport: Promise<UpgradedTransport>; abort: (reason?: unknown) => void } {
+  const connector = options.connector ?? defaultConnector();
+  if (connector === undefined) {
+    throw new TypeError(
+      `Cannot open a ${kind}: no connector (import mod.ts, or pass the connector option)`,
+    );
+  }
+  const controller = new AbortController();
+  const request: ConnectRequest = {
+    protocols,
+    headers: options.headers,
+    signal: options.signal === undefined
+      ? controller.signal
+      : AbortSignal.any([controller.signal, options.signal]),
+    caCerts: options.caCerts,
+    extensions: _clientExtensions(options.perMessageDeflate),
+  };
+  const transport = options.followRedirects === true
+    ? _connectFollowingRedirects(
+      connector,
+      url,
+      request,
+      options.maxRedirects ?? _DEFAULT_MAX_REDIRECTS,
+    )
+    : connector(url, request);
+  return { transport, abort: (reason) => controller.abort(reason) };
+}
