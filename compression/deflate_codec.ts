@@ -248,7 +248,9 @@ export class MessageDeflater {
  * inflate to gigabytes costs at most `maxSize` bytes of memory. Data that is
  * not valid DEFLATE fails with 1007. A message that ends its DEFLATE stream
  * (a final block, RFC 7692 §7.2.3.4) is accepted and the window is reset
- * after it.
+ * after it: RFC 7692 §7.2.2 would let the next message refer back into the
+ * old window, which zlib cannot carry over a stream's end; such a reference
+ * fails with 1007 (no known sender ends blocks that way and then does it).
  *
  * Synchronous: it needs the runtime's `node:zlib` (Deno, Node, Bun), and
  * throws a `TypeError` on construction where there is none.
@@ -306,7 +308,21 @@ export class MessageInflater {
     const run = { output: _scratchBuffer(), written: 0, ended: false };
     let failed = true;
     try {
-      this.#feed(context, payload, run, maxSize);
+      if (!this.#feed(context, payload, run, maxSize)) {
+        // The previous message ended the DEFLATE stream exactly at its end
+        // (a final block completed by the appended tail), which left zlib
+        // finished: start a new stream and read this message again. The
+        // window restarts empty, so a later reference into the old one fails
+        // with 1007 instead of producing wrong bytes.
+        context.handle.reset();
+        run.written = 0;
+        if (!this.#feed(context, payload, run, maxSize)) {
+          throw new WebSocketError(
+            CloseCode.InvalidPayload,
+            "Invalid compressed message: the DEFLATE data makes no progress",
+          );
+        }
+      }
       if (!run.ended) this.#feed(context, _TAIL, run, maxSize);
       failed = false;
     } finally {
@@ -324,13 +340,18 @@ export class MessageInflater {
     this.#own = undefined;
   }
 
-  /** Inflate all of `input` into `run.output`, growing it up to `maxSize + 1`. */
+  /**
+   * Inflate all of `input` into `run.output`, growing it up to `maxSize + 1`.
+   *
+   * @returns `false` when zlib took none of the input and produced nothing
+   * (a finished stream), `true` otherwise.
+   */
   #feed(
     context: _ZlibContext,
     input: Uint8Array,
     run: { output: Uint8Array; written: number; ended: boolean },
     maxSize: number,
-  ): void {
+  ): boolean {
     const { handle, state } = context;
     const flush = this.#zlib.syncFlush;
     let inOffset = 0;
@@ -347,25 +368,28 @@ export class MessageInflater {
         room = size - run.written;
       }
       handle.writeSync(flush, input, inOffset, inLength, run.output, run.written, room);
-      if (context.error !== undefined) {
-        throw new WebSocketError(
-          CloseCode.InvalidPayload,
-          `Invalid compressed message: ${context.error}`,
-        );
-      }
+      const failure = context.error;
       const produced = room - state[0]!;
       const consumed = inLength - state[1]!;
       run.written += produced;
+      // Past the limit is too big, whatever comes after it.
+      if (run.written > maxSize) _tooBig(maxSize);
+      if (failure !== undefined) {
+        throw new WebSocketError(
+          CloseCode.InvalidPayload,
+          `Invalid compressed message: ${failure}`,
+        );
+      }
+      if (produced === 0 && consumed === 0 && inOffset === 0 && inLength > 0) return false;
       inOffset += consumed;
       inLength -= consumed;
-      if (run.written > maxSize) _tooBig(maxSize);
       if (state[0] !== 0) {
         // Room left, so zlib took all the input it will: input left over
         // means the DEFLATE stream ended (a final block).
         if (inLength > 0) run.ended = true;
-        return;
+        return true;
       }
-      if (produced === 0 && consumed === 0) return;
+      if (produced === 0 && consumed === 0) return true;
     }
   }
 

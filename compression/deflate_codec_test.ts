@@ -257,3 +257,43 @@ Deno.test("options are checked, and a closed codec refuses work instead of touch
   assert.throws(() => deflater.deflate(json(1)), TypeError);
   assert.throws(() => inflater.inflate(bytes(0x00), 10), TypeError);
 });
+
+Deno.test("MessageInflater reads the next message after one whose final block ends with the tail", () => {
+  // A stored block of 64 bytes, then a final stored block that the appended
+  // 00 00 ff ff completes: the DEFLATE stream ends exactly there.
+  const first = new Uint8Array([
+    0x00,
+    0x40,
+    0x00,
+    0xbf,
+    0xff,
+    ...new Uint8Array(64).fill(0x61),
+    0x01,
+  ]);
+  const second = new Uint8Array([
+    0x7a,
+    0x39,
+    0x6b,
+    0x8a,
+    0x5f,
+    0xe1,
+    0xa7,
+    0x6d,
+    0xeb,
+    0xf7,
+    0x95,
+    0xdc,
+    0x6a,
+    0x33,
+    0xd2,
+    0x2b,
+    0x04,
+    0x00,
+  ]);
+  const expected = new MessageInflater().inflate(second, 1024);
+  assert.equal(expected.length, 15);
+  const inflater = new MessageInflater();
+  assert.deepEqual(inflater.inflate(first, 1024), new Uint8Array(64).fill(0x61));
+  assert.deepEqual(inflater.inflate(second, 1024), expected);
+  inflater.close();
+});
