@@ -9,6 +9,7 @@ import { connect, serve, upgradeWebSocket } from "../mod.ts";
 import { launchChromium } from "./_chromium.ts";
 import { countingRelay } from "./_compression.ts";
 import { patternBytes } from "./_servers.ts";
+import { startExample } from "./_examples.ts";
 
 /** About 1 KiB of JSON, different for each `id`. */
 function jsonMessage(id: number): string {
@@ -126,41 +127,6 @@ for (const context of contexts) {
       await new Promise((resolve) => wsServer.close(resolve));
     }
   });
-}
-
-/** Start `deno run` on an example and wait for the line matching `ready`. */
-async function startExample(args: string[], ready: RegExp, env: Record<string, string>) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net=127.0.0.1", "--allow-read", "--allow-env", ...args],
-    cwd: new URL("../", import.meta.url),
-    stdout: "piped",
-    stderr: "inherit",
-    env: { NO_COLOR: "1", ...env },
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let output = "";
-  const timer = setTimeout(() => child.kill(), 30_000);
-  let match: RegExpExecArray | null = null;
-  while (match === null) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    output += value;
-    match = ready.exec(output);
-  }
-  clearTimeout(timer);
-  const drained = (async () => {
-    while (!(await reader.read()).done) { /* keep the pipe flowing */ }
-  })();
-  if (match === null) throw new Error(`example did not start: ${output}`);
-  return {
-    match,
-    async stop() {
-      child.kill("SIGTERM");
-      const status = await child.status;
-      await drained;
-      return status;
-    },
-  };
 }
 
 Deno.test("chat demo in headless Chromium negotiates permessage-deflate and messages arrive both ways", async () => {
