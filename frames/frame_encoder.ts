@@ -4,7 +4,7 @@
  * @module
  */
 
-import { mask as applyMask } from "../masking/mask.ts";
+import { mask as applyMask, maskInto } from "../masking/mask.ts";
 import { MaskKeyGenerator } from "../masking/mask_key_generator.ts";
 import { _allocOutput, _SLAB_MAX, _trimOutput } from "./_output_slab.ts";
 import type { FrameHeader, FrameInit } from "./frame.ts";
@@ -140,8 +140,8 @@ export function encodeFrame(frame: FrameInit): Uint8Array {
   const size = frameHeaderSize(payload.length, frame.mask !== undefined);
   const out = new Uint8Array(size + payload.length);
   writeFrameHeader(out, 0, header);
-  out.set(payload, size);
-  if (frame.mask !== undefined) applyMask(out.subarray(size), frame.mask);
+  if (frame.mask !== undefined) maskInto(payload, out.subarray(size), frame.mask);
+  else out.set(payload, size);
   return out;
 }
 
@@ -227,8 +227,8 @@ export class FrameEncoder {
     }
     const out = _allocOutput(size + payload.length);
     writeFrameHeader(out, 0, header);
-    out.set(payload, size);
-    if (key !== undefined) applyMask(out.subarray(size), key);
+    if (key !== undefined) maskInto(payload, out.subarray(size), key);
+    else out.set(payload, size);
     return [out];
   }
 

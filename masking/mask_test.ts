@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { mask } from "./mask.ts";
+import { _simdXor } from "./_simd_xor.ts";
+import { mask, maskInto } from "./mask.ts";
 import { MaskKeyGenerator } from "./mask_key_generator.ts";
 
 /** Reference implementation: the definition of §5.3, one byte at a time. */
@@ -115,4 +116,65 @@ Deno.test("MaskKeyGenerator: default source is crypto.getRandomValues", () => {
   } finally {
     crypto.getRandomValues = original;
   }
+});
+
+Deno.test("mask: the WebAssembly SIMD engine compiles on Deno", () => {
+  // Without it every long payload silently takes the slower word loop.
+  const engine = _simdXor();
+  assert.ok(engine !== undefined);
+  assert.equal(engine.capacity, 64 * 1024);
+});
+
+Deno.test("mask: lengths around the SIMD threshold and page size, every alignment and phase", () => {
+  const lengths = [
+    255,
+    256,
+    257,
+    271,
+    1000,
+    2048,
+    2049,
+    4096 + 3,
+    65535,
+    65536,
+    65537,
+    65536 * 2 + 17,
+  ];
+  const backing = new Uint8Array(4 + lengths.at(-1)! + 4);
+  for (const length of lengths) {
+    for (let align = 0; align < 4; align++) {
+      for (let offset = 0; offset < 4; offset++) {
+        const original = pattern(length, length + align * 4 + offset);
+        backing.fill(0xaa);
+        const view = backing.subarray(align, align + length);
+        view.set(original);
+        assert.equal(mask(view, KEY, offset), offset + length);
+        assert.deepEqual(view, naiveMask(original, KEY, offset));
+        assert.equal(backing[align + length], 0xaa);
+        if (align > 0) assert.equal(backing[align - 1], 0xaa);
+      }
+    }
+  }
+});
+
+Deno.test("maskInto: copies masked, leaves the source and the rest of the target alone", () => {
+  for (const length of [0, 5, 31, 33, 1000, 2048, 5000, 70000]) {
+    for (let offset = 0; offset < 4; offset++) {
+      const source = pattern(length, length + offset);
+      const before = source.slice();
+      const target = new Uint8Array(length + 3).fill(0xbb);
+      assert.equal(maskInto(source, target.subarray(1), KEY, offset), offset + length);
+      assert.deepEqual(source, before);
+      assert.deepEqual(target.subarray(1, 1 + length), naiveMask(source, KEY, offset));
+      assert.equal(target[0], 0xbb);
+      assert.equal(target[1 + length], 0xbb);
+      // In place is allowed too.
+      maskInto(source, source, KEY, offset);
+      assert.deepEqual(source, naiveMask(before, KEY, offset));
+    }
+  }
+  assert.throws(
+    () => maskInto(new Uint8Array(4), new Uint8Array(3), KEY),
+    (error: unknown) => error instanceof RangeError && /holds 3 bytes/.test(error.message),
+  );
 });
