@@ -29,11 +29,11 @@ const _HIGH_WATER_MARK = 256 * 1024;
 /**
  * Read buffer sizes. An idle connection always has a read pending, and the
  * runtime holds its buffer for as long as it waits: so the buffer starts
- * small (thousands of idle connections cost little), doubles whenever a read
- * fills it (bulk traffic gets big reads), and halves after a run of reads
- * that used little of it.
+ * small (thousands of idle connections cost little), grows fourfold whenever
+ * a read fills it (bulk traffic gets big reads within a few reads), and
+ * halves after a run of reads that used little of it.
  */
-const _READ_MIN = 2 * 1024;
+const _READ_MIN = 512;
 const _READ_MAX = 256 * 1024;
 /** Reads under a quarter of the buffer, in a row, before it shrinks. */
 const _SHRINK_AFTER = 32;
@@ -75,7 +75,7 @@ class _DirectChannel implements _ByteChannel {
       // The peer had more: read in bigger bites. The chunk handed out stays
       // valid, since the old buffer is simply no longer reused.
       this.#smallReads = 0;
-      if (size < _READ_MAX) this.#buffer = new Uint8Array(size * 2);
+      if (size < _READ_MAX) this.#buffer = new Uint8Array(Math.min(size * 4, _READ_MAX));
     } else if (size > _READ_MIN && n < size >>> 2 && ++this.#smallReads >= _SHRINK_AFTER) {
       this.#smallReads = 0;
       this.#buffer = new Uint8Array(size >>> 1);
@@ -99,15 +99,26 @@ class _DirectChannel implements _ByteChannel {
   }
 
   async #drain(): Promise<void> {
-    const write = this.#duplex.write!;
+    const duplex = this.#duplex;
     try {
       while (this.#queue.length > 0) {
         const queue = this.#queue;
         this.#queue = [];
-        // Everything queued since the last write goes out as one.
-        const batch = queue.length === 1 ? queue[0]! : _concat(queue);
+        // Everything queued since the last write goes out as one, joined in
+        // a pooled buffer that is handed back once the write is done.
+        let pooled: Uint8Array | undefined;
+        let batch: Uint8Array;
+        if (queue.length === 1) batch = queue[0]!;
+        else {
+          const total = _totalLength(queue);
+          pooled = _takeBatchBuffer(total);
+          batch = _joinInto(queue, pooled, total);
+        }
         let offset = 0;
-        while (offset < batch.length) offset += await write(batch.subarray(offset));
+        while (offset < batch.length) {
+          offset += await duplex.write!(offset === 0 ? batch : batch.subarray(offset));
+        }
+        if (pooled !== undefined) _giveBatchBuffer(pooled);
         this.#queued -= batch.length;
         if (this.#queued < _HIGH_WATER_MARK) this.#wake();
       }
@@ -221,13 +232,65 @@ class _StreamChannel implements _ByteChannel {
 }
 
 function _concat(chunks: Uint8Array[]): Uint8Array {
+  const total = _totalLength(chunks);
+  return _joinInto(chunks, new Uint8Array(total), total);
+}
+
+function _totalLength(chunks: Uint8Array[]): number {
   let total = 0;
   for (let i = 0; i < chunks.length; i++) total += chunks[i]!.length;
-  const out = new Uint8Array(total);
+  return total;
+}
+
+/** Copy `chunks` to the start of `out`; the joined bytes are returned as a view. */
+function _joinInto(chunks: Uint8Array[], out: Uint8Array, total: number): Uint8Array {
   let offset = 0;
   for (let i = 0; i < chunks.length; i++) {
     out.set(chunks[i]!, offset);
     offset += chunks[i]!.length;
   }
-  return out;
+  return out.length === total ? out : out.subarray(0, total);
+}
+
+/**
+ * Buffers for joined write batches, shared by every connection of the
+ * process. A batch buffer is only busy while its write is in flight, so a
+ * handful serve any number of connections, and a busy server stops paying a
+ * fresh allocation (1–5 µs on Deno, plus GC work) for every batch.
+ */
+const _BATCH_POOL_SIZE = 4;
+/** Batches up to this size are pooled; bigger ones are allocated and dropped. */
+const _BATCH_POOLED_MAX = 256 * 1024;
+const _batchPool: Uint8Array[] = [];
+
+/** A buffer of at least `size` bytes: from the pool when one fits. */
+function _takeBatchBuffer(size: number): Uint8Array {
+  for (let i = _batchPool.length - 1; i >= 0; i--) {
+    const buffer = _batchPool[i]!;
+    if (buffer.length >= size) {
+      _batchPool[i] = _batchPool[_batchPool.length - 1]!;
+      _batchPool.pop();
+      return buffer;
+    }
+  }
+  if (size > _BATCH_POOLED_MAX) return new Uint8Array(size);
+  // Power-of-two sizes from 16 KiB, so a buffer fits the next batches too.
+  let capacity = 16 * 1024;
+  while (capacity < size) capacity *= 2;
+  return new Uint8Array(capacity);
+}
+
+/** Hand a batch buffer back once its write is done. */
+function _giveBatchBuffer(buffer: Uint8Array): void {
+  if (buffer.length > _BATCH_POOLED_MAX) return;
+  if (_batchPool.length < _BATCH_POOL_SIZE) {
+    _batchPool.push(buffer);
+    return;
+  }
+  // Full: keep the bigger buffers.
+  let smallest = 0;
+  for (let i = 1; i < _batchPool.length; i++) {
+    if (_batchPool[i]!.length < _batchPool[smallest]!.length) smallest = i;
+  }
+  if (_batchPool[smallest]!.length < buffer.length) _batchPool[smallest] = buffer;
 }

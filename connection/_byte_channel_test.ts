@@ -31,9 +31,10 @@ Deno.test("direct channel grows its read buffer under bulk reads and keeps hande
   for (let chunk = await channel.read(); chunk !== null; chunk = await channel.read()) {
     chunks.push(chunk);
   }
-  // Starts small for idle connections, doubles on every full read, capped.
-  assert.equal(bufferSizes[0], 2048);
-  assert.equal(bufferSizes[1], 4096);
+  // Starts small for idle connections, grows fourfold on every full read, capped.
+  assert.equal(bufferSizes[0], 512);
+  assert.equal(bufferSizes[1], 2048);
+  assert.equal(bufferSizes[5], 256 * 1024);
   assert.equal(Math.max(...bufferSizes), 256 * 1024);
   // A chunk handed out before a resize is never overwritten afterwards.
   let byte = 0;
@@ -43,17 +44,60 @@ Deno.test("direct channel grows its read buffer under bulk reads and keeps hande
 });
 
 Deno.test("direct channel shrinks its read buffer after a run of small reads", async () => {
-  // Grow to 16 KiB with three full reads, then many 10-byte reads.
+  // Grow to 32 KiB with three full reads, then many 10-byte reads.
   const { duplex, bufferSizes } = scriptedDuplex([
     1 << 20,
     1 << 20,
     1 << 20,
-    ...Array(200).fill(10),
+    ...Array(300).fill(10),
   ]);
   const channel = _openChannel(duplex, () => {});
   while (await channel.read() !== null);
-  assert.equal(bufferSizes[3], 16 * 1024);
-  assert.equal(bufferSizes.at(-1), 2048);
+  assert.equal(bufferSizes[3], 32 * 1024);
+  assert.equal(bufferSizes.at(-1), 512);
   // It shrinks only after a run, not on the first small read.
-  assert.equal(bufferSizes[4], 16 * 1024);
+  assert.equal(bufferSizes[4], 32 * 1024);
+});
+
+Deno.test("direct channels share batch buffers without overwriting a batch whose write is in flight", async () => {
+  // Writes look at their bytes only after a delay, as a socket does: a batch
+  // buffer handed to another channel too early would show its bytes here.
+  const channels = Array.from({ length: 6 }, (_, index) => {
+    const written: number[] = [];
+    const duplex = {
+      readable: new ReadableStream<Uint8Array>(),
+      writable: new WritableStream<Uint8Array>(),
+      read: () => Promise.resolve(null),
+      async write(bytes: Uint8Array): Promise<number> {
+        await new Promise((resolve) => setTimeout(resolve, 1 + (index % 3)));
+        // Partial writes too: the rest must follow from the same buffer.
+        const n = Math.min(bytes.length, 3000 + index * 100);
+        written.push(...bytes.subarray(0, n));
+        return n;
+      },
+    };
+    return { channel: _openChannel(duplex, () => assert.fail("write error")), written, index };
+  });
+  const expected = channels.map(() => [] as number[]);
+  for (let round = 0; round < 20; round++) {
+    for (const { channel, index } of channels) {
+      // Several chunks per task, so that they are joined into a batch buffer.
+      for (let piece = 0; piece < 3; piece++) {
+        const chunk = new Uint8Array(500 + round * 37 + piece).fill(
+          (index * 40 + round + piece) & 0xff,
+        );
+        expected[index]!.push(...chunk);
+        channel.write(chunk);
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, round % 2));
+  }
+  await Promise.all(channels.map(({ channel }) => channel.close(5000)));
+  for (const { written, index } of channels) {
+    const want = expected[index]!;
+    assert.equal(written.length, want.length);
+    // The first difference only (a full diff of 100,000 numbers takes minutes).
+    const at = written.findIndex((byte, i) => byte !== want[i]);
+    assert.equal(at, -1, `channel ${index}: byte ${at} is ${written[at]}, expected ${want[at]}`);
+  }
 });

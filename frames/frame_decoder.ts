@@ -136,7 +136,8 @@ export class FrameDecoder {
 
   #state = _STATE_HEADER;
   /** Header bytes gathered across chunks (at most 14). */
-  #scratch = new Uint8Array(14);
+  /** Created on the first header split over chunks (idle connections never need it). */
+  #scratch: Uint8Array | undefined;
   #scratchLength = 0;
   /** Payload bytes of the current frame still to come. */
   #remaining = 0;
@@ -144,7 +145,8 @@ export class FrameDecoder {
   #payloadOffset = 0;
   #mask: Uint8Array | undefined;
   /** The current frame's key; reused for every frame to avoid allocating. */
-  #maskKey = new Uint8Array(4);
+  /** Created on the first masked frame (a client never needs it). */
+  #maskKey: Uint8Array | undefined;
   /** A text or binary message has started and not finished. */
   #inMessage = false;
   #error: WebSocketError | undefined;
@@ -239,7 +241,7 @@ export class FrameDecoder {
         }
         if (header === undefined) {
           // Gather header bytes in the scratch buffer across chunks.
-          const scratch = this.#scratch;
+          const scratch = this.#scratch ??= new Uint8Array(14);
           while (position < length) {
             scratch[this.#scratchLength++] = chunk[position++]!;
             if (_headerSize(scratch, 0, this.#scratchLength) > 0) break;
@@ -387,7 +389,7 @@ export class FrameDecoder {
     }
     let mask: Uint8Array | undefined;
     if ((b1 & 0x80) !== 0) {
-      mask = this.#maskKey;
+      mask = this.#maskKey ??= new Uint8Array(4);
       mask[0] = bytes[next]!;
       mask[1] = bytes[next + 1]!;
       mask[2] = bytes[next + 2]!;

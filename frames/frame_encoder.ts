@@ -193,7 +193,6 @@ export interface FrameEncoderOptions {
 export class FrameEncoder {
   #mask: boolean;
   #keys: MaskKeyGenerator | undefined;
-  #key = new Uint8Array(4);
 
   /**
    * Create an encoder.
@@ -215,7 +214,7 @@ export class FrameEncoder {
     const payload = frame.payload;
     let key = frame.mask;
     if (key === undefined && this.#mask) {
-      key = this.#key;
+      key = _frameKey;
       (this.#keys ??= _sharedKeys()).nextInto(key, 0);
     }
     const header = _toHeader(frame, key);
@@ -261,7 +260,7 @@ export class FrameEncoder {
     const { written } = _textEncoder.encodeInto(text, view.subarray(room));
     let key: Uint8Array | undefined;
     if (masked) {
-      key = this.#key;
+      key = _frameKey;
       (this.#keys ??= _sharedKeys()).nextInto(key, 0);
     }
     // The header goes right before the payload: it may be shorter than the
@@ -284,6 +283,13 @@ export class FrameEncoder {
 }
 
 const _textEncoder = new TextEncoder();
+
+/**
+ * The key of the frame being encoded. Encoding is synchronous and the key is
+ * copied into the frame's header before `encode` returns, so one buffer
+ * serves every encoder (rather than one small allocation per connection).
+ */
+const _frameKey = new Uint8Array(4);
 
 let _keys: MaskKeyGenerator | undefined;
 

@@ -154,7 +154,8 @@ export class MessageAssembler implements FrameHandler {
   /** Set when a single-frame message arrived in one slice and was emitted. */
   #done = false;
   /** Control frame body (at most 125 bytes). */
-  #control = new Uint8Array(125);
+  /** Created on the first control frame: idle connections never need it. */
+  #control: Uint8Array | undefined;
 
   /**
    * Create an assembler.
@@ -237,7 +238,7 @@ export class MessageAssembler implements FrameHandler {
   /** Take the next payload slice. */
   onFramePayload(chunk: Uint8Array): void {
     if (this.#opcode >= 0x8) {
-      this.#control.set(chunk, this.#frameFilled);
+      (this.#control ??= new Uint8Array(125)).set(chunk, this.#frameFilled);
       this.#frameFilled += chunk.length;
       return;
     }
@@ -278,7 +279,9 @@ export class MessageAssembler implements FrameHandler {
   onFrameEnd(): void {
     const opcode = this.#opcode;
     if (opcode >= 0x8) {
-      const body = this.#control.subarray(0, this.#frameFilled);
+      const body = this.#control === undefined
+        ? new Uint8Array(0)
+        : this.#control.subarray(0, this.#frameFilled);
       if (opcode === Opcode.Close) {
         const { code, reason } = parseClosePayload(body);
         this.#onMessage({ type: "close", code, reason });

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { _DenoConnDuplex } from "./_deno_conn_duplex.ts";
 import type { ByteDuplex } from "../connection/duplex.ts";
 import type { _SocketDriver, _TlsSettings } from "./_socket_connector.ts";
 
@@ -38,13 +39,7 @@ export const _denoDriver: _SocketDriver<Deno.Conn> = {
     while (offset < bytes.length) offset += await conn.write(bytes.subarray(offset));
   },
   duplex(conn): ByteDuplex {
-    return {
-      readable: conn.readable,
-      writable: conn.writable,
-      close: () => _closeQuietly(conn),
-      read: (buffer) => conn.read(buffer),
-      write: (bytes) => conn.write(bytes),
-    };
+    return new _DenoConnDuplex(conn);
   },
   close: _closeQuietly,
 };

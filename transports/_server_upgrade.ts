@@ -71,11 +71,9 @@ export function _prepareUpgrade(
   }
   const url = new URL(request.url);
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-  const pending: _PendingTransport = {
-    role: "server",
-    transport,
-    onConnection: (connection) => slot.connected(connection),
-  };
+  // The connection keeps this callback for its lifetime: it must not keep
+  // the slot (and what the slot references) with it.
+  const pending: _PendingTransport = { role: "server", transport, onConnection: slot.connected };
   return {
     response,
     url,

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { ByteDuplex } from "../connection/duplex.ts";
+import { _DenoConnDuplex } from "./_deno_conn_duplex.ts";
 import type { Connector, ConnectRequest, UpgradedTransport } from "../connection/upgraded.ts";
 import { createClientHandshake, verifyServerHandshake } from "../handshake/client_handshake.ts";
 import { formatExtensionHeader } from "../handshake/extension_header.ts";
@@ -69,13 +69,7 @@ export const denoConnector: Connector = async (
       { status: head.status, headers: head.headers },
       { key, protocols: request.protocols, extensions: request.extensions },
     );
-    const duplex: ByteDuplex = {
-      readable: conn.readable,
-      writable: conn.writable,
-      close: () => _closeQuietly(conn),
-      read: (buffer) => conn.read(buffer),
-      write: (bytes) => conn.write(bytes),
-    };
+    const duplex = new _DenoConnDuplex(conn);
     return {
       duplex,
       leftover: head.leftover,

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { ByteDuplex } from "../connection/duplex.ts";
+import { _DenoConnDuplex } from "./_deno_conn_duplex.ts";
 import type { WebSocketConnection } from "../connection/websocket_connection.ts";
 import { CloseCode } from "../frames/close_code.ts";
 import { readRequestHead, writeResponse, writeResponseHead } from "../handshake/http_head.ts";
@@ -133,6 +133,11 @@ export function serve(options: ServeOptions, handler: ServeHandler): WebSocketSe
   const sockets = new Set<WebSocketConnection>();
   let stopping = false;
 
+  // One function for every connection (each WebSocket keeps it).
+  const track = (connection: WebSocketConnection) => {
+    sockets.add(connection);
+    void connection.closed.then(() => sockets.delete(connection));
+  };
   const accept = async () => {
     try {
       for await (const conn of listener) {
@@ -140,10 +145,7 @@ export function serve(options: ServeOptions, handler: ServeHandler): WebSocketSe
           _closeQuietly(conn);
           continue;
         }
-        const task = _handleConnection(conn, handler, options, (connection) => {
-          sockets.add(connection);
-          void connection.closed.then(() => sockets.delete(connection));
-        });
+        const task = _handleConnection(conn, handler, options, track);
         handshaking.add(task);
         void task.finally(() => handshaking.delete(task));
       }
@@ -192,19 +194,7 @@ async function _handleConnection(
   connected: (connection: WebSocketConnection) => void,
 ): Promise<void> {
   _noDelay(conn);
-  const duplex: ByteDuplex = {
-    // Getters: the runtime's streams cost memory and are only built for
-    // callers that use them (the engine reads with `read` into its own buffer).
-    get readable() {
-      return conn.readable;
-    },
-    get writable() {
-      return conn.writable;
-    },
-    close: () => _closeQuietly(conn),
-    read: (buffer) => conn.read(buffer),
-    write: (bytes) => conn.write(bytes),
-  };
+  const duplex = new _DenoConnDuplex(conn);
   // A cleared timer rather than AbortSignal.timeout(), which keeps its timer
   // and everything it references alive for the whole timeout.
   const abort = new AbortController();
