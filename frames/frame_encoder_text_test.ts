@@ -23,6 +23,9 @@ const texts = [
   "é".repeat(63), // 126 bytes
   "€".repeat(42), // 126 bytes, header sized from 42 code units
   "😀".repeat(31) + "a", // 125 bytes with surrogate pairs
+  "é".repeat(10000), // 20,000 bytes: encoded in place in the slab
+  "a".repeat(21800), // worst case just under the slab's 64 KiB limit
+  "a".repeat(21900), // just over: encoded apart
   "a".repeat(0xffff),
   "a".repeat(0x10000),
   "x\ud800y", // a lone surrogate becomes U+FFFD, as TextEncoder does
