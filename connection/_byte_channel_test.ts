@@ -101,3 +101,38 @@ Deno.test("direct channels share batch buffers without overwriting a batch whose
     assert.equal(at, -1, `channel ${index}: byte ${at} is ${written[at]}, expected ${want[at]}`);
   }
 });
+
+Deno.test("after small batches fill the pool, bulk batches of just over 256 KiB still reuse pooled buffers", async () => {
+  /** A channel whose writes complete after a turn, recording each batch's ArrayBuffer. */
+  const open = () => {
+    const buffers: ArrayBufferLike[] = [];
+    const duplex = {
+      readable: new ReadableStream<Uint8Array>(),
+      writable: new WritableStream<Uint8Array>(),
+      read: () => Promise.resolve(null),
+      async write(bytes: Uint8Array): Promise<number> {
+        buffers.push(bytes.buffer);
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        return bytes.length;
+      },
+    };
+    return { channel: _openChannel(duplex, () => assert.fail("write error")), buffers };
+  };
+  // 70 channels writing small batches at once: more buffers than the pool keeps.
+  const small = Array.from({ length: 70 }, open);
+  for (const { channel } of small) {
+    channel.write(new Uint8Array(100));
+    channel.write(new Uint8Array(100));
+  }
+  await Promise.all(small.map(({ channel }) => channel.close(5000)));
+  // One channel echoing a full read of 16 KiB messages: 16 frames of 16,388 bytes.
+  const bulk = open();
+  for (let batch = 0; batch < 4; batch++) {
+    for (let frame = 0; frame < 16; frame++) bulk.channel.write(new Uint8Array(16_388));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  await bulk.channel.close(5000);
+  assert.equal(bulk.buffers.length, 4);
+  // The first batch needed a new buffer; the next ones got it back from the pool.
+  assert.equal(new Set(bulk.buffers).size, 1);
+});
