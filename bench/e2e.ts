@@ -4,13 +4,28 @@
  * 1. Echo servers: this module's (`examples/echo_server.ts`), Deno's native
  *    one (`bench/native_echo_server.ts`) and `ws` on Node
  *    (`bench/ws_echo_server.mjs`), all driven by the same load generator
- *    (`bench/echo_load.ts` with Deno's native client, in its own process):
- *    1, 8 and 64 connections × 16 binary messages in flight × 64 B and
- *    16 KiB; messages/s, round-trip p50/p99, server CPU per message.
+ *    (`bench/echo_load.ts`, in its own process): 1, 8 and 64 connections ×
+ *    16 binary messages in flight × 64 B and 16 KiB; messages/s, round-trip
+ *    p50/p99, server CPU per message. Twice, with two load generators:
+ *    - `frames` (`bench/_frame_socket.ts`): masked frames written straight to
+ *      the socket, the sends of one task in one write, replies parsed without
+ *      building messages. It needs less CPU than any of the servers, so this
+ *      table ranks the servers (each runs at one full core).
+ *    - `native`: Deno's built-in `WebSocket` client, one write per message,
+ *      a `MessageEvent` per reply. Closer to browsers, but at ~7 µs of CPU
+ *      per round trip it saturates its core before a fast server does: where
+ *      its CPU column reads ~1.0, the row measures the client.
  * 2. Clients: Deno's native client against ours (`../mod.ts`), each in its
  *    own process, against the Deno native echo server, same scenarios.
  * 3. Memory: server RSS (VmRSS of /proc/PID/status) before and after opening
- *    N idle connections (5,000 when the open-file limit allows).
+ *    N idle connections (5,000 when the open-file limit allows). Twice: with
+ *    each runtime's default heap settings, and with the young generation held
+ *    to 1 MiB semi-spaces (`--max-semi-space-size=1`, the same flag for Deno
+ *    and Node). Opening thousands of connections in a burst makes V8 grow its
+ *    young generation (up to 16 MiB semi-spaces) and keep it; spread over
+ *    5,000 connections that reads as ~9 KiB each, though it is a one-off cost
+ *    of the burst, not of holding a connection. The second run shows what a
+ *    connection itself keeps.
  *
  * Prints Markdown tables and merges `echo`, `client` and `memory` into
  * `bench/results.json` (other keys, such as `core`, are kept). Every server
@@ -19,12 +34,12 @@
  * Run: `deno run --allow-run --allow-read --allow-write=bench/results.json bench/e2e.ts`
  * Flags: `--warmup MS` (1000), `--duration MS` (3000), `--rounds N` (1; the
  * median run of N interleaved rounds is kept), `--idle N` (5000),
- * `--only echo,client,memory`.
+ * `--only echo,client,memory`, `--generators frames,native`.
  *
  * @module
  */
 import { parseFlags } from "../examples/_args.ts";
-import type { EchoResult } from "./echo_load.ts";
+import type { Client, EchoResult } from "./echo_load.ts";
 import { ensureWs, WS_VERSION } from "./_node_ws.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -36,12 +51,24 @@ const DURATION_MS = Number(flags.get("duration") ?? 3000);
 const ROUNDS = Math.max(1, Number(flags.get("rounds") ?? 1));
 const IDLE_TARGET = Number(flags.get("idle") ?? 5000);
 const ONLY = new Set((flags.get("only") ?? "echo,client,memory").split(","));
+const GENERATORS = (flags.get("generators") ?? "frames,native").split(",") as Generator[];
+for (const g of GENERATORS) {
+  if (g !== "frames" && g !== "native") throw new Error(`--generators: frames or native, not ${g}`);
+}
 
 const CONNECTIONS = [1, 8, 64];
 const SIZES = [64, 16 * 1024];
 const INFLIGHT = 16;
 
 type ServerKey = "ours" | "native" | "ws";
+/** The load generator for the echo-server tables. */
+type Generator = "frames" | "native";
+const GENERATOR_TITLES: Record<Generator, string> = {
+  frames: "lean frame writer (`--client frames`), the same for all",
+  native: "Deno's native `WebSocket` client, the same for all",
+};
+/** V8 young generation held small (MiB per semi-space), for the second memory run. */
+const SMALL_SEMI_SPACE = 1;
 const SERVER_KEYS: ServerKey[] = ["ours", "native", "ws"];
 const SERVER_NAMES: Record<ServerKey, string> = {
   ours: "ours",
@@ -49,13 +76,16 @@ const SERVER_NAMES: Record<ServerKey, string> = {
   ws: "ws (Node)",
 };
 
-function serverCommand(key: ServerKey): [string, string[]] {
+function serverCommand(key: ServerKey, semiSpaceMiB?: number): [string, string[]] {
   const address = ["--host", "127.0.0.1", "--port", "0"];
+  const v8 = semiSpaceMiB === undefined ? [] : [`--max-semi-space-size=${semiSpaceMiB}`];
+  const denoV8 = v8.length === 0 ? [] : [`--v8-flags=${v8.join(",")}`];
   switch (key) {
     case "ours":
       return [Deno.execPath(), [
         "run",
         "--allow-net=127.0.0.1",
+        ...denoV8,
         "examples/echo_server.ts",
         ...address,
       ]];
@@ -63,11 +93,12 @@ function serverCommand(key: ServerKey): [string, string[]] {
       return [Deno.execPath(), [
         "run",
         "--allow-net=127.0.0.1",
+        ...denoV8,
         "bench/native_echo_server.ts",
         ...address,
       ]];
     case "ws":
-      return ["node", ["bench/ws_echo_server.mjs", ...address]];
+      return ["node", [...v8, "bench/ws_echo_server.mjs", ...address]];
   }
 }
 
@@ -232,8 +263,8 @@ interface Server {
   pid: number;
 }
 
-async function startServer(key: ServerKey): Promise<Server> {
-  const [command, args] = serverCommand(key);
+async function startServer(key: ServerKey, semiSpaceMiB?: number): Promise<Server> {
+  const [command, args] = serverCommand(key, semiSpaceMiB);
   const proc = spawn(command, args);
   let line: string | null;
   try {
@@ -254,7 +285,7 @@ async function startServer(key: ServerKey): Promise<Server> {
 
 async function runLoad(
   url: string,
-  client: "native" | "ours",
+  client: Client,
   connections: number,
   size: number,
   serverPid: number,
@@ -268,6 +299,8 @@ async function runLoad(
     url,
     "--client",
     client,
+    // The lean generator coalesces the sends of one task, like this module's client.
+    ...(client === "frames" ? ["--writes", "batch"] : []),
     "--connections",
     String(connections),
     "--inflight",
@@ -322,35 +355,46 @@ interface EchoRow extends Scenario {
   results: Record<ServerKey, EchoResult>;
 }
 
-async function echoBench(servers: Record<ServerKey, Server>): Promise<EchoRow[]> {
+async function echoBench(
+  servers: Record<ServerKey, Server>,
+): Promise<Partial<Record<Generator, EchoRow[]>>> {
   const runs = new Map<string, EchoResult[]>();
   for (let round = 0; round < ROUNDS; round++) {
-    for (const scenario of SCENARIOS) {
-      // Interleaved, so that drift on a shared machine hits every server alike.
-      for (const key of SERVER_KEYS) {
-        const server = servers[key];
-        log(`echo round ${round + 1}/${ROUNDS}: ${SERVER_NAMES[key]}, ${scenarioName(scenario)}`);
-        const result = await runLoad(
-          server.url,
-          "native",
-          scenario.connections,
-          scenario.size,
-          server.pid,
-        );
-        const id = `${key} ${scenario.connections} ${scenario.size}`;
-        runs.set(id, [...(runs.get(id) ?? []), result]);
+    for (const generator of GENERATORS) {
+      for (const scenario of SCENARIOS) {
+        // Interleaved, so that drift on a shared machine hits every server alike.
+        for (const key of SERVER_KEYS) {
+          const server = servers[key];
+          log(
+            `echo round ${round + 1}/${ROUNDS}, ${generator} generator: ${SERVER_NAMES[key]}, ${
+              scenarioName(scenario)
+            }`,
+          );
+          const result = await runLoad(
+            server.url,
+            generator,
+            scenario.connections,
+            scenario.size,
+            server.pid,
+          );
+          const id = `${generator} ${key} ${scenario.connections} ${scenario.size}`;
+          runs.set(id, [...(runs.get(id) ?? []), result]);
+        }
       }
     }
   }
-  return SCENARIOS.map((scenario) => ({
-    ...scenario,
-    results: Object.fromEntries(
-      SERVER_KEYS.map((key) => [
-        key,
-        median(runs.get(`${key} ${scenario.connections} ${scenario.size}`)!),
-      ]),
-    ) as Record<ServerKey, EchoResult>,
-  }));
+  return Object.fromEntries(GENERATORS.map((generator) => [
+    generator,
+    SCENARIOS.map((scenario) => ({
+      ...scenario,
+      results: Object.fromEntries(
+        SERVER_KEYS.map((key) => [
+          key,
+          median(runs.get(`${generator} ${key} ${scenario.connections} ${scenario.size}`)!),
+        ]),
+      ) as Record<ServerKey, EchoResult>,
+    })),
+  ]));
 }
 
 type ClientKey = "native" | "ours";
@@ -389,6 +433,8 @@ async function clientBench(server: Server): Promise<ClientRow[]> {
 
 interface MemoryRow {
   server: ServerKey;
+  /** `--max-semi-space-size` given to the server, or null for the runtime's default. */
+  semiSpaceMiB: number | null;
   connections: number;
   failed: number;
   rssBeforeKiB: number;
@@ -441,8 +487,12 @@ async function closeIdle(proc: Proc): Promise<void> {
   clearTimeout(timer);
 }
 
-async function memoryBench(key: ServerKey, count: number): Promise<MemoryRow> {
-  const server = await startServer(key);
+async function memoryBench(
+  key: ServerKey,
+  count: number,
+  semiSpaceMiB?: number,
+): Promise<MemoryRow> {
+  const server = await startServer(key, semiSpaceMiB);
   try {
     // Warm up the connection path (code, caches) so that it is not counted per connection.
     const warm = await openIdle(server.url, 100);
@@ -462,6 +512,7 @@ async function memoryBench(key: ServerKey, count: number): Promise<MemoryRow> {
     const n = idle.opened;
     return {
       server: key,
+      semiSpaceMiB: semiSpaceMiB ?? null,
       connections: n,
       failed: idle.failed,
       rssBeforeKiB: before,
@@ -493,7 +544,7 @@ function table(header: string[], align: string[], rows: string[][]): string {
   ].join("\n");
 }
 
-function echoTables(rows: EchoRow[]): string {
+function echoTables(rows: EchoRow[], generator: Generator): string {
   const throughput = table(
     [
       "conns",
@@ -523,17 +574,21 @@ function echoTables(rows: EchoRow[]): string {
       "native p50 / p99 ms",
       "ws p50 / p99 ms",
       "server CPU µs/msg: ours / native / ws",
+      "generator CPU (cores): ours / native / ws",
     ],
-    ["---:", "---:", "---:", "---:", "---:", "---:"],
+    ["---:", "---:", "---:", "---:", "---:", "---:", "---:"],
     rows.map((r) => [
       String(r.connections),
       sizeName(r.size),
       ...SERVER_KEYS.map((k) => `${fmtMs(r.results[k].p50Ms)} / ${fmtMs(r.results[k].p99Ms)}`),
       SERVER_KEYS.map((k) => cpuPerMessage(r.results[k].serverCpu, r.results[k])).join(" / "),
+      SERVER_KEYS.map((k) => r.results[k].clientCpu.toFixed(2)).join(" / "),
     ]),
   );
-  return `### Echo servers (same Deno native client for all)\n\n${throughput}\n\n` +
-    `Round-trip latency (16 messages in flight per connection) and server CPU time per echo:\n\n` +
+  return `### Echo servers, load from the ${GENERATOR_TITLES[generator]}\n\n${throughput}\n\n` +
+    `Round-trip latency (16 messages in flight per connection), server CPU time per echo, ` +
+    `and the CPU the load generator used (1.00 = a full core: the generator, not the server, ` +
+    `set the pace):\n\n` +
     `${latency}`;
 }
 
@@ -567,57 +622,74 @@ function clientTables(rows: ClientRow[]): string {
 }
 
 function memoryTable(rows: MemoryRow[]): string {
-  const byKey = new Map(rows.map((r) => [r.server, r]));
-  const cell = (key: ServerKey, f: (r: MemoryRow) => string) => {
-    const r = byKey.get(key);
+  const cell = (key: ServerKey, semiSpace: number | null, f: (r: MemoryRow) => string) => {
+    const r = rows.find((row) => row.server === key && row.semiSpaceMiB === semiSpace);
     return r === undefined ? "–" : f(r);
   };
   const mib = (kib: number) => (kib / 1024).toFixed(1);
-  const body = table(
-    ["", ...SERVER_KEYS.map((k) => SERVER_NAMES[k])],
-    ["---", ...SERVER_KEYS.map(() => "---:")],
-    [
-      ["idle connections", ...SERVER_KEYS.map((k) => cell(k, (r) => String(r.connections)))],
-      ["RSS before, MiB", ...SERVER_KEYS.map((k) => cell(k, (r) => mib(r.rssBeforeKiB)))],
+  const semiSpaces = [...new Set(rows.map((r) => r.semiSpaceMiB))];
+  const tables = semiSpaces.map((semiSpace) => {
+    const body = table(
+      ["", ...SERVER_KEYS.map((k) => SERVER_NAMES[k])],
+      ["---", ...SERVER_KEYS.map(() => "---:")],
       [
-        "RSS with idle connections, MiB",
-        ...SERVER_KEYS.map((k) => cell(k, (r) => mib(r.rssIdleKiB))),
+        [
+          "idle connections",
+          ...SERVER_KEYS.map((k) => cell(k, semiSpace, (r) => String(r.connections))),
+        ],
+        [
+          "RSS before, MiB",
+          ...SERVER_KEYS.map((k) => cell(k, semiSpace, (r) => mib(r.rssBeforeKiB))),
+        ],
+        [
+          "RSS with idle connections, MiB",
+          ...SERVER_KEYS.map((k) => cell(k, semiSpace, (r) => mib(r.rssIdleKiB))),
+        ],
+        [
+          "**KiB per idle connection**",
+          ...SERVER_KEYS.map((k) =>
+            cell(k, semiSpace, (r) => `**${r.kibPerIdleConnection.toFixed(1)}**`)
+          ),
+        ],
+        [
+          "KiB per connection after one 64 B echo each",
+          ...SERVER_KEYS.map((k) =>
+            cell(k, semiSpace, (r) => r.kibPerConnectionAfterEcho.toFixed(1))
+          ),
+        ],
       ],
-      [
-        "**KiB per idle connection**",
-        ...SERVER_KEYS.map((k) => cell(k, (r) => `**${r.kibPerIdleConnection.toFixed(1)}**`)),
-      ],
-      [
-        "KiB per connection after one 64 B echo each",
-        ...SERVER_KEYS.map((k) => cell(k, (r) => r.kibPerConnectionAfterEcho.toFixed(1))),
-      ],
-    ],
-  );
-  return `### Server memory (VmRSS)\n\n${body}`;
+    );
+    const title = semiSpace === null
+      ? "default heap settings"
+      : `young generation held to ${semiSpace} MiB semi-spaces (\`--max-semi-space-size=${semiSpace}\`)`;
+    return `${title}:\n\n${body}`;
+  });
+  return `### Server memory (VmRSS)\n\n${tables.join("\n\n")}`;
 }
 
 function targets(
-  echo: EchoRow[] | undefined,
+  echo: Partial<Record<Generator, EchoRow[]>>,
   client: ClientRow[] | undefined,
   memory: MemoryRow[] | undefined,
 ): string {
   const lines: string[] = [];
   const mark = (ok: boolean) => (ok ? "met" : "**not met**");
-  for (const r of echo ?? []) {
-    const vsNative = r.results.ours.messagesPerSecond / r.results.native.messagesPerSecond;
-    const vsWs = r.results.ours.messagesPerSecond / r.results.ws.messagesPerSecond;
-    if (r.size === 64) {
-      lines.push(
-        `- echo ${r.connections} conn 64 B: ${fmtRatio(vsNative)} native (≥0.90×: ${
-          mark(vsNative >= 0.9)
-        }), ${fmtRatio(vsWs)} ws (≥1.50×: ${mark(vsWs >= 1.5)})`,
-      );
-    } else {
-      lines.push(
-        `- echo ${r.connections} conn 16 KiB: ${fmtRatio(vsNative)} native (≥1.00×: ${
-          mark(vsNative >= 1.0)
-        })`,
-      );
+  for (const generator of GENERATORS) {
+    for (const r of echo[generator] ?? []) {
+      const vsNative = r.results.ours.messagesPerSecond / r.results.native.messagesPerSecond;
+      const vsWs = r.results.ours.messagesPerSecond / r.results.ws.messagesPerSecond;
+      const what = `echo (${generator} generator) ${r.connections} conn`;
+      if (r.size === 64) {
+        lines.push(
+          `- ${what} 64 B: ${fmtRatio(vsNative)} native (≥0.90×: ${mark(vsNative >= 0.9)}), ${
+            fmtRatio(vsWs)
+          } ws (≥1.50×: ${mark(vsWs >= 1.5)})`,
+        );
+      } else {
+        lines.push(
+          `- ${what} 16 KiB: ${fmtRatio(vsNative)} native (≥1.00×: ${mark(vsNative >= 1.0)})`,
+        );
+      }
     }
   }
   for (const r of client ?? []) {
@@ -628,12 +700,12 @@ function targets(
       } native client (≥0.90×: ${mark(ratio >= 0.9)})`,
     );
   }
-  const ours = memory?.find((r) => r.server === "ours");
-  if (ours !== undefined) {
+  for (const r of memory ?? []) {
+    if (r.server !== "ours") continue;
     lines.push(
-      `- idle connection: ${ours.kibPerIdleConnection.toFixed(1)} KiB RSS (<16 KiB: ${
-        mark(ours.kibPerIdleConnection < 16)
-      })`,
+      `- idle connection${r.semiSpaceMiB === null ? "" : ` (${r.semiSpaceMiB} MiB semi-spaces)`}: ${
+        r.kibPerIdleConnection.toFixed(1)
+      } KiB RSS (<16 KiB: ${mark(r.kibPerIdleConnection < 16)})`,
     );
   }
   return `### Against the targets\n\n${lines.join("\n")}`;
@@ -683,7 +755,7 @@ async function main(): Promise<void> {
   await ensureWs(log);
   const sections: string[] = [];
   const update: Record<string, unknown> = {};
-  let echo: EchoRow[] | undefined;
+  let echo: Partial<Record<Generator, EchoRow[]>> = {};
   let client: ClientRow[] | undefined;
   let memory: MemoryRow[] | undefined;
 
@@ -697,8 +769,15 @@ async function main(): Promise<void> {
       }
       if (ONLY.has("echo")) {
         echo = await echoBench(servers);
-        sections.push(echoTables(echo));
-        update.echo = { ...environment, rows: echo };
+        for (const generator of GENERATORS) {
+          sections.push(echoTables(echo[generator]!, generator));
+        }
+        if (echo.frames !== undefined) {
+          update.echo = { ...environment, generator: "frames", rows: echo.frames };
+        }
+        if (echo.native !== undefined) {
+          update.echoNativeClient = { ...environment, generator: "native", rows: echo.native };
+        }
       }
       if (ONLY.has("client")) {
         client = await clientBench(servers.native);
@@ -711,9 +790,15 @@ async function main(): Promise<void> {
   }
   if (ONLY.has("memory") && idleCount > 0) {
     memory = [];
-    for (const key of SERVER_KEYS) {
-      log(`memory: ${SERVER_NAMES[key]}, ${idleCount} idle connections`);
-      memory.push(await memoryBench(key, idleCount));
+    for (const semiSpace of [undefined, SMALL_SEMI_SPACE]) {
+      for (const key of SERVER_KEYS) {
+        log(
+          `memory: ${SERVER_NAMES[key]}, ${idleCount} idle connections${
+            semiSpace === undefined ? "" : `, ${semiSpace} MiB semi-spaces`
+          }`,
+        );
+        memory.push(await memoryBench(key, idleCount, semiSpace));
+      }
     }
     sections.push(memoryTable(memory));
     update.memory = {

@@ -15,7 +15,9 @@
  *   prints `{"echoed":N}`), `close` (or end of input: close everything, exit).
  *
  * `--client native` drives Deno's built-in `WebSocket`, `--client ours` this
- * module's (`../mod.ts`, same API). Every loop here is bounded in time.
+ * module's (`../mod.ts`, same API), `--client frames` the lean frame writer of
+ * `_frame_socket.ts` (one write per frame, or with `--writes batch` one per
+ * batch of sends). Every loop here is bounded in time.
  *
  * Run: `deno run --allow-net=127.0.0.1 --allow-run=cat bench/echo_load.ts \
  *   --url ws://127.0.0.1:9001/ --connections 8 --size 64`
@@ -23,11 +25,12 @@
  * @module
  */
 import { WebSocket as OurWebSocket } from "../mod.ts";
+import { FrameSocket } from "./_frame_socket.ts";
 import { parseFlags } from "../examples/_args.ts";
 
 /** The result of one `--mode echo` run, printed as a JSON line. */
 export interface EchoResult {
-  client: "native" | "ours";
+  client: Client;
   connections: number;
   inflight: number;
   size: number;
@@ -51,8 +54,9 @@ export interface EchoResult {
   errors: number;
 }
 
-type AnySocket = globalThis.WebSocket | OurWebSocket;
-type Client = "native" | "ours";
+type AnySocket = globalThis.WebSocket | OurWebSocket | FrameSocket;
+/** Which client drives the load: Deno's `WebSocket`, this module's, or the lean frame writer. */
+export type Client = "native" | "ours" | "frames";
 
 const { flags } = parseFlags(Deno.args);
 const url = flags.get("url");
@@ -61,8 +65,8 @@ if (url === undefined) {
   Deno.exit(2);
 }
 const client = (flags.get("client") ?? "native") as Client;
-if (client !== "native" && client !== "ours") {
-  console.error(`--client must be native or ours, not ${client}`);
+if (client !== "native" && client !== "ours" && client !== "frames") {
+  console.error(`--client must be native, ours or frames, not ${client}`);
   Deno.exit(2);
 }
 
@@ -78,7 +82,11 @@ function numberFlag(name: string, fallback: number): number {
 }
 
 function createSocket(): AnySocket {
-  const socket = client === "native" ? new WebSocket(url!) : new OurWebSocket(url!);
+  const socket = client === "native"
+    ? new WebSocket(url!)
+    : client === "ours"
+    ? new OurWebSocket(url!)
+    : new FrameSocket(url!, flags.get("writes") !== "batch");
   socket.binaryType = "arraybuffer";
   return socket;
 }
@@ -211,12 +219,12 @@ async function runEcho(): Promise<void> {
     const sent = new Float64Array(inflight);
     let head = 0;
     let tail = 0;
-    socket.onmessage = (event: MessageEvent) => {
+    socket.onmessage = (event: { data: unknown }) => {
       const now = performance.now();
       const rtt = now - sent[head]!;
       head = head + 1 === inflight ? 0 : head + 1;
-      const data = event.data as ArrayBuffer;
-      if (data.byteLength !== size) errors++;
+      // An ArrayBuffer, or for `frames` only its length.
+      if ((event.data as { byteLength: number }).byteLength !== size) errors++;
       received++;
       if (phase === 1) {
         if (sampleCount === samples.length && sampleCount < maxSamples) {
