@@ -12,8 +12,15 @@ import type { ByteDuplex } from "./duplex.ts";
 
 /** Reading, writing and closing, whatever the transport. */
 export interface _ByteChannel {
-  /** The next chunk (valid until the next call), or `null` at end of stream. */
-  read(): Promise<Uint8Array | null>;
+  /**
+   * Read the next chunk: `onRead` gets it (valid until the next read), or
+   * `null` at end of stream; `onError` gets a transport failure. One read at
+   * a time. Callbacks rather than a promise to await: an idle connection
+   * waits in one pending read, with no suspended async function (each holds
+   * a generator, its registers, a promise and its resolvers: about 0.5 KB).
+   * The callbacks must not throw.
+   */
+  read(onRead: (chunk: Uint8Array | null) => void, onError: (error: unknown) => void): void;
   /** Queue bytes; the caller must not modify them afterwards. */
   write(chunk: Uint8Array): void;
   /** Bytes queued and not yet accepted by the transport. */
@@ -51,10 +58,11 @@ class _DirectChannel implements _ByteChannel {
   #onWriteError: () => void;
   #buffer = new Uint8Array(_READ_MIN);
   #smallReads = 0;
+  #onRead: ((chunk: Uint8Array | null) => void) | undefined;
   #queue: Uint8Array[] = [];
   #queued = 0;
   #writing: Promise<void> | undefined;
-  #waiters: (() => void)[] = [];
+  #waiters: (() => void)[] | undefined;
   #failed = false;
 
   constructor(duplex: ByteDuplex, onWriteError: () => void) {
@@ -66,10 +74,19 @@ class _DirectChannel implements _ByteChannel {
     return this.#queued;
   }
 
-  async read(): Promise<Uint8Array | null> {
+  read(onRead: (chunk: Uint8Array | null) => void, onError: (error: unknown) => void): void {
+    this.#onRead = onRead;
+    this.#duplex.read!(this.#buffer).then(this.#afterRead, onError);
+  }
+
+  /** One function per channel for every read's `then`. */
+  #afterRead = (n: number | null): void => {
+    const onRead = this.#onRead!;
+    if (n === null) {
+      onRead(null);
+      return;
+    }
     const buffer = this.#buffer;
-    const n = await this.#duplex.read!(buffer);
-    if (n === null) return null;
     const size = buffer.length;
     if (n === size) {
       // The peer had more: read in bigger bites. The chunk handed out stays
@@ -80,8 +97,8 @@ class _DirectChannel implements _ByteChannel {
       this.#smallReads = 0;
       this.#buffer = new Uint8Array(size >>> 1);
     }
-    return buffer.subarray(0, n);
-  }
+    onRead(buffer.subarray(0, n));
+  };
 
   write(chunk: Uint8Array): void {
     if (this.#failed) return;
@@ -95,7 +112,7 @@ class _DirectChannel implements _ByteChannel {
 
   ready(): Promise<void> {
     if (this.#queued < _HIGH_WATER_MARK || this.#failed) return Promise.resolve();
-    return new Promise((resolve) => this.#waiters.push(resolve));
+    return new Promise((resolve) => (this.#waiters ??= []).push(resolve));
   }
 
   async #drain(): Promise<void> {
@@ -135,7 +152,8 @@ class _DirectChannel implements _ByteChannel {
 
   #wake(): void {
     const waiters = this.#waiters;
-    this.#waiters = [];
+    if (waiters === undefined) return;
+    this.#waiters = undefined;
     for (const wake of waiters) wake();
   }
 
@@ -178,9 +196,8 @@ class _StreamChannel implements _ByteChannel {
     return this.#queued;
   }
 
-  async read(): Promise<Uint8Array | null> {
-    const { value, done } = await this.#reader.read();
-    return done ? null : value;
+  read(onRead: (chunk: Uint8Array | null) => void, onError: (error: unknown) => void): void {
+    this.#reader.read().then(({ value, done }) => onRead(done ? null : value), onError);
   }
 
   write(chunk: Uint8Array): void {

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { _openChannel } from "./_byte_channel.ts";
+import { type _ByteChannel, _openChannel } from "./_byte_channel.ts";
+
+/** One read of the callback API, as a promise. */
+function readOnce(channel: _ByteChannel): Promise<Uint8Array | null> {
+  return new Promise((resolve, reject) => channel.read(resolve, reject));
+}
 
 /** A fake conn whose `read` fills the buffer from a script of read sizes. */
 function scriptedDuplex(sizes: number[]) {
@@ -28,7 +33,7 @@ Deno.test("direct channel grows its read buffer under bulk reads and keeps hande
   const { duplex, bufferSizes } = scriptedDuplex(Array(12).fill(1 << 20));
   const channel = _openChannel(duplex, () => {});
   const chunks: Uint8Array[] = [];
-  for (let chunk = await channel.read(); chunk !== null; chunk = await channel.read()) {
+  for (let chunk = await readOnce(channel); chunk !== null; chunk = await readOnce(channel)) {
     chunks.push(chunk);
   }
   // Starts small for idle connections, grows fourfold on every full read, capped.
@@ -52,7 +57,7 @@ Deno.test("direct channel shrinks its read buffer after a run of small reads", a
     ...Array(300).fill(10),
   ]);
   const channel = _openChannel(duplex, () => {});
-  while (await channel.read() !== null);
+  while (await readOnce(channel) !== null);
   assert.equal(bufferSizes[3], 32 * 1024);
   assert.equal(bufferSizes.at(-1), 512);
   // It shrinks only after a run, not on the first small read.

@@ -14,6 +14,7 @@ import { _openClientTransport } from "./_client_transport.ts";
 import { _checkHeartbeat } from "./_heartbeat.ts";
 import {
   type ConnectionCloseEvent,
+  type ConnectionHandler,
   type ConnectionOptions,
   WebSocketConnection,
 } from "./websocket_connection.ts";
@@ -94,6 +95,13 @@ const _DISPATCH_CALLS_HANDLERS: boolean = (() => {
 export type WebSocketEventHandler<E extends Event> =
   | ((this: WebSocket, event: E) => unknown)
   | null;
+
+/** What {@linkcode _SocketEvents} may do to a `WebSocket`; set by its static block. */
+let _socketInternals: {
+  deliver(socket: WebSocket, data: string | Uint8Array): void;
+  closeFrameReceived(socket: WebSocket): void;
+  closeWith(socket: WebSocket, event: ConnectionCloseEvent): void;
+};
 
 /**
  * The WHATWG `WebSocket` API (an `EventTarget` with `onopen`, `onmessage`,
@@ -355,22 +363,12 @@ export class WebSocket extends EventTarget {
       this.#url = upgraded.url.href;
       this.#originValue = undefined;
     }
-    const connection = new WebSocketConnection(upgraded.duplex, {
-      onMessage: (data) => {
-        let payload: string | ArrayBuffer | Blob;
-        if (typeof data === "string") payload = data;
-        else if (this.#binaryType === "arraybuffer") {
-          payload = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength
-            ? data.buffer as ArrayBuffer
-            : data.slice().buffer as ArrayBuffer;
-        } else payload = new Blob([data as Uint8Array<ArrayBuffer>]);
-        this.dispatchEvent(new MessageEvent("message", { data: payload, origin: this.#origin() }));
-      },
-      onCloseFrame: () => {
-        if (this.#readyState === WebSocket.OPEN) this.#readyState = WebSocket.CLOSING;
-      },
-      onClose: (event) => this.#closeWith(event),
-    }, { ...options, role, leftover: upgraded.leftover, compression });
+    const connection = new WebSocketConnection(upgraded.duplex, new _SocketEvents(this), {
+      ...options,
+      role,
+      leftover: upgraded.leftover,
+      compression,
+    });
     this.#connection = connection;
     this.#onConnection?.(connection);
     this.#readyState = WebSocket.OPEN;
@@ -380,6 +378,27 @@ export class WebSocket extends EventTarget {
       this.#readyState = WebSocket.CLOSING;
       connection.close(this.#pendingClose.code, this.#pendingClose.reason);
     }
+  }
+
+  #deliver(data: string | Uint8Array): void {
+    let payload: string | ArrayBuffer | Blob;
+    if (typeof data === "string") payload = data;
+    else if (this.#binaryType === "arraybuffer") {
+      payload = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength
+        ? data.buffer as ArrayBuffer
+        : data.slice().buffer as ArrayBuffer;
+    } else payload = new Blob([data as Uint8Array<ArrayBuffer>]);
+    this.dispatchEvent(new MessageEvent("message", { data: payload, origin: this.#origin() }));
+  }
+
+  static {
+    _socketInternals = {
+      deliver: (socket, data) => socket.#deliver(data),
+      closeFrameReceived: (socket) => {
+        if (socket.#readyState === WebSocket.OPEN) socket.#readyState = WebSocket.CLOSING;
+      },
+      closeWith: (socket, event) => socket.#closeWith(event),
+    };
   }
 
   /** The `origin` of message events, computed once (not per message). */
@@ -422,5 +441,30 @@ export class WebSocket extends EventTarget {
         wasClean: event.wasClean,
       }),
     );
+  }
+}
+
+/**
+ * A socket's connection handler. A class rather than an object literal of
+ * arrow functions: its methods live on the prototype, so an open socket
+ * carries one small object instead of three closures and their context.
+ */
+class _SocketEvents implements ConnectionHandler {
+  readonly #socket: WebSocket;
+
+  constructor(socket: WebSocket) {
+    this.#socket = socket;
+  }
+
+  onMessage(data: string | Uint8Array): void {
+    _socketInternals.deliver(this.#socket, data);
+  }
+
+  onCloseFrame(): void {
+    _socketInternals.closeFrameReceived(this.#socket);
+  }
+
+  onClose(event: ConnectionCloseEvent): void {
+    _socketInternals.closeWith(this.#socket, event);
   }
 }

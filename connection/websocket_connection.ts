@@ -236,10 +236,10 @@ export class WebSocketConnection {
    */
   #async: PerMessageDeflate | undefined;
   /** Received events waiting behind a message being decompressed. */
-  #inbox: Message[] = [];
+  #inbox: Message[] | undefined;
   #draining: Promise<void> | undefined;
   /** Messages waiting to be compressed and sent, in `send` order. */
-  #outbox: { data: string | Uint8Array; payload: Uint8Array }[] = [];
+  #outbox: { data: string | Uint8Array; payload: Uint8Array }[] | undefined;
   #outboxBytes = 0;
   #sending: Promise<void> | undefined;
   /** A `close()` that waits for the outbox to be sent first. */
@@ -347,7 +347,17 @@ export class WebSocketConnection {
       if (signal.aborted) queueMicrotask(this.#onAbort);
       else signal.addEventListener("abort", this.#onAbort, { once: true });
     }
-    void this.#readLoop();
+    const leftover = this.#leftover;
+    this.#leftover = undefined;
+    if (leftover !== undefined && leftover.length > 0) {
+      try {
+        this.#receive(leftover);
+      } catch {
+        this.#readFailed();
+        return;
+      }
+    }
+    this.#readNext();
   }
 
   /**
@@ -460,35 +470,52 @@ export class WebSocketConnection {
     resume?.();
   }
 
-  async #readLoop(): Promise<void> {
-    const leftover = this.#leftover;
-    this.#leftover = undefined;
-    if (leftover !== undefined && leftover.length > 0) this.#receive(leftover);
-    const channel = this.#channel;
-    try {
-      while (!this.#finished && !this.#shouldStopReading()) {
-        if (this.#draining !== undefined) {
-          // Decompressing asynchronously: read on once the queue is empty.
-          await this.#draining;
-          continue;
-        }
-        if (this.#paused !== undefined) {
-          await this.#paused;
-          continue;
-        }
-        const chunk = await channel.read();
-        if (chunk === null) {
-          this.#protocol.receiveEof();
-          break;
-        }
-        this.#receive(chunk);
-      }
-    } catch {
-      // The transport failed (reset, closed under us): an abnormal closure.
-      this.#protocol.receiveEof();
+  /**
+   * Reading is a chain of callbacks (read, receive, read again), not an async
+   * loop: an idle connection waits in the transport's pending read alone.
+   */
+  #readNext(): void {
+    if (this.#finished || this.#shouldStopReading()) {
+      void this.#readingEnded();
+      return;
     }
+    if (this.#draining !== undefined) {
+      // Decompressing asynchronously: read on once the queue is empty.
+      this.#draining.then(() => this.#readNext(), this.#readFailed);
+      return;
+    }
+    if (this.#paused !== undefined) {
+      this.#paused.then(() => this.#readNext());
+      return;
+    }
+    this.#channel.read(this.#chunkRead, this.#readFailed);
+  }
+
+  /** One function per connection for every read. */
+  #chunkRead = (chunk: Uint8Array | null): void => {
+    if (chunk === null) {
+      this.#protocol.receiveEof();
+      void this.#readingEnded();
+      return;
+    }
+    try {
+      this.#receive(chunk);
+    } catch {
+      this.#readFailed();
+      return;
+    }
+    this.#readNext();
+  };
+
+  /** The transport failed (reset, closed under us): an abnormal closure. */
+  #readFailed = (): void => {
+    this.#protocol.receiveEof();
+    void this.#readingEnded();
+  };
+
+  async #readingEnded(): Promise<void> {
     // Messages still being decompressed are delivered before the close.
-    if (this.#draining !== undefined) await this.#draining;
+    if (this.#draining !== undefined) await this.#draining.catch(() => {});
     await this.#finish();
   }
 
@@ -522,14 +549,14 @@ export class WebSocketConnection {
    * memory stays bounded by one transport chunk's worth of messages.
    */
   #queueEvents(events: Message[]): void {
-    const inbox = this.#inbox;
+    const inbox = this.#inbox ??= [];
     for (let i = 0; i < events.length; i++) inbox.push(events[i]!);
     if (this.#draining === undefined && inbox.length > 0) this.#draining = this.#drainInbox();
   }
 
   async #drainInbox(): Promise<void> {
     const codec = this.#async!;
-    const inbox = this.#inbox;
+    const inbox = this.#inbox!;
     try {
       // Bounded by the events of the chunks read before reading paused.
       while (inbox.length > 0 && !this.#finished) {
@@ -579,14 +606,14 @@ export class WebSocketConnection {
       );
     }
     const payload = typeof data === "string" ? _encoder.encode(data) : data;
-    this.#outbox.push({ data, payload });
+    (this.#outbox ??= []).push({ data, payload });
     this.#outboxBytes += payload.length;
     this.#sending ??= this.#drainOutbox();
   }
 
   async #drainOutbox(): Promise<void> {
     const codec = this.#async!;
-    const outbox = this.#outbox;
+    const outbox = this.#outbox!;
     const protocol = this.#protocol;
     try {
       // Bounded by the messages queued; each round sends or drops one.
