@@ -142,6 +142,33 @@ export interface ResponseHead {
 }
 
 /**
+ * Where {@linkcode readRequestHead} and {@linkcode readResponseHead} read a
+ * head from: a byte stream, or anything with a `read(buffer)` method that
+ * fills `buffer` and resolves with the byte count, or `null` at the end, as
+ * a `Deno.Conn` does. The latter is read with no stream in between (no
+ * stream, reader or queue per connection) into small buffers, one per read.
+ *
+ * @example
+ * ```ts
+ * import type { HeadSource } from "@edgews/websocket/handshake";
+ *
+ * const bytes = new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+ * let done = false;
+ * const source: HeadSource = {
+ *   read(buffer: Uint8Array) {
+ *     if (done) return Promise.resolve(null);
+ *     done = true;
+ *     buffer.set(bytes);
+ *     return Promise.resolve(bytes.length);
+ *   },
+ * };
+ * ```
+ */
+export type HeadSource =
+  | ReadableStream<Uint8Array>
+  | { read(buffer: Uint8Array): Promise<number | null> };
+
+/**
  * Read an HTTP/1.1 request head from a byte stream and parse it into a
  * `Request`.
  *
@@ -173,7 +200,8 @@ export interface ResponseHead {
  * missing Host header is not an error here; the WebSocket handshake checks
  * it.
  *
- * @param readable The connection's byte stream; it must not be locked.
+ * @param readable The connection's byte stream, which must not be locked, or
+ * a `read(buffer)` source such as a `Deno.Conn` (see {@linkcode HeadSource}).
  * @param options Limits and an abort signal.
  * @returns The request, its HTTP version and the bytes that followed.
  * @throws {HttpHeadError} For every problem with the bytes or the stream.
@@ -198,7 +226,7 @@ export interface ResponseHead {
  * ```
  */
 export async function readRequestHead(
-  readable: ReadableStream<Uint8Array>,
+  readable: HeadSource,
   options: HeadLimits = {},
 ): Promise<RequestHead> {
   const limits = _limits(options);
@@ -219,7 +247,8 @@ export async function readRequestHead(
  * {@linkcode HttpHeadError}s whose status only classifies the problem (400
  * malformed or closed, 408 aborted, 431 too large, 505 version).
  *
- * @param readable The connection's byte stream; it must not be locked.
+ * @param readable The connection's byte stream, which must not be locked, or
+ * a `read(buffer)` source such as a `Deno.Conn` (see {@linkcode HeadSource}).
  * @param options Limits and an abort signal.
  * @returns The status, reason, headers, version and the bytes that followed.
  * @throws {HttpHeadError} For every problem with the bytes or the stream.
@@ -243,7 +272,7 @@ export async function readRequestHead(
  * ```
  */
 export async function readResponseHead(
-  readable: ReadableStream<Uint8Array>,
+  readable: HeadSource,
   options: HeadLimits = {},
 ): Promise<ResponseHead> {
   const limits = _limits(options);
@@ -435,13 +464,13 @@ const _ABORTED: unique symbol = Symbol("aborted");
  * followed it in the last chunk. Always releases the reader.
  */
 async function _readHead(
-  readable: ReadableStream<Uint8Array>,
+  source: HeadSource,
   limits: _Limits,
   kind: "request" | "response",
 ): Promise<{ lines: string[]; leftover: Uint8Array }> {
   const { maxHeadSize, maxHeaders, signal } = limits;
   if (signal?.aborted) throw _timeout(kind, signal.reason);
-  const reader = readable.getReader();
+  const reader = "getReader" in source ? source.getReader() : new _BufferReader(source);
   let onAbort: (() => void) | undefined;
   const aborted = signal === undefined ? undefined : new Promise<typeof _ABORTED>((resolve) => {
     onAbort = () => resolve(_ABORTED);
@@ -527,6 +556,34 @@ async function _readHead(
       // a pending read; cancel instead, the connection is being given up.
       reader.cancel().catch(() => {});
     }
+  }
+}
+
+/** Bytes per read from a `read(buffer)` source: most heads fit in one. */
+const _HEAD_READ = 2048;
+
+/** A `read(buffer)` source with the reader interface `_readHead` uses. */
+class _BufferReader {
+  #source: { read(buffer: Uint8Array): Promise<number | null> };
+
+  constructor(source: { read(buffer: Uint8Array): Promise<number | null> }) {
+    this.#source = source;
+  }
+
+  /**
+   * A fresh buffer per read: chunks are kept until the head is complete,
+   * and the leftover is a view of the last one.
+   */
+  async read(): Promise<ReadableStreamReadResult<Uint8Array>> {
+    const buffer = new Uint8Array(_HEAD_READ);
+    const n = await this.#source.read(buffer);
+    return n === null ? { done: true } : { done: false, value: buffer.subarray(0, n) };
+  }
+
+  releaseLock(): void {}
+
+  cancel(): Promise<void> {
+    return Promise.resolve();
   }
 }
 

@@ -106,6 +106,54 @@ Deno.test("readRequestHead: the same result for every way of splitting the bytes
   await check([new Uint8Array(0), data, new Uint8Array(0)], "with empty chunks");
 });
 
+/** A `read(buffer)` source (like a `Deno.Conn`) that hands out `chunks` in turn. */
+function sourceOf(...chunks: Uint8Array[]) {
+  const sizes: number[] = [];
+  let next = 0;
+  return {
+    sizes,
+    read(buffer: Uint8Array): Promise<number | null> {
+      sizes.push(buffer.length);
+      const chunk = chunks[next++];
+      if (chunk === undefined) return Promise.resolve(null);
+      assert.ok(chunk.length <= buffer.length);
+      buffer.set(chunk);
+      return Promise.resolve(chunk.length);
+    },
+  };
+}
+
+Deno.test("readRequestHead: from a read(buffer) source, in small reads, as from a stream", async () => {
+  const data = bytes(HEAD, FRAME);
+  const expected = await readRequestHead(streamOf(data));
+  for (const size of [1, 7, data.length]) {
+    const source = sourceOf(...chunked(data, size));
+    const head = await readRequestHead(source);
+    assert.equal(head.request.url, expected.request.url);
+    assert.deepEqual([...head.request.headers], [...expected.request.headers]);
+    // It stops at the end of the head: with one chunk the frame is leftover.
+    if (size === data.length) assert.deepEqual([...head.leftover], FRAME);
+    // Buffers of 2 KiB, and no read beyond the head.
+    assert.ok(source.sizes.every((n) => n === 2048));
+    assert.ok(source.sizes.length <= Math.ceil(HEAD.length / size));
+  }
+  await headError(
+    readRequestHead(sourceOf(latin1Encode("GET / HTTP/1.1\r\n"))),
+    400,
+    "closed",
+    /^Connection closed before the request head was complete/,
+  );
+  const reading = readRequestHead({ read: () => new Promise(() => {}) }, {
+    signal: AbortSignal.timeout(10),
+  });
+  await headError(reading, 408, "timeout", /^Timed out reading the request head/);
+  const response = await readResponseHead(
+    sourceOf(latin1Encode("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n")),
+  );
+  assert.equal(response.status, 101);
+  assert.equal(response.headers.get("upgrade"), "websocket");
+});
+
 Deno.test("readRequestHead: the stream can be read on after the head", async () => {
   const readable = streamOf(latin1Encode(HEAD), Uint8Array.from(FRAME));
   const { leftover } = await readRequestHead(readable);

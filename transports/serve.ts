@@ -204,7 +204,10 @@ async function _handleConnection(
   );
   let head;
   try {
-    head = await readRequestHead(_headStream(conn), {
+    // Straight from the conn, into small buffers: the request head is
+    // typically a few hundred bytes, and the bytes that follow it must not
+    // pin a large chunk for the connection's lifetime.
+    head = await readRequestHead(conn, {
       maxHeadSize: options.maxHeadSize,
       maxHeaders: options.maxHeaders,
       signal: abort.signal,
@@ -268,25 +271,6 @@ async function _handleConnection(
 }
 
 const _EMPTY = new Uint8Array(0);
-
-/** Bytes per read while the request head arrives: most heads fit in one. */
-const _HEAD_READ = 2048;
-
-/**
- * The connection's bytes as a stream that reads only when asked, into small
- * buffers: the request head is typically a few hundred bytes, and the bytes
- * that follow it must not pin a large chunk for the connection's lifetime.
- */
-function _headStream(conn: Deno.Conn): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const buffer = new Uint8Array(_HEAD_READ);
-      const n = await conn.read(buffer);
-      if (n === null) controller.close();
-      else controller.enqueue(buffer.subarray(0, n));
-    },
-  }, { highWaterMark: 0 });
-}
 
 /** How long and how much to keep reading after an error response (lingering close). */
 const _LINGER_MS = 1000;
