@@ -13,14 +13,19 @@ import type { ByteDuplex } from "./duplex.ts";
 /** Reading, writing and closing, whatever the transport. */
 export interface _ByteChannel {
   /**
-   * Read the next chunk: `onRead` gets it (valid until the next read), or
-   * `null` at end of stream; `onError` gets a transport failure. One read at
-   * a time. Callbacks rather than a promise to await: an idle connection
-   * waits in one pending read, with no suspended async function (each holds
-   * a generator, its registers, a promise and its resolvers: about 0.5 KB).
-   * The callbacks must not throw.
+   * Start the next read (one at a time). What it resolves with goes to
+   * {@linkcode _ByteChannel.chunkOf}. Split in two so that the caller can
+   * chain it with its own `then` callbacks, made once per connection: an
+   * idle connection then waits in one pending read, with no suspended async
+   * function (each holds a generator, its registers, a promise and its
+   * resolvers: about 0.5 KB) and no per-read closure.
    */
-  read(onRead: (chunk: Uint8Array | null) => void, onError: (error: unknown) => void): void;
+  read(): Promise<unknown>;
+  /**
+   * The chunk a completed read produced (valid until the next read), or
+   * `null` at end of stream.
+   */
+  chunkOf(result: unknown): Uint8Array | null;
   /** Queue bytes; the caller must not modify them afterwards. */
   write(chunk: Uint8Array): void;
   /** Bytes queued and not yet accepted by the transport. */
@@ -58,7 +63,6 @@ class _DirectChannel implements _ByteChannel {
   #onWriteError: () => void;
   #buffer = new Uint8Array(_READ_MIN);
   #smallReads = 0;
-  #onRead: ((chunk: Uint8Array | null) => void) | undefined;
   #queue: Uint8Array[] = [];
   #queued = 0;
   #writing: Promise<void> | undefined;
@@ -74,18 +78,13 @@ class _DirectChannel implements _ByteChannel {
     return this.#queued;
   }
 
-  read(onRead: (chunk: Uint8Array | null) => void, onError: (error: unknown) => void): void {
-    this.#onRead = onRead;
-    this.#duplex.read!(this.#buffer).then(this.#afterRead, onError);
+  read(): Promise<number | null> {
+    return this.#duplex.read!(this.#buffer);
   }
 
-  /** One function per channel for every read's `then`. */
-  #afterRead = (n: number | null): void => {
-    const onRead = this.#onRead!;
-    if (n === null) {
-      onRead(null);
-      return;
-    }
+  chunkOf(result: unknown): Uint8Array | null {
+    const n = result as number | null;
+    if (n === null) return null;
     const buffer = this.#buffer;
     const size = buffer.length;
     if (n === size) {
@@ -97,8 +96,8 @@ class _DirectChannel implements _ByteChannel {
       this.#smallReads = 0;
       this.#buffer = new Uint8Array(size >>> 1);
     }
-    onRead(buffer.subarray(0, n));
-  };
+    return buffer.subarray(0, n);
+  }
 
   write(chunk: Uint8Array): void {
     if (this.#failed) return;
@@ -196,8 +195,13 @@ class _StreamChannel implements _ByteChannel {
     return this.#queued;
   }
 
-  read(onRead: (chunk: Uint8Array | null) => void, onError: (error: unknown) => void): void {
-    this.#reader.read().then(({ value, done }) => onRead(done ? null : value), onError);
+  read(): Promise<ReadableStreamReadResult<Uint8Array>> {
+    return this.#reader.read();
+  }
+
+  chunkOf(result: unknown): Uint8Array | null {
+    const { value, done } = result as ReadableStreamReadResult<Uint8Array>;
+    return done ? null : value;
   }
 
   write(chunk: Uint8Array): void {

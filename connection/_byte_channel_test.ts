@@ -3,7 +3,7 @@ import { type _ByteChannel, _openChannel } from "./_byte_channel.ts";
 
 /** One read of the callback API, as a promise. */
 function readOnce(channel: _ByteChannel): Promise<Uint8Array | null> {
-  return new Promise((resolve, reject) => channel.read(resolve, reject));
+  return channel.read().then((result) => channel.chunkOf(result));
 }
 
 /** A fake conn whose `read` fills the buffer from a script of read sizes. */

@@ -17,4 +17,10 @@ export interface _PendingTransport {
   transport: Promise<UpgradedTransport>;
   /** Told about the connection once it runs (a server uses it to close with 1001 on shutdown). */
   onConnection?: ((connection: WebSocketConnection) => void) | undefined;
+  /**
+   * Told when that connection has ended. A plain callback rather than
+   * `connection.closed.then(...)`: the promise, its resolver and the
+   * reaction would cost every idle connection about 300 bytes.
+   */
+  onClosed?: ((connection: WebSocketConnection) => void) | undefined;
 }

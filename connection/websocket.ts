@@ -141,6 +141,7 @@ export class WebSocket extends EventTarget {
 
   #url: string;
   #onConnection: ((connection: WebSocketConnection) => void) | undefined;
+  #onClosed: ((connection: WebSocketConnection) => void) | undefined;
   #role: "client" | "server" = "client";
   #readyState = 0;
   #protocol = "";
@@ -184,6 +185,7 @@ export class WebSocket extends EventTarget {
     const pending = (options as { [_PENDING]?: _PendingTransport })[_PENDING];
     let role: "client" | "server" = "client";
     this.#onConnection = pending?.onConnection;
+    this.#onClosed = pending?.onClosed;
     let transport: Promise<UpgradedTransport>;
     if (pending !== undefined) {
       role = this.#role = pending.role;
@@ -427,6 +429,7 @@ export class WebSocket extends EventTarget {
   #closeWith(event: ConnectionCloseEvent): void {
     if (this.#readyState === WebSocket.CLOSED) return;
     this.#readyState = WebSocket.CLOSED;
+    if (this.#connection !== undefined) this.#onClosed?.(this.#connection);
     if (!event.wasClean) {
       const error = new Event("error");
       Object.defineProperty(error, "message", {

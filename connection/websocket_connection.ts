@@ -225,8 +225,10 @@ export class WebSocketConnection {
   #heartbeat: _Heartbeat | undefined;
   #signal: AbortSignal | undefined;
   #onAbort: (() => void) | undefined;
-  #closed: Promise<ConnectionCloseEvent>;
-  #resolveClosed!: (event: ConnectionCloseEvent) => void;
+  /** Made when first asked for: an idle connection need not hold it. */
+  #closed: Promise<ConnectionCloseEvent> | undefined;
+  #resolveClosed: ((event: ConnectionCloseEvent) => void) | undefined;
+  #closeEvent: ConnectionCloseEvent | undefined;
   #compression: PerMessageDeflate | undefined;
   #maxMessageSize: number;
   #streamMessages: boolean;
@@ -299,12 +301,13 @@ export class WebSocketConnection {
       // The transport is gone: nothing more can be sent.
       if (!this.#finished) this.terminate("Transport write failed");
     });
-    this.#closed = new Promise((resolve) => this.#resolveClosed = resolve);
   }
 
   /** Resolves once, when the connection has ended and the transport is closed. */
   get closed(): Promise<ConnectionCloseEvent> {
-    return this.#closed;
+    return this.#closed ??= this.#closeEvent !== undefined
+      ? Promise.resolve(this.#closeEvent)
+      : new Promise((resolve) => this.#resolveClosed = resolve);
   }
 
   /** Wire bytes handed to the transport and not yet accepted by it. */
@@ -488,11 +491,12 @@ export class WebSocketConnection {
       this.#paused.then(() => this.#readNext());
       return;
     }
-    this.#channel.read(this.#chunkRead, this.#readFailed);
+    this.#channel.read().then(this.#chunkRead, this.#readFailed);
   }
 
   /** One function per connection for every read. */
-  #chunkRead = (chunk: Uint8Array | null): void => {
+  #chunkRead = (result: unknown): void => {
+    const chunk = this.#channel.chunkOf(result);
     if (chunk === null) {
       this.#protocol.receiveEof();
       void this.#readingEnded();
@@ -766,7 +770,8 @@ export class WebSocketConnection {
     try {
       this.#handler.onClose(event);
     } finally {
-      this.#resolveClosed(event);
+      this.#closeEvent = event;
+      this.#resolveClosed?.(event);
     }
   }
 

@@ -197,6 +197,7 @@ export interface WebSocketCloseOptions {
 export class WebSocketStream<S extends boolean = false> {
   #url: string;
   #onConnection: ((connection: WebSocketConnection) => void) | undefined;
+  #onClosed: ((connection: WebSocketConnection) => void) | undefined;
   #role: "client" | "server" = "client";
   #opened: Promise<WebSocketOpenInfo<S>>;
   #closed: Promise<WebSocketCloseInfo>;
@@ -219,6 +220,7 @@ export class WebSocketStream<S extends boolean = false> {
     this.#url = parsed.href;
     let role: "client" | "server" = "client";
     this.#onConnection = pending?.onConnection;
+    this.#onClosed = pending?.onClosed;
     let transport: Promise<UpgradedTransport>;
     if (pending !== undefined) {
       role = this.#role = pending.role;
@@ -334,7 +336,8 @@ export class WebSocketStream<S extends boolean = false> {
       onChunk(chunk) {
         if (!readableDone) incoming?.onChunk(chunk);
       },
-      onClose(event) {
+      onClose: (event) => {
+        this.#onClosed?.(connection);
         const info = { closeCode: event.closeCode, reason: event.reason };
         if (event.wasClean) {
           incoming?.end(undefined);

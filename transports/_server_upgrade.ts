@@ -73,7 +73,12 @@ export function _prepareUpgrade(
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
   // The connection keeps this callback for its lifetime: it must not keep
   // the slot (and what the slot references) with it.
-  const pending: _PendingTransport = { role: "server", transport, onConnection: slot.connected };
+  const pending: _PendingTransport = {
+    role: "server",
+    transport,
+    onConnection: slot.connected,
+    onClosed: slot.disconnected,
+  };
   return {
     response,
     url,

@@ -25,6 +25,8 @@ export interface _UpgradeSlot {
   } | undefined;
   /** Told when a WebSocket starts running on this connection (for graceful shutdown). */
   connected(connection: WebSocketConnection): void;
+  /** Told when that WebSocket has ended. */
+  disconnected(connection: WebSocketConnection): void;
 }
 
 const _slots = new WeakMap<Request, _UpgradeSlot>();

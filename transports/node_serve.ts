@@ -70,7 +70,7 @@ export function nodeUpgradeListener(
   options: Pick<ServeOptions, "onError" | "maxHeaders"> = {},
 ): (request: http.IncomingMessage, socket: net.Socket, head: Uint8Array) => void {
   return (request, socket, head) => {
-    void _handleUpgrade(request, socket, head, handler, options, () => {});
+    void _handleUpgrade(request, socket, head, handler, options, _UNTRACKED);
   };
 }
 
@@ -109,9 +109,9 @@ export function serve(options: ServeOptions, handler: ServeHandler): NodeWebSock
   const sockets = new Set<WebSocketConnection>();
   const pending = new Set<Promise<void>>();
   let stopping = false;
-  const connected = (connection: WebSocketConnection) => {
-    sockets.add(connection);
-    void connection.closed.then(() => sockets.delete(connection));
+  const connections = {
+    connected: (connection: WebSocketConnection) => void sockets.add(connection),
+    disconnected: (connection: WebSocketConnection) => void sockets.delete(connection),
   };
   const track = (task: Promise<void>) => {
     pending.add(task);
@@ -126,7 +126,7 @@ export function serve(options: ServeOptions, handler: ServeHandler): NodeWebSock
       socket.destroy();
       return;
     }
-    track(_handleUpgrade(req, socket, head, handler, options, connected, secure));
+    track(_handleUpgrade(req, socket, head, handler, options, connections, secure));
   });
 
   let addr: Deno.NetAddr | undefined;
@@ -203,6 +203,7 @@ async function _handleRequest(
         leftover: new Uint8Array(0),
         httpVersion: `HTTP/${req.httpVersion}`,
         connected: () => {},
+        disconnected: () => {},
       });
       response = await handler(request, { remoteAddr: _remoteAddr(req.socket) });
       if (response.status === 101) {
@@ -232,13 +233,19 @@ async function _handleRequest(
 }
 
 /** An upgrade request: the handler decides, and a 101 hands the socket to the WebSocket. */
+/** For upgrades of a server this module does not run: nothing to shut down. */
+const _UNTRACKED: Pick<_UpgradeSlot, "connected" | "disconnected"> = {
+  connected: () => {},
+  disconnected: () => {},
+};
+
 async function _handleUpgrade(
   req: http.IncomingMessage,
   socket: net.Socket,
   head: Uint8Array,
   handler: ServeHandler,
   options: Pick<ServeOptions, "onError" | "maxHeaders">,
-  connected: (connection: WebSocketConnection) => void,
+  connections: Pick<_UpgradeSlot, "connected" | "disconnected">,
   secure = (socket as { encrypted?: boolean }).encrypted === true,
 ): Promise<void> {
   socket.setNoDelay(true);
@@ -261,7 +268,8 @@ async function _handleUpgrade(
     },
     leftover: new Uint8Array(head.buffer, head.byteOffset, head.byteLength),
     httpVersion: `HTTP/${req.httpVersion}`,
-    connected,
+    connected: connections.connected,
+    disconnected: connections.disconnected,
   };
   _setUpgradeSlot(request, slot);
   let response: Response;

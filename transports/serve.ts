@@ -133,10 +133,10 @@ export function serve(options: ServeOptions, handler: ServeHandler): WebSocketSe
   const sockets = new Set<WebSocketConnection>();
   let stopping = false;
 
-  // One function for every connection (each WebSocket keeps it).
-  const track = (connection: WebSocketConnection) => {
-    sockets.add(connection);
-    void connection.closed.then(() => sockets.delete(connection));
+  // One pair of functions for every connection (each WebSocket keeps them).
+  const track = {
+    connected: (connection: WebSocketConnection) => void sockets.add(connection),
+    disconnected: (connection: WebSocketConnection) => void sockets.delete(connection),
   };
   const accept = async () => {
     try {
@@ -191,7 +191,7 @@ async function _handleConnection(
   conn: Deno.Conn,
   handler: ServeHandler,
   options: ServeOptions,
-  connected: (connection: WebSocketConnection) => void,
+  track: Pick<_UpgradeSlot, "connected" | "disconnected">,
 ): Promise<void> {
   _noDelay(conn);
   const duplex = new _DenoConnDuplex(conn);
@@ -227,7 +227,8 @@ async function _handleConnection(
     duplex,
     leftover,
     httpVersion: head.httpVersion,
-    connected,
+    connected: track.connected,
+    disconnected: track.disconnected,
   };
   _setUpgradeSlot(head.request, slot);
   let response: Response;
