@@ -225,13 +225,24 @@ export type HeadSource =
  * assert.equal(readable.locked, false);
  * ```
  */
-export async function readRequestHead(
+export function readRequestHead(
   readable: HeadSource,
   options: HeadLimits = {},
 ): Promise<RequestHead> {
-  const limits = _limits(options);
-  const { lines, leftover } = await _readHead(readable, limits, "request");
-  return { ..._parseRequest(lines), leftover };
+  // Not an async function: a server has thousands of these waiting at once
+  // in a burst of connections, and each suspended async function keeps a
+  // generator, its registers and a promise alive (long enough to be
+  // promoted out of V8's young generation).
+  let limits: _Limits;
+  try {
+    limits = _limits(options);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return _readHead(readable, limits, "request").then(({ lines, leftover }) => ({
+    ..._parseRequest(lines),
+    leftover,
+  }));
 }
 
 /**
@@ -271,13 +282,20 @@ export async function readRequestHead(
  * assert.equal(head.leftover.length, 0);
  * ```
  */
-export async function readResponseHead(
+export function readResponseHead(
   readable: HeadSource,
   options: HeadLimits = {},
 ): Promise<ResponseHead> {
-  const limits = _limits(options);
-  const { lines, leftover } = await _readHead(readable, limits, "response");
-  return { ..._parseResponse(lines), leftover };
+  let limits: _Limits;
+  try {
+    limits = _limits(options);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return _readHead(readable, limits, "response").then(({ lines, leftover }) => ({
+    ..._parseResponse(lines),
+    leftover,
+  }));
 }
 
 /**
@@ -574,10 +592,11 @@ class _BufferReader {
    * A fresh buffer per read: chunks are kept until the head is complete,
    * and the leftover is a view of the last one.
    */
-  async read(): Promise<ReadableStreamReadResult<Uint8Array>> {
+  read(): Promise<ReadableStreamReadResult<Uint8Array>> {
     const buffer = new Uint8Array(_HEAD_READ);
-    const n = await this.#source.read(buffer);
-    return n === null ? { done: true } : { done: false, value: buffer.subarray(0, n) };
+    return this.#source.read(buffer).then((n) =>
+      n === null ? { done: true } : { done: false, value: buffer.subarray(0, n) }
+    );
   }
 
   releaseLock(): void {}

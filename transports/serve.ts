@@ -194,14 +194,18 @@ async function _handleConnection(
   track: Pick<_UpgradeSlot, "connected" | "disconnected">,
 ): Promise<void> {
   _noDelay(conn);
-  const duplex = new _DenoConnDuplex(conn);
-  // A cleared timer rather than AbortSignal.timeout(), which keeps its timer
-  // and everything it references alive for the whole timeout.
-  const abort = new AbortController();
-  const timer = setTimeout(
-    () => abort.abort(new DOMException("Handshake timed out", "TimeoutError")),
-    options.handshakeTimeout ?? 10_000,
-  );
+  // The handshake deadline is a timer that answers 408 and closes the conn
+  // (which ends the pending read), not an AbortSignal passed to the head
+  // reader: that is an AbortController, a listener and a promise race per
+  // read for every connection, all alive while thousands of handshakes of a
+  // burst wait their turn.
+  let timedOut: Promise<void> | undefined;
+  const timer = setTimeout(() => {
+    timedOut = _respondAndClose(
+      conn,
+      new Response("Timed out reading the request head\n", { status: 408 }),
+    );
+  }, options.handshakeTimeout ?? 10_000);
   let head;
   try {
     // Straight from the conn, into small buffers: the request head is
@@ -210,16 +214,26 @@ async function _handleConnection(
     head = await readRequestHead(conn, {
       maxHeadSize: options.maxHeadSize,
       maxHeaders: options.maxHeaders,
-      signal: abort.signal,
     });
   } catch (error) {
+    clearTimeout(timer);
+    if (timedOut !== undefined) {
+      // Answered by the timer (which closed the conn, ending the read).
+      await timedOut;
+      return;
+    }
     const status = error instanceof HttpHeadError ? error.status : 400;
     const message = error instanceof Error ? error.message : "Bad request";
     await _respondAndClose(conn, new Response(`${message}\n`, { status }));
     return;
-  } finally {
-    clearTimeout(timer);
   }
+  clearTimeout(timer);
+  if (timedOut !== undefined) {
+    // The head completed while the 408 was being written: too late.
+    await timedOut;
+    return;
+  }
+  const duplex = new _DenoConnDuplex(conn);
   // Frames sent right behind the head: copied, so that the read buffer they
   // arrived in is not kept alive by the connection.
   const leftover = head.leftover.length === 0 ? _EMPTY : head.leftover.slice();
