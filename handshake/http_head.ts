@@ -477,33 +477,130 @@ function _limits(options: HeadLimits): _Limits {
 const _ABORTED: unique symbol = Symbol("aborted");
 
 /**
+ * Finds the end of a head in the bytes fed to it, one chunk at a time: the
+ * incremental, I/O-free part of reading a head. Enforces the size and
+ * header-count limits as bytes arrive, and rejects bare CRs and LFs.
+ */
+class _HeadScanner {
+  readonly #kind: "request" | "response";
+  readonly #maxHeadSize: number;
+  readonly #maxHeaders: number;
+  /** Head chunks so far; their total is `size`, which stays below `maxHeadSize`. */
+  #parts: Uint8Array[] = [];
+  #size = 0;
+  /** Non-CR/LF bytes in the current line. */
+  #lineLength = 0;
+  /** Whether the previous byte was a CR. */
+  #sawCR = false;
+  /** Complete non-empty lines: the start line and the header lines. */
+  #lines = 0;
+
+  constructor(kind: "request" | "response", limits: _Limits) {
+    this.#kind = kind;
+    this.#maxHeadSize = limits.maxHeadSize;
+    this.#maxHeaders = limits.maxHeaders;
+  }
+
+  /**
+   * Scan the next chunk, which is kept (not copied) until the head ends.
+   * Returns the head's lines and the bytes after it once the head is
+   * complete, or `undefined` while it is not.
+   *
+   * @throws {HttpHeadError} For a malformed or oversized head.
+   */
+  push(chunk: Uint8Array): { lines: string[]; leftover: Uint8Array } | undefined {
+    const kind = this.#kind;
+    const maxHeaders = this.#maxHeaders;
+    let lineLength = this.#lineLength;
+    let sawCR = this.#sawCR;
+    let lines = this.#lines;
+    // Scan no further than the size limit allows.
+    const limit = Math.min(chunk.length, this.#maxHeadSize - this.#size);
+    for (let i = 0; i < limit; i++) {
+      const byte = chunk[i]!;
+      if (sawCR) {
+        if (byte !== _LF) throw _malformed(`Invalid ${kind} head: bare CR in a line`);
+        sawCR = false;
+        if (lineLength > 0) {
+          lines++;
+          lineLength = 0;
+          if (lines - 1 > maxHeaders) throw _tooManyHeaders(kind, maxHeaders);
+        } else if (lines > 0) {
+          this.#parts.push(chunk.subarray(0, i + 1));
+          return { lines: _splitLines(this.#parts), leftover: chunk.subarray(i + 1) };
+        } // else: an empty line before the start line, skipped (RFC 9112 §2.2)
+      } else if (byte === _CR) {
+        sawCR = true;
+      } else if (byte === _LF) {
+        throw _malformed(`Invalid ${kind} head: line ends with a bare LF instead of CRLF`);
+      } else {
+        lineLength++;
+      }
+    }
+    this.#lineLength = lineLength;
+    this.#sawCR = sawCR;
+    this.#lines = lines;
+    this.#size += limit;
+    if (this.#size >= this.#maxHeadSize) {
+      throw new HttpHeadError(
+        431,
+        HttpHeadErrorCode.TooLarge,
+        `Invalid ${kind} head: larger than ${this.#maxHeadSize} bytes`,
+      );
+    }
+    if (chunk.length > 0) this.#parts.push(chunk);
+    return undefined;
+  }
+}
+
+/**
  * Read chunks until the empty line that ends a head. Returns the head's
  * lines (without leading empty lines and the final empty line) and what
- * followed it in the last chunk. Always releases the reader.
+ * followed it in the last chunk. Always releases a stream's reader.
  */
-async function _readHead(
+function _readHead(
   source: HeadSource,
   limits: _Limits,
   kind: "request" | "response",
 ): Promise<{ lines: string[]; leftover: Uint8Array }> {
-  const { maxHeadSize, maxHeaders, signal } = limits;
-  if (signal?.aborted) throw _timeout(kind, signal.reason);
-  const reader = "getReader" in source ? source.getReader() : new _BufferReader(source);
+  const signal = limits.signal;
+  if (signal?.aborted) return Promise.reject(_timeout(kind, signal.reason));
+  const scanner = new _HeadScanner(kind, limits);
+  return "getReader" in source
+    ? _readHeadFromStream(source, scanner, kind, signal)
+    : _readHeadFromSource(source, scanner, kind, signal);
+}
+
+function _closedEarly(kind: string): HttpHeadError {
+  return new HttpHeadError(
+    400,
+    HttpHeadErrorCode.Closed,
+    `Connection closed before the ${kind} head was complete`,
+  );
+}
+
+function _failedEarly(kind: string, error: unknown): HttpHeadError {
+  return new HttpHeadError(
+    400,
+    HttpHeadErrorCode.Closed,
+    `Connection failed before the ${kind} head was complete`,
+    { cause: error },
+  );
+}
+
+async function _readHeadFromStream(
+  readable: ReadableStream<Uint8Array>,
+  scanner: _HeadScanner,
+  kind: "request" | "response",
+  signal: AbortSignal | undefined,
+): Promise<{ lines: string[]; leftover: Uint8Array }> {
+  const reader = readable.getReader();
   let onAbort: (() => void) | undefined;
   const aborted = signal === undefined ? undefined : new Promise<typeof _ABORTED>((resolve) => {
     onAbort = () => resolve(_ABORTED);
     signal.addEventListener("abort", onAbort, { once: true });
   });
   try {
-    /** Head chunks so far; their total is `size`, which stays below `maxHeadSize`. */
-    const parts: Uint8Array[] = [];
-    let size = 0;
-    /** Non-CR/LF bytes in the current line. */
-    let lineLength = 0;
-    /** Whether the previous byte was a CR. */
-    let sawCR = false;
-    /** Complete non-empty lines: the start line and the header lines. */
-    let lines = 0;
     while (true) {
       const read = reader.read();
       // The read may reject later (when the reader is released after an
@@ -513,57 +610,16 @@ async function _readHead(
       try {
         result = aborted === undefined ? await read : await Promise.race([read, aborted]);
       } catch (error) {
-        throw new HttpHeadError(
-          400,
-          HttpHeadErrorCode.Closed,
-          `Connection failed before the ${kind} head was complete`,
-          { cause: error },
-        );
+        throw _failedEarly(kind, error);
       }
       if (result === _ABORTED) throw _timeout(kind, signal?.reason);
-      if (result.done) {
-        throw new HttpHeadError(
-          400,
-          HttpHeadErrorCode.Closed,
-          `Connection closed before the ${kind} head was complete`,
-        );
-      }
+      if (result.done) throw _closedEarly(kind);
       const chunk: unknown = result.value;
       if (!(chunk instanceof Uint8Array)) {
         throw new TypeError(`Cannot read ${kind} head: the stream yielded a non-Uint8Array chunk`);
       }
-      // Scan no further than the size limit allows.
-      const limit = Math.min(chunk.length, maxHeadSize - size);
-      for (let i = 0; i < limit; i++) {
-        const byte = chunk[i]!;
-        if (sawCR) {
-          if (byte !== _LF) throw _malformed(`Invalid ${kind} head: bare CR in a line`);
-          sawCR = false;
-          if (lineLength > 0) {
-            lines++;
-            lineLength = 0;
-            if (lines - 1 > maxHeaders) throw _tooManyHeaders(kind, maxHeaders);
-          } else if (lines > 0) {
-            parts.push(chunk.subarray(0, i + 1));
-            return { lines: _splitLines(parts), leftover: chunk.subarray(i + 1) };
-          } // else: an empty line before the start line, skipped (RFC 9112 §2.2)
-        } else if (byte === _CR) {
-          sawCR = true;
-        } else if (byte === _LF) {
-          throw _malformed(`Invalid ${kind} head: line ends with a bare LF instead of CRLF`);
-        } else {
-          lineLength++;
-        }
-      }
-      size += limit;
-      if (size >= maxHeadSize) {
-        throw new HttpHeadError(
-          431,
-          HttpHeadErrorCode.TooLarge,
-          `Invalid ${kind} head: larger than ${maxHeadSize} bytes`,
-        );
-      }
-      if (chunk.length > 0) parts.push(chunk);
+      const head = scanner.push(chunk);
+      if (head !== undefined) return head;
     }
   } finally {
     if (onAbort !== undefined) signal?.removeEventListener("abort", onAbort);
@@ -580,30 +636,55 @@ async function _readHead(
 /** Bytes per read from a `read(buffer)` source: most heads fit in one. */
 const _HEAD_READ = 2048;
 
-/** A `read(buffer)` source with the reader interface `_readHead` uses. */
-class _BufferReader {
-  #source: { read(buffer: Uint8Array): Promise<number | null> };
-
-  constructor(source: { read(buffer: Uint8Array): Promise<number | null> }) {
-    this.#source = source;
-  }
-
-  /**
-   * A fresh buffer per read: chunks are kept until the head is complete,
-   * and the leftover is a view of the last one.
-   */
-  read(): Promise<ReadableStreamReadResult<Uint8Array>> {
-    const buffer = new Uint8Array(_HEAD_READ);
-    return this.#source.read(buffer).then((n) =>
-      n === null ? { done: true } : { done: false, value: buffer.subarray(0, n) }
-    );
-  }
-
-  releaseLock(): void {}
-
-  cancel(): Promise<void> {
-    return Promise.resolve();
-  }
+/**
+ * From a `read(buffer)` source, a fresh buffer per read (chunks are kept
+ * until the head is complete, and the leftover is a view of the last one).
+ * A chain of callbacks rather than an async loop: a server in a burst of
+ * connections has thousands of these waiting at once, and a suspended async
+ * function (generator, registers, promises) lives long enough to be
+ * promoted out of V8's young generation.
+ */
+function _readHeadFromSource(
+  source: { read(buffer: Uint8Array): Promise<number | null> },
+  scanner: _HeadScanner,
+  kind: "request" | "response",
+  signal: AbortSignal | undefined,
+): Promise<{ lines: string[]; leftover: Uint8Array }> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const onAbort = () => fail(_timeout(kind, signal?.reason));
+    const fail = (error: unknown) => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener("abort", onAbort);
+      reject(error);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const next = () => {
+      const buffer = new Uint8Array(_HEAD_READ);
+      let read;
+      try {
+        read = source.read(buffer);
+      } catch (error) {
+        return fail(_failedEarly(kind, error));
+      }
+      read.then((n) => {
+        if (settled) return;
+        if (n === null) return fail(_closedEarly(kind));
+        let head;
+        try {
+          head = scanner.push(buffer.subarray(0, n));
+        } catch (error) {
+          return fail(error);
+        }
+        if (head === undefined) return next();
+        settled = true;
+        signal?.removeEventListener("abort", onAbort);
+        resolve(head);
+      }, (error) => fail(_failedEarly(kind, error)));
+    };
+    next();
+  });
 }
 
 /** Decode the head and split it into lines, dropping leading empty lines. */
