@@ -81,7 +81,7 @@ export interface ConnectionOptions {
    * not to. Clients offer it by default, as browsers do. Servers
    * (`upgradeWebSocket`) accept it only when this is set: a connection that
    * compresses with context takeover keeps about 300 KiB of zlib state (the
-   * idle connection itself takes about 22 KiB), and compressing secrets
+   * idle connection itself takes about 15–19 KiB), and compressing secrets
    * together with data an attacker chooses can leak them through the
    * compressed size (RFC 7692 §8). Decompressed messages count against
    * `maxMessageSize`.
