@@ -27,18 +27,42 @@
  * ```
  */
 export function sha1(data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(20);
+  _sha1Into(data, out);
+  return out;
+}
+
+/**
+ * Scratch space for inputs up to two blocks (119 bytes: the accept key's
+ * input is 60), reused: each typed array made costs 1–3 µs on Deno, and
+ * the hash runs once per handshake. Single-threaded and synchronous, so
+ * sharing is safe.
+ */
+const _padded = new Uint8Array(128);
+const _paddedView = new DataView(_padded.buffer);
+const _w = new Uint32Array(80);
+
+/**
+ * The SHA-1 digest of `data`, written to the first 20 bytes of `out`.
+ *
+ * @param data The bytes to hash.
+ * @param out Where the digest goes.
+ */
+export function _sha1Into(data: Uint8Array, out: Uint8Array): void {
   // Pad: a 1 bit, zeros, then the bit length as a 64-bit big-endian number.
   const blocks = Math.ceil((data.length + 9) / 64);
-  const padded = new Uint8Array(blocks * 64);
+  const size = blocks * 64;
+  const padded = size <= _padded.length ? _padded : new Uint8Array(size);
+  const view = padded === _padded ? _paddedView : new DataView(padded.buffer);
   padded.set(data);
   padded[data.length] = 0x80;
-  const view = new DataView(padded.buffer);
+  padded.fill(0, data.length + 1, size - 8);
   const bits = data.length * 8;
-  view.setUint32(padded.length - 8, Math.floor(bits / 0x100000000));
-  view.setUint32(padded.length - 4, bits >>> 0);
+  view.setUint32(size - 8, Math.floor(bits / 0x100000000));
+  view.setUint32(size - 4, bits >>> 0);
 
   let h0 = 0x67452301, h1 = 0xefcdab89, h2 = 0x98badcfe, h3 = 0x10325476, h4 = 0xc3d2e1f0;
-  const w = new Uint32Array(80);
+  const w = _w;
   for (let block = 0; block < blocks; block++) {
     for (let t = 0; t < 16; t++) w[t] = view.getUint32(block * 64 + t * 4);
     for (let t = 16; t < 80; t++) {
@@ -74,12 +98,16 @@ export function sha1(data: Uint8Array): Uint8Array {
     h3 = (h3 + d) >>> 0;
     h4 = (h4 + e) >>> 0;
   }
-  const out = new Uint8Array(20);
-  const outView = new DataView(out.buffer);
-  outView.setUint32(0, h0);
-  outView.setUint32(4, h1);
-  outView.setUint32(8, h2);
-  outView.setUint32(12, h3);
-  outView.setUint32(16, h4);
-  return out;
+  _putUint32(out, 0, h0);
+  _putUint32(out, 4, h1);
+  _putUint32(out, 8, h2);
+  _putUint32(out, 12, h3);
+  _putUint32(out, 16, h4);
+}
+
+function _putUint32(out: Uint8Array, at: number, value: number): void {
+  out[at] = value >>> 24;
+  out[at + 1] = (value >>> 16) & 0xff;
+  out[at + 2] = (value >>> 8) & 0xff;
+  out[at + 3] = value & 0xff;
 }

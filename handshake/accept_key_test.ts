@@ -56,3 +56,16 @@ Deno.test("isValidKey: base64 of exactly 16 bytes, nothing else", () => {
     assert.equal(isValidKey(key), false, JSON.stringify(key));
   }
 });
+
+Deno.test("computeAcceptKey: any key string, long or short, ASCII or not, in any order", async () => {
+  const reference = async (key: string) => {
+    const digest = await crypto.subtle.digest(
+      "SHA-1",
+      new TextEncoder().encode(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"),
+    );
+    return btoa(String.fromCharCode(...new Uint8Array(digest)));
+  };
+  // Longer than the reused input buffer, then shorter (stale bytes must not leak).
+  const keys = ["k".repeat(400), "x3JJHMbDL1EzLkh9GBhXDw==", "é€😀 key", "", "k".repeat(100), "a"];
+  for (const key of keys) assert.equal(computeAcceptKey(key), await reference(key), key);
+});

@@ -192,7 +192,7 @@ export function createClientHandshake(
   const extensions = formatExtensionHeader(options.extensions ?? []);
 
   const headers = new Headers(options.headers);
-  for (const [name] of headers) {
+  headers.forEach((_value, name) => {
     if (
       name === "host" || name === "upgrade" || name === "connection" ||
       name.startsWith("sec-websocket-")
@@ -201,7 +201,7 @@ export function createClientHandshake(
         `Invalid options.headers: ${name} is set by the handshake and cannot be overridden`,
       );
     }
-  }
+  });
   if (options.origin !== undefined) {
     if (headers.has("origin")) {
       throw new TypeError("Invalid options: Origin is given both as options.origin and in headers");

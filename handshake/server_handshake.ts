@@ -298,13 +298,14 @@ export function negotiateServerHandshake(
 ): ServerHandshake {
   // Options first, so that misuse shows on the first request, valid or not.
   const responseHeaders = new Headers(options.headers);
-  for (const [name] of responseHeaders) {
+  // forEach, not for-of: Deno's Headers iterator is several times dearer.
+  responseHeaders.forEach((_value, name) => {
     if (_isHandshakeHeader(name)) {
       throw new TypeError(
         `Invalid options.headers: ${name} is set by the handshake and cannot be overridden`,
       );
     }
-  }
+  });
   const negotiators = new Map<string, ServerExtension>();
   for (const extension of options.extensions ?? []) {
     const name = asciiLowercase(extension.name);

@@ -51,11 +51,12 @@ const _HANDSHAKE_HEADERS = new Set([
 export function _upgradeHeadHeaders(upgrade: Response, returned: Response): Headers {
   if (returned === upgrade) return upgrade.headers;
   const headers = new Headers();
-  for (const [name, value] of upgrade.headers) {
+  // forEach, not for-of: see writeResponseHead.
+  upgrade.headers.forEach((value, name) => {
     if (_HANDSHAKE_HEADERS.has(name)) headers.append(name, value);
-  }
-  for (const [name, value] of returned.headers) {
+  });
+  returned.headers.forEach((value, name) => {
     if (!_HANDSHAKE_HEADERS.has(name)) headers.append(name, value);
-  }
+  });
   return headers;
 }

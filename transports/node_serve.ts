@@ -215,9 +215,9 @@ async function _handleRequest(
     response = new Response("Internal Server Error\n", { status: 500 });
   }
   try {
-    for (const [name, value] of response.headers) {
+    response.headers.forEach((value, name) => {
       if (name !== "set-cookie") res.setHeader(name, value);
-    }
+    });
     const cookies = response.headers.getSetCookie();
     if (cookies.length > 0) res.setHeader("set-cookie", cookies);
     res.writeHead(response.status, response.statusText || undefined);
