@@ -79,7 +79,13 @@ class _DirectChannel implements _ByteChannel {
   }
 
   read(): Promise<number | null> {
-    return this.#duplex.read!(this.#buffer);
+    // A duplex whose read throws (or returns a plain value) still yields a
+    // promise: the connection then ends with 1006 like on any read failure.
+    try {
+      return Promise.resolve(this.#duplex.read!(this.#buffer));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   chunkOf(result: unknown): Uint8Array | null {

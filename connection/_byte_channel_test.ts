@@ -141,3 +141,47 @@ Deno.test("after small batches fill the pool, bulk batches of just over 256 KiB 
   // The first batch needed a new buffer; the next ones got it back from the pool.
   assert.equal(new Set(bulk.buffers).size, 1);
 });
+
+Deno.test("a duplex whose read throws, or answers without a promise, still ends the connection (1006)", async () => {
+  const { WebSocketConnection } = await import("./websocket_connection.ts");
+  const unhandled: unknown[] = [];
+  const onUnhandled = (event: PromiseRejectionEvent) => {
+    unhandled.push(event.reason);
+    event.preventDefault();
+  };
+  globalThis.addEventListener("unhandledrejection", onUnhandled);
+  try {
+    for (const failure of ["throws", "returns null, not a promise"] as const) {
+      let reads = 0;
+      let closed = false;
+      const duplex = {
+        readable: new ReadableStream<Uint8Array>(),
+        writable: new WritableStream<Uint8Array>(),
+        read(buffer: Uint8Array): Promise<number | null> {
+          // First a ping frame (so the chain is past its first read), then the failure.
+          if (++reads === 1) {
+            buffer.set([0x89, 0x00]);
+            return Promise.resolve(2);
+          }
+          if (failure === "throws") throw new Error("read failed synchronously");
+          return null as unknown as Promise<number | null>; // the end, not as a promise
+        },
+        write: (bytes: Uint8Array) => Promise.resolve(bytes.length),
+        close: () => void (closed = true),
+      };
+      const connection = new WebSocketConnection(duplex, {
+        onMessage() {},
+        onClose() {},
+      }, { role: "client", closeTimeout: 100 });
+      connection.start();
+      const event = await connection.closed;
+      assert.equal(event.closeCode, 1006, failure);
+      assert.equal(closed, true, failure);
+      assert.equal(reads, 2, failure);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.deepEqual(unhandled, []);
+  } finally {
+    globalThis.removeEventListener("unhandledrejection", onUnhandled);
+  }
+});

@@ -509,13 +509,14 @@ class _HeadScanner {
   }
 
   /**
-   * Scan the next chunk, which is kept (not copied) until the head ends.
-   * Returns the head's lines and the bytes after it once the head is
-   * complete, or `undefined` while it is not.
+   * Scan the next chunk. Returns the head's lines and the bytes after it
+   * once the head is complete, or `undefined` while it is not; then the
+   * chunk is kept until the head ends: as it is, or with `copy` as a copy
+   * (for a read buffer that is about to be reused).
    *
    * @throws {HttpHeadError} For a malformed or oversized head.
    */
-  push(chunk: Uint8Array): { lines: string[]; leftover: Uint8Array } | undefined {
+  push(chunk: Uint8Array, copy = false): { lines: string[]; leftover: Uint8Array } | undefined {
     const kind = this.#kind;
     const maxHeaders = this.#maxHeaders;
     let lineLength = this.#lineLength;
@@ -555,7 +556,7 @@ class _HeadScanner {
         `Invalid ${kind} head: larger than ${this.#maxHeadSize} bytes`,
       );
     }
-    if (chunk.length > 0) this.#parts.push(chunk);
+    if (chunk.length > 0) this.#parts.push(copy ? chunk.slice() : chunk);
     return undefined;
   }
 }
@@ -573,9 +574,14 @@ function _readHead(
   const signal = limits.signal;
   if (signal?.aborted) return Promise.reject(_timeout(kind, signal.reason));
   const scanner = new _HeadScanner(kind, limits);
-  return "getReader" in source
-    ? _readHeadFromStream(source, scanner, kind, signal)
-    : _readHeadFromSource(source, scanner, kind, signal);
+  try {
+    return "getReader" in source
+      ? _readHeadFromStream(source, scanner, kind, signal)
+      : _readHeadFromSource(source, scanner, kind, signal);
+  } catch (error) {
+    // Not an object at all: reject, as for any other bad source.
+    return Promise.reject(error);
+  }
 }
 
 function _closedEarly(kind: string): HttpHeadError {
@@ -644,12 +650,14 @@ async function _readHeadFromStream(
 const _HEAD_READ = 2048;
 
 /**
- * From a `read(buffer)` source, a fresh buffer per read (chunks are kept
- * until the head is complete, and the leftover is a view of the last one).
- * A chain of callbacks rather than an async loop: a server in a burst of
- * connections has thousands of these waiting at once, and a suspended async
- * function (generator, registers, promises) lives long enough to be
- * promoted out of V8's young generation.
+ * From a `read(buffer)` source, into one buffer: the bytes of a read that
+ * does not end the head are copied out before the next read (a head usually
+ * arrives in one read; a client sending a byte at a time must not pin a
+ * buffer per byte), and the leftover is a view of the buffer, which is not
+ * read into again. A chain of callbacks rather than an async loop: a server
+ * in a burst of connections has thousands of these waiting at once, and a
+ * suspended async function (generator, registers, promises) lives long
+ * enough to be promoted out of V8's young generation.
  */
 function _readHeadFromSource(
   source: { read(buffer: Uint8Array): Promise<number | null> },
@@ -667,11 +675,11 @@ function _readHeadFromSource(
       reject(error);
     };
     signal?.addEventListener("abort", onAbort, { once: true });
+    const buffer = new Uint8Array(_HEAD_READ);
     const next = () => {
-      const buffer = new Uint8Array(_HEAD_READ);
       let read;
       try {
-        read = source.read(buffer);
+        read = Promise.resolve(source.read(buffer));
       } catch (error) {
         return fail(_failedEarly(kind, error));
       }
@@ -680,7 +688,7 @@ function _readHeadFromSource(
         if (n === null) return fail(_closedEarly(kind));
         let head;
         try {
-          head = scanner.push(buffer.subarray(0, n));
+          head = scanner.push(buffer.subarray(0, n), true);
         } catch (error) {
           return fail(error);
         }

@@ -154,6 +154,58 @@ Deno.test("readRequestHead: from a read(buffer) source, in small reads, as from 
   assert.equal(response.headers.get("upgrade"), "websocket");
 });
 
+Deno.test("readRequestHead: a read(buffer) source is read into one buffer, short reads copied out", async () => {
+  // A client sending a byte at a time must not pin a 2 KiB buffer per byte.
+  const data = latin1Encode(HEAD);
+  const buffers: Uint8Array[] = [];
+  let next = 0;
+  const source = {
+    read(buffer: Uint8Array): Promise<number | null> {
+      buffers.push(buffer);
+      if (next >= data.length) return Promise.resolve(null);
+      buffer[0] = data[next++]!;
+      return Promise.resolve(1);
+    },
+  };
+  const head = await readRequestHead(source);
+  assert.equal(head.request.url, "http://server.example.com/chat?x=1");
+  assert.equal(buffers.length, data.length);
+  assert.ok(buffers.every((buffer) => buffer.buffer === buffers[0]!.buffer));
+});
+
+Deno.test("readRequestHead: sources that misbehave reject, never throw or hang", async () => {
+  /** A source that gives one byte of a head, then misbehaves with `then`. */
+  const after = (then: () => unknown) => {
+    let first = true;
+    return {
+      read(buffer: Uint8Array) {
+        if (!first) return then();
+        first = false;
+        buffer[0] = 0x47; // "G"
+        return Promise.resolve(1);
+      },
+    };
+  };
+  const bad: [string, () => unknown][] = [
+    ["null", () => null],
+    ["a number", () => 42],
+    ["a read that returns a number", () => after(() => 5)],
+    ["a read that throws", () =>
+      after(() => {
+        throw new Error("boom");
+      })],
+  ];
+  for (const [label, make] of bad) {
+    let promise: Promise<unknown>;
+    try {
+      promise = readRequestHead(make() as never, { signal: AbortSignal.timeout(2000) });
+    } catch (error) {
+      assert.fail(`${label}: threw ${error} instead of rejecting`);
+    }
+    await assert.rejects(promise, label);
+  }
+});
+
 Deno.test("readRequestHead: the stream can be read on after the head", async () => {
   const readable = streamOf(latin1Encode(HEAD), Uint8Array.from(FRAME));
   const { leftover } = await readRequestHead(readable);
