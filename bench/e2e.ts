@@ -22,10 +22,16 @@
  *    each runtime's default heap settings, and with the young generation held
  *    to 1 MiB semi-spaces (`--max-semi-space-size=1`, the same flag for Deno
  *    and Node). Opening thousands of connections in a burst makes V8 grow its
- *    young generation (up to 16 MiB semi-spaces) and keep it; spread over
- *    5,000 connections that reads as ~9 KiB each, though it is a one-off cost
- *    of the burst, not of holding a connection. The second run shows what a
- *    connection itself keeps.
+ *    young generation and keep it: it doubles the semi-spaces whenever more
+ *    bytes have survived scavenges since the last growth than they hold, and
+ *    every long-lived byte survives twice (copied, then promoted), so 5,000
+ *    connections of ~5 KB of live state take it to 32 MiB (a bare
+ *    accept-and-read Deno server stops at 16). Spread over 5,000 connections
+ *    that reads as several KiB each, though it is a one-off cost of the
+ *    burst, not of holding a connection. The second run shows what a
+ *    connection itself keeps. A fourth column measures the floor: a bare
+ *    `Deno.Conn` server (`bare_conn_server.ts`) that answers the handshake
+ *    and keeps a read pending, with no WebSocket library.
  *
  * Prints Markdown tables and merges `echo`, `client` and `memory` into
  * `bench/results.json` (other keys, such as `core`, are kept). Every server
@@ -62,6 +68,8 @@ const SIZES = [64, 16 * 1024];
 const INFLIGHT = 16;
 
 type ServerKey = "ours" | "native" | "ws";
+/** The memory table adds a floor: a bare `Deno.Conn` server (`bench/bare_conn_server.ts`). */
+type MemoryKey = ServerKey | "bare";
 /** The load generator for the echo-server tables. */
 type Generator = "frames" | "native";
 const GENERATOR_TITLES: Record<Generator, string> = {
@@ -71,13 +79,15 @@ const GENERATOR_TITLES: Record<Generator, string> = {
 /** V8 young generation held small (MiB per semi-space), for the second memory run. */
 const SMALL_SEMI_SPACE = 1;
 const SERVER_KEYS: ServerKey[] = ["ours", "native", "ws"];
-const SERVER_NAMES: Record<ServerKey, string> = {
+const MEMORY_KEYS: MemoryKey[] = [...SERVER_KEYS, "bare"];
+const SERVER_NAMES: Record<MemoryKey, string> = {
   ours: "ours",
   native: "Deno native",
   ws: "ws (Node)",
+  bare: "bare Deno.Conn (floor)",
 };
 
-function serverCommand(key: ServerKey, semiSpaceMiB?: number): [string, string[]] {
+function serverCommand(key: MemoryKey, semiSpaceMiB?: number): [string, string[]] {
   const address = ["--host", "127.0.0.1", "--port", "0"];
   const v8 = semiSpaceMiB === undefined ? [] : [`--max-semi-space-size=${semiSpaceMiB}`];
   const denoV8 = v8.length === 0 ? [] : [`--v8-flags=${v8.join(",")}`];
@@ -100,6 +110,14 @@ function serverCommand(key: ServerKey, semiSpaceMiB?: number): [string, string[]
       ]];
     case "ws":
       return ["node", [...v8, "bench/ws_echo_server.mjs", ...address]];
+    case "bare":
+      return [Deno.execPath(), [
+        "run",
+        "--allow-net=127.0.0.1",
+        ...denoV8,
+        "bench/bare_conn_server.ts",
+        ...address,
+      ]];
   }
 }
 
@@ -258,13 +276,13 @@ function log(message: string): void {
 // ------------------------------------------------------------------ servers
 
 interface Server {
-  key: ServerKey;
+  key: MemoryKey;
   proc: Proc;
   url: string;
   pid: number;
 }
 
-async function startServer(key: ServerKey, semiSpaceMiB?: number): Promise<Server> {
+async function startServer(key: MemoryKey, semiSpaceMiB?: number): Promise<Server> {
   const [command, args] = serverCommand(key, semiSpaceMiB);
   const proc = spawn(command, args);
   let line: string | null;
@@ -433,7 +451,7 @@ async function clientBench(server: Server): Promise<ClientRow[]> {
 // ------------------------------------------------------------------- memory
 
 interface MemoryRow {
-  server: ServerKey;
+  server: MemoryKey;
   /** `--max-semi-space-size` given to the server, or null for the runtime's default. */
   semiSpaceMiB: number | null;
   connections: number;
@@ -489,7 +507,7 @@ async function closeIdle(proc: Proc): Promise<void> {
 }
 
 async function memoryBench(
-  key: ServerKey,
+  key: MemoryKey,
   count: number,
   semiSpaceMiB?: number,
 ): Promise<MemoryRow> {
@@ -623,7 +641,7 @@ function clientTables(rows: ClientRow[]): string {
 }
 
 function memoryTable(rows: MemoryRow[]): string {
-  const cell = (key: ServerKey, semiSpace: number | null, f: (r: MemoryRow) => string) => {
+  const cell = (key: MemoryKey, semiSpace: number | null, f: (r: MemoryRow) => string) => {
     const r = rows.find((row) => row.server === key && row.semiSpaceMiB === semiSpace);
     return r === undefined ? "–" : f(r);
   };
@@ -631,30 +649,30 @@ function memoryTable(rows: MemoryRow[]): string {
   const semiSpaces = [...new Set(rows.map((r) => r.semiSpaceMiB))];
   const tables = semiSpaces.map((semiSpace) => {
     const body = table(
-      ["", ...SERVER_KEYS.map((k) => SERVER_NAMES[k])],
-      ["---", ...SERVER_KEYS.map(() => "---:")],
+      ["", ...MEMORY_KEYS.map((k) => SERVER_NAMES[k])],
+      ["---", ...MEMORY_KEYS.map(() => "---:")],
       [
         [
           "idle connections",
-          ...SERVER_KEYS.map((k) => cell(k, semiSpace, (r) => String(r.connections))),
+          ...MEMORY_KEYS.map((k) => cell(k, semiSpace, (r) => String(r.connections))),
         ],
         [
           "RSS before, MiB",
-          ...SERVER_KEYS.map((k) => cell(k, semiSpace, (r) => mib(r.rssBeforeKiB))),
+          ...MEMORY_KEYS.map((k) => cell(k, semiSpace, (r) => mib(r.rssBeforeKiB))),
         ],
         [
           "RSS with idle connections, MiB",
-          ...SERVER_KEYS.map((k) => cell(k, semiSpace, (r) => mib(r.rssIdleKiB))),
+          ...MEMORY_KEYS.map((k) => cell(k, semiSpace, (r) => mib(r.rssIdleKiB))),
         ],
         [
           "**KiB per idle connection**",
-          ...SERVER_KEYS.map((k) =>
+          ...MEMORY_KEYS.map((k) =>
             cell(k, semiSpace, (r) => `**${r.kibPerIdleConnection.toFixed(1)}**`)
           ),
         ],
         [
           "KiB per connection after one 64 B echo each",
-          ...SERVER_KEYS.map((k) =>
+          ...MEMORY_KEYS.map((k) =>
             cell(k, semiSpace, (r) => r.kibPerConnectionAfterEcho.toFixed(1))
           ),
         ],
@@ -796,7 +814,7 @@ async function main(): Promise<void> {
     const runs = new Map<string, MemoryRow[]>();
     for (let round = 1; round <= ROUNDS; round++) {
       for (const semiSpace of [undefined, SMALL_SEMI_SPACE]) {
-        for (const key of SERVER_KEYS) {
+        for (const key of MEMORY_KEYS) {
           log(
             `memory: ${SERVER_NAMES[key]}, ${idleCount} idle connections${
               semiSpace === undefined ? "" : `, ${semiSpace} MiB semi-spaces`

@@ -1,0 +1,83 @@
+/**
+ * The floor of `bench/e2e.ts`'s memory table: what Deno itself costs per open
+ * connection, with no WebSocket library in the way. Not a WebSocket server:
+ * just enough of one for the idle client of `echo_load.ts --mode idle`. It
+ * answers the opening handshake, then keeps one read pending per connection
+ * (into a 512-byte buffer, the size this module's servers start with) and
+ * echoes small unfragmented frames unmasked. Anything else closes the conn.
+ *
+ * Run: `deno run --allow-net=127.0.0.1 bench/bare_conn_server.ts --host 127.0.0.1 --port 0`
+ * (prints `listening on ws://HOST:PORT`).
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { parseFlags } from "../examples/_args.ts";
+
+const { flags } = parseFlags(Deno.args);
+const hostname = flags.get("host") ?? "127.0.0.1";
+const port = Number(flags.get("port") ?? "0");
+
+/** RFC 6455 §1.3. */
+const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Read until the blank line that ends the request head; null if it never comes. */
+async function readHead(conn: Deno.Conn): Promise<string | null> {
+  const buffer = new Uint8Array(4096);
+  let filled = 0;
+  while (filled < buffer.length) {
+    const n = await conn.read(buffer.subarray(filled));
+    if (n === null) return null;
+    filled += n;
+    const text = decoder.decode(buffer.subarray(0, filled));
+    if (text.endsWith("\r\n\r\n")) return text;
+  }
+  return null;
+}
+
+async function handle(conn: Deno.Conn): Promise<void> {
+  const head = await readHead(conn);
+  const key = head?.match(/^sec-websocket-key:[ \t]*(\S+)/im)?.[1];
+  if (key === undefined) return;
+  const accept = createHash("sha1").update(key + GUID).digest("base64");
+  await conn.write(encoder.encode(
+    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+      `Sec-WebSocket-Accept: ${accept}\r\n\r\n`,
+  ));
+  const buffer = new Uint8Array(512);
+  for (;;) {
+    const n = await conn.read(buffer);
+    if (n === null || n < 6) return;
+    // One masked frame with a 7-bit length, whole in this read (§5.2).
+    const length = buffer[1]! & 0x7f;
+    if ((buffer[1]! & 0x80) === 0 || length > 125 || n !== 6 + length) return;
+    const opcode = buffer[0]! & 0x0f;
+    const reply = new Uint8Array(2 + length);
+    reply[0] = buffer[0]!;
+    reply[1] = length;
+    for (let i = 0; i < length; i++) reply[2 + i] = buffer[6 + i]! ^ buffer[2 + (i & 3)]!;
+    await conn.write(reply);
+    if (opcode === 0x8) return;
+  }
+}
+
+const listener = Deno.listen({ hostname, port });
+const addr = listener.addr as Deno.NetAddr;
+console.log(`listening on ws://${addr.hostname}:${addr.port}`);
+Deno.addSignalListener("SIGTERM", () => listener.close());
+Deno.addSignalListener("SIGINT", () => listener.close());
+try {
+  for await (const conn of listener) {
+    handle(conn).catch(() => {}).finally(() => {
+      try {
+        conn.close();
+      } catch {
+        // Already closed.
+      }
+    });
+  }
+} catch {
+  // The listener was closed: stop.
+}
