@@ -61,7 +61,23 @@ export async function startTinyproxy(options: TinyproxyOptions = {}): Promise<Ti
     } catch {
       // Already exited.
     }
+    // tinyproxy notices SIGTERM only when its accept loop wakes up (the signal
+    // does not cut its poll short: seen hanging a test run for 10 minutes), so
+    // knock once; if it still runs 3 s later, kill it.
+    const knock = Deno.connect({ hostname: "127.0.0.1", port }).then(
+      (conn) => conn.close(),
+      () => {},
+    );
+    const timer = setTimeout(() => {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // Already exited.
+      }
+    }, 3000);
     await child.status;
+    clearTimeout(timer);
+    await knock;
     await collecting;
   };
   let exited = false;
