@@ -330,18 +330,51 @@ export class WebSocket extends EventTarget {
     this.#connection.close(closeCode, reason);
   }
 
+  /**
+   * Swap an `on<type>` handler. As HTML's event handlers do, the handler runs
+   * through one listener of ours, added when the handler goes from null to a
+   * function and removed when it goes back to null: assigning another
+   * function keeps its place among the listeners, and the handler is neither
+   * removed by `removeEventListener(type, handler)` nor merged with the same
+   * function added by `addEventListener`.
+   */
   #replaceHandler<E extends Event>(
-    type: string,
+    type: "open" | "message" | "error" | "close",
     old: WebSocketEventHandler<E>,
     handler: WebSocketEventHandler<E>,
   ): WebSocketEventHandler<E> {
     const next = typeof handler === "function" ? handler : null;
     // Where dispatchEvent calls on<type> itself (workerd), a listener would run it twice.
     if (_DISPATCH_CALLS_HANDLERS) return next;
-    if (old !== null) this.removeEventListener(type, old as EventListener);
-    if (next !== null) this.addEventListener(type, next as EventListener);
+    if (old === null && next !== null) this.addEventListener(type, WebSocket.#runHandler[type]);
+    else if (old !== null && next === null) {
+      this.removeEventListener(type, WebSocket.#runHandler[type]);
+    }
     return next;
   }
+
+  /**
+   * The listeners that run the `on<type>` handlers, one per type shared by
+   * every socket (no closure per socket), with `this` set to the socket.
+   */
+  static #runHandler = {
+    open: (event: Event) => {
+      const socket = event.currentTarget as WebSocket;
+      socket.#onopen?.call(socket, event);
+    },
+    message: (event: Event) => {
+      const socket = event.currentTarget as WebSocket;
+      socket.#onmessage?.call(socket, event as MessageEvent);
+    },
+    error: (event: Event) => {
+      const socket = event.currentTarget as WebSocket;
+      socket.#onerror?.call(socket, event);
+    },
+    close: (event: Event) => {
+      const socket = event.currentTarget as WebSocket;
+      socket.#onclose?.call(socket, event as CloseEvent);
+    },
+  };
 
   #open(upgraded: UpgradedTransport, role: "client" | "server", options: WebSocketOptions): void {
     if (this.#pendingClose !== undefined && role === "client") {

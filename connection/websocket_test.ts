@@ -169,3 +169,40 @@ Deno.test("WebSocket: send() from a message handler after the peer's close frame
   assert.equal(ws.bufferedAmount, "reply after close".length, "discarded and counted");
   await drained;
 });
+
+Deno.test("WebSocket: on<type> handlers keep their place among listeners, as HTML's event handlers do", async () => {
+  const { connector } = pipeConnector((server, data) => server.send(data));
+  const ws = new WebSocket("ws://example.test/", [], { connector });
+  const log: string[] = [];
+  const a = () => log.push("a");
+  const b = () => log.push("b");
+  const c = function (this: WebSocket) {
+    log.push(this === ws ? "c" : "c with the wrong this");
+  };
+  const d = () => log.push("d");
+  ws.onmessage = a;
+  ws.addEventListener("message", b);
+  // Another function takes the handler's place, before b.
+  ws.onmessage = c;
+  // The handler's listener is not the function: this removes nothing, and
+  // adding the same function again runs it twice.
+  ws.removeEventListener("message", c);
+  ws.addEventListener("message", c);
+  await once(ws, "open");
+  const one = once(ws, "message");
+  ws.send("1");
+  await one;
+  assert.deepEqual(log.splice(0), ["c", "b", "c"]);
+  // Back to null and set again: HTML removes the handler's listener on null
+  // and adds a new one, last (as browsers do; Deno's own WebSocket keeps the
+  // old place).
+  ws.onmessage = null;
+  ws.onmessage = d;
+  const two = once(ws, "message");
+  ws.send("2");
+  await two;
+  assert.deepEqual(log.splice(0), ["b", "c", "d"]);
+  const closed = once(ws, "close");
+  ws.close();
+  await closed;
+});
