@@ -408,11 +408,15 @@ export class WebSocket extends EventTarget {
     this.#onConnection?.(connection);
     this.#readyState = WebSocket.OPEN;
     this.dispatchEvent(new Event("open"));
-    connection.start();
     if (this.#pendingClose !== undefined) {
       this.#readyState = WebSocket.CLOSING;
       connection.close(this.#pendingClose.code, this.#pendingClose.reason);
     }
+    // HTML fires every event in a task of its own. Messages that came in
+    // with the handshake response are dispatched in a later task than open,
+    // so that code which awaits the open event and then sets onmessage (a
+    // microtask later) still gets them.
+    setTimeout(() => connection.start(), 0);
   }
 
   #deliver(data: string | Uint8Array): void {

@@ -4,6 +4,8 @@ import { _PENDING } from "./_pending.ts";
 import type { Connector, UpgradedTransport } from "./upgraded.ts";
 import { WebSocket } from "./websocket.ts";
 import { WebSocketConnection } from "./websocket_connection.ts";
+import { encodeFrame } from "../frames/frame_encoder.ts";
+import { Opcode } from "../frames/opcode.ts";
 
 /** A connector whose "server" is a WebSocketConnection on the other end of two pipes. */
 function pipeConnector(
@@ -205,4 +207,38 @@ Deno.test("WebSocket: on<type> handlers keep their place among listeners, as HTM
   const closed = once(ws, "close");
   ws.close();
   await closed;
+});
+
+Deno.test("WebSocket: messages that come in with the handshake response wait for a task after open", async () => {
+  // The server's first frames arrive in the same read as its 101 response.
+  const leftover = new Uint8Array([
+    ...encodeFrame({ opcode: Opcode.Text, payload: new TextEncoder().encode("one") }),
+    ...encodeFrame({ opcode: Opcode.Text, payload: new TextEncoder().encode("two") }),
+  ]);
+  const down = new TransformStream<Uint8Array, Uint8Array>();
+  const up = new TransformStream<Uint8Array, Uint8Array>();
+  const connector: Connector = () =>
+    Promise.resolve({
+      duplex: { readable: down.readable, writable: up.writable },
+      leftover,
+      protocol: "",
+      extensions: "",
+    });
+  const ws = new WebSocket("ws://example.test/", [], { connector });
+  // Awaiting open, then listening: a microtask after the open event.
+  await once(ws, "open");
+  const received: string[] = [];
+  const both = new Promise<void>((resolve) => {
+    ws.onmessage = (event) => {
+      received.push(event.data as string);
+      if (received.length === 2) resolve();
+    };
+  });
+  const timer = setTimeout(() => down.writable.close(), 5000);
+  await both;
+  clearTimeout(timer);
+  assert.deepEqual(received, ["one", "two"]);
+  ws.close();
+  await down.writable.close();
+  await up.readable.cancel();
 });
