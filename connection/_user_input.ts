@@ -56,6 +56,11 @@ export function _validateUserClose(
   role: "client" | "server" = "client",
 ): void {
   if (code !== undefined) {
+    // Checked here, not left to the frame encoder: a code that passed these
+    // checks and failed there would leave the socket closing for good.
+    if (!Number.isInteger(code)) {
+      throw new DOMException(`Cannot close: code ${code} is not an integer`, "InvalidAccessError");
+    }
     if (role === "server" && !isValidCloseCode(code)) {
       throw new DOMException(
         `Cannot close: code ${code} is not a close code valid on the wire (RFC 6455 §7.4)`,

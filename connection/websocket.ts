@@ -154,6 +154,8 @@ export class WebSocket extends EventTarget {
   #discarded = 0;
   /** Sends waiting for a Blob to be read, to keep message order. */
   #sendQueue: Promise<void> | undefined;
+  /** Bytes waiting in `#sendQueue`. */
+  #waiting = 0;
 
   #onopen: WebSocketEventHandler<Event> = null;
   #onmessage: WebSocketEventHandler<MessageEvent> = null;
@@ -226,7 +228,7 @@ export class WebSocket extends EventTarget {
   }
   /** Bytes queued by `send()` and not yet handed to the network. */
   get bufferedAmount(): number {
-    return (this.#connection?.bufferedAmount ?? 0) + this.#discarded;
+    return (this.#connection?.bufferedAmount ?? 0) + this.#waiting + this.#discarded;
   }
   /** How binary messages are delivered: `"blob"` (default) or `"arraybuffer"`. */
   get binaryType(): BinaryType {
@@ -276,34 +278,67 @@ export class WebSocket extends EventTarget {
       throw new DOMException("Cannot send: the connection is still opening", "InvalidStateError");
     }
     if (data instanceof Blob || this.#sendQueue !== undefined) {
-      const previous = this.#sendQueue ?? Promise.resolve();
-      const next = previous.then(async () => {
-        const bytes = data instanceof Blob ? new Uint8Array(await data.arrayBuffer()) : data;
-        this.#sendNow(bytes);
-      });
-      this.#sendQueue = next;
-      next.finally(() => {
-        if (this.#sendQueue === next) this.#sendQueue = undefined;
-      });
+      this.#sendBehindBlob(data);
       return;
     }
-    this.#sendNow(data);
+    this.#sendNow(_toMessageData(data), false);
   }
 
-  #sendNow(data: string | ArrayBufferLike | ArrayBufferView): void {
-    const message = _toMessageData(data);
+  /**
+   * A Blob is read before it is sent, and what is sent after it waits its
+   * turn: bytes are copied now (what `send` was given is what goes out, even
+   * if the caller changes its buffer later), counted in `bufferedAmount`
+   * while they wait, and a `close()` meanwhile goes out after them.
+   */
+  #sendBehindBlob(data: string | ArrayBufferLike | ArrayBufferView | Blob): void {
+    if (this.#readyState !== WebSocket.OPEN) {
+      // WHATWG: after closing starts, data is discarded but counted.
+      this.#discarded += _byteSize(data instanceof Blob ? data : _toMessageData(data));
+      return;
+    }
+    let item: Blob | string | Uint8Array;
+    if (data instanceof Blob) item = data;
+    else {
+      const message = _toMessageData(data);
+      item = typeof message === "string" ? message : message.slice();
+    }
+    const size = _byteSize(item);
+    this.#waiting += size;
+    const next = (this.#sendQueue ?? Promise.resolve()).then(async () => {
+      let message: string | Uint8Array;
+      try {
+        message = item instanceof Blob ? new Uint8Array(await item.arrayBuffer()) : item;
+      } catch (error) {
+        // The Blob could not be read: what follows must not go out without it.
+        this.#waiting -= size;
+        this.#connection?.terminate(`Cannot send: reading a Blob failed (${error})`);
+        return;
+      }
+      this.#waiting -= size;
+      this.#sendNow(message, true);
+    });
+    this.#sendQueue = next;
+    void next.finally(() => {
+      if (this.#sendQueue === next) this.#sendQueue = undefined;
+    });
+  }
+
+  /**
+   * Send now, or count as discarded once closing has started; `accepted`:
+   * `send` was called while open, so the message goes out if the close frame
+   * has not (it was only waiting behind a Blob).
+   */
+  #sendNow(message: string | Uint8Array, accepted: boolean): void {
     const connection = this.#connection;
     // The peer's close frame may already have been answered while this
     // message's event was being dispatched: never throw, discard like a
     // browser does once closing has started.
     if (
-      this.#readyState !== WebSocket.OPEN || connection === undefined ||
+      (this.#readyState !== WebSocket.OPEN && !accepted) || connection === undefined ||
       connection.state !== "open"
     ) {
       // WHATWG: after closing starts, data is discarded but counted.
-      this.#discarded += typeof message === "string"
-        ? new TextEncoder().encode(message).length
-        : message.length;
+      this.#discarded += _byteSize(message);
       return;
     }
     connection.send(message);
@@ -318,16 +353,25 @@ export class WebSocket extends EventTarget {
    * @throws {DOMException} `InvalidAccessError` for another code, `SyntaxError` for a long reason.
    */
   close(code?: number, reason?: string): void {
+    // WebIDL: the code is a [Clamp] unsigned short and the reason a string.
+    if (code !== undefined) code = _clampUnsignedShort(code);
+    if (reason !== undefined) reason = `${reason}`;
     _validateUserClose(code, reason, this.#role);
     if (this.#readyState >= WebSocket.CLOSING) return;
     const closeCode = code ?? (reason ? CloseCode.NormalClosure : undefined);
     this.#readyState = WebSocket.CLOSING;
-    if (this.#connection === undefined) {
+    const connection = this.#connection;
+    if (connection === undefined) {
       this.#pendingClose = { code: closeCode, reason };
       this.#abortHandshake?.();
       return;
     }
-    this.#connection.close(closeCode, reason);
+    // Messages still waiting behind a Blob were sent before: they go first.
+    if (this.#sendQueue !== undefined) {
+      void this.#sendQueue.then(() => connection.close(closeCode, reason));
+      return;
+    }
+    connection.close(closeCode, reason);
   }
 
   /**
@@ -507,4 +551,25 @@ class _SocketEvents implements ConnectionHandler {
   onClose(event: ConnectionCloseEvent): void {
     _socketInternals.closeWith(this.#socket, event);
   }
+}
+
+/** The bytes a message stands for: UTF-8 for text. */
+function _byteSize(data: Blob | string | Uint8Array): number {
+  if (typeof data === "string") return new TextEncoder().encode(data).length;
+  return data instanceof Blob ? data.size : data.length;
+}
+
+/**
+ * WebIDL's conversion to a `[Clamp] unsigned short`: a number (NaN is 0),
+ * clamped to 0–65535 and rounded half to even. So `close(3000.5)` closes
+ * with 3000 and `close("3001")` with 3001, as in browsers.
+ */
+function _clampUnsignedShort(value: unknown): number {
+  const number = Number(value);
+  if (Number.isNaN(number)) return 0;
+  const x = Math.min(Math.max(number, 0), 65535);
+  const floor = Math.floor(x);
+  const fraction = x - floor;
+  if (fraction !== 0.5) return fraction < 0.5 ? floor : floor + 1;
+  return floor % 2 === 0 ? floor : floor + 1;
 }

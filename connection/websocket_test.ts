@@ -242,3 +242,56 @@ Deno.test("WebSocket: messages that come in with the handshake response wait for
   await down.writable.close();
   await up.readable.cancel();
 });
+
+Deno.test("WebSocket: what is sent behind a Blob goes out before a close(), as sent, and is counted while it waits", async () => {
+  const received: (string | number[])[] = [];
+  const { connector, servers } = pipeConnector((_server, data) => {
+    received.push(typeof data === "string" ? data : [...data]);
+  });
+  const ws = new WebSocket("ws://example.test/", [], { connector });
+  await once(ws, "open");
+  const view = new Uint8Array([1, 2, 3]);
+  ws.send(new Blob([new Uint8Array([9, 9, 9, 9, 9])]));
+  ws.send("s");
+  ws.send(view);
+  // The bytes were taken when send was called.
+  view.fill(7);
+  // A value that cannot be sent throws to the caller, and takes nothing
+  // queued with it.
+  assert.throws(() => ws.send(Symbol("nope") as unknown as string), TypeError);
+  assert.ok(ws.bufferedAmount >= 5 + 1 + 3, `bufferedAmount ${ws.bufferedAmount}`);
+  ws.close(1000, "bye");
+  assert.equal(ws.readyState, WebSocket.CLOSING);
+  const close = await once<CloseEvent>(ws, "close");
+  assert.deepEqual(received, [[9, 9, 9, 9, 9], "s", [1, 2, 3]]);
+  assert.equal(close.code, 1000);
+  assert.equal(close.wasClean, true);
+  assert.equal((await servers[0]!.closed).closeCode, 1000);
+});
+
+Deno.test("WebSocket: close() converts its code like WebIDL's [Clamp] unsigned short", async () => {
+  const codes: number[] = [];
+  for (const [given, sent] of [[3000.5, 3000], [3001.5, 3002], ["3003", 3003], [4999.4, 4999]]) {
+    const { connector, servers } = pipeConnector(() => {});
+    const ws = new WebSocket("ws://example.test/", [], { connector });
+    await once(ws, "open");
+    ws.close(given as number);
+    const close = await once<CloseEvent>(ws, "close");
+    assert.equal(close.code, sent, `close(${JSON.stringify(given)})`);
+    codes.push((await servers[0]!.closed).closeCode);
+  }
+  assert.deepEqual(codes, [3000, 3002, 3003, 4999]);
+  // NaN and null become 0, which is not a code a client may send.
+  const ws = new WebSocket("ws://example.test/", [], {
+    connector: pipeConnector(() => {}).connector,
+  });
+  await once(ws, "open");
+  for (const bad of [NaN, null, 65536.4]) {
+    assert.throws(
+      () => ws.close(bad as number),
+      (e: unknown) => (e as DOMException).name === "InvalidAccessError",
+    );
+  }
+  ws.close();
+  await once(ws, "close");
+});
