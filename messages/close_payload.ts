@@ -40,7 +40,8 @@ export interface ClosePayload {
   reason: string;
 }
 
-const _decoder = new TextDecoder();
+// ignoreBOM: a reason that starts with U+FEFF keeps it.
+const _decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 const _encoder = new TextEncoder();
 
 /**

@@ -103,3 +103,8 @@ Deno.test("encodeClosePayload: codes, reasons and limits", () => {
   }
   assert.throws(() => encodeClosePayload(1005, "reason"), RangeError);
 });
+
+Deno.test("parseClosePayload: a reason that starts with U+FEFF keeps it", () => {
+  const reason = [...new TextEncoder().encode("\uFEFFbye")];
+  assert.deepEqual(parseClosePayload(body(1000, reason)), { code: 1000, reason: "\uFEFFbye" });
+});

@@ -59,8 +59,11 @@ export interface MessageAssemblerOptions {
   streaming?: boolean | undefined;
 }
 
-const _decoder = new TextDecoder();
-const _fatalDecoder = new TextDecoder("utf-8", { fatal: true });
+// ignoreBOM: a text message that starts with U+FEFF keeps it. A decoder
+// drops a leading byte order mark by default, which would change the
+// message (Deno's WebSocket, ws and websockets keep it too).
+const _decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+const _fatalDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
  * Decode a complete text message's bytes, failing with 1007 when they are

@@ -6,7 +6,11 @@ import type { FrameInit } from "../frames/frame.ts";
 import { Opcode } from "../frames/opcode.ts";
 import type { WebSocketError } from "../frames/websocket_error.ts";
 import type { Message } from "./message.ts";
-import { MessageAssembler, type MessageAssemblerOptions } from "./message_assembler.ts";
+import {
+  decodeTextMessage,
+  MessageAssembler,
+  type MessageAssemblerOptions,
+} from "./message_assembler.ts";
 import { MessageEncoder } from "./message_encoder.ts";
 
 interface Run {
@@ -193,4 +197,19 @@ Deno.test("MessageAssembler + MessageEncoder property: random messages, fragment
     assert.equal(r.error, undefined, `round ${round}: ${r.error?.message}`);
     assert.deepEqual(r.messages, sent, `round ${round}`);
   }
+});
+
+Deno.test("MessageAssembler: a text message that starts with U+FEFF keeps it, whole, fragmented or decompressed", () => {
+  const text = "\uFEFFhi";
+  const whole = run([wire({ opcode: Opcode.Text, payload: utf8(text) })]);
+  const fragmented = run([
+    wire(
+      { opcode: Opcode.Text, fin: false, payload: utf8(text).subarray(0, 2) },
+      { opcode: Opcode.Continuation, payload: utf8(text).subarray(2) },
+    ),
+  ]);
+  assert.deepEqual(whole.messages, [{ type: "text", data: text }]);
+  assert.deepEqual(fragmented.messages, [{ type: "text", data: text }]);
+  // What decompressed text messages are decoded with.
+  assert.equal(decodeTextMessage(utf8(text)), text);
 });

@@ -571,5 +571,5 @@ function _truncateUtf8(text: string, limit: number): string {
   if (bytes.length <= limit) return text;
   let end = limit;
   while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
-  return new TextDecoder().decode(bytes.subarray(0, end));
+  return new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes.subarray(0, end));
 }
