@@ -6,6 +6,7 @@
  */
 
 import { isValidCloseCode } from "../frames/close_code.ts";
+import { isTokenString } from "../handshake/_http_syntax.ts";
 
 /** Bytes or text for `send`, without copying views. */
 export function _toMessageData(
@@ -22,11 +23,47 @@ export function _toMessageData(
   throw new TypeError("Cannot send: data must be a string, an ArrayBuffer or a typed array");
 }
 
-/** WHATWG WebSocket URL rules: ws(s) or http(s), no fragment. */
+/**
+ * The subprotocols a constructor was given, checked as the WHATWG constructor
+ * checks them, before any connection is made: a string or an iterable of
+ * values turned into strings (as WebIDL does), each an HTTP token (RFC 6455
+ * §4.1), none twice (compared without case, as Deno's WebSocket does).
+ *
+ * @throws {DOMException} `SyntaxError` for a value that is not a token, or one listed twice.
+ */
+export function _protocolList(protocols: unknown): string[] {
+  const list = typeof protocols === "object" && protocols !== null && Symbol.iterator in protocols
+    ? Array.from(protocols as Iterable<unknown>, (protocol) => `${protocol}`)
+    : [`${protocols}`];
+  const seen = new Set<string>();
+  for (const protocol of list) {
+    if (!isTokenString(protocol)) {
+      throw new DOMException(
+        `Invalid protocols: ${JSON.stringify(protocol)} is not a token (RFC 6455 §4.1)`,
+        "SyntaxError",
+      );
+    }
+    const folded = protocol.toLowerCase();
+    if (seen.has(folded)) {
+      throw new DOMException(
+        `Invalid protocols: ${JSON.stringify(protocol)} is listed twice`,
+        "SyntaxError",
+      );
+    }
+    seen.add(folded);
+  }
+  return list;
+}
+
+/**
+ * WHATWG WebSocket URL rules: ws(s) or http(s), no fragment; a relative URL
+ * is resolved against the page's location where there is one (Deno's
+ * `--location`).
+ */
 export function _parseWebSocketUrl(url: string | URL): URL {
   let parsed: URL;
   try {
-    parsed = new URL(url);
+    parsed = new URL(url, (globalThis as { location?: { href?: string } }).location?.href);
   } catch {
     throw new DOMException(`Invalid WebSocket URL: ${String(url)}`, "SyntaxError");
   }

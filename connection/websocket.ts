@@ -8,7 +8,12 @@ import { CloseCode } from "../frames/close_code.ts";
 import { WebSocketError } from "../frames/websocket_error.ts";
 import { _abandon, _negotiatedCompression } from "./_compression_option.ts";
 import { _PENDING, type _PendingTransport } from "./_pending.ts";
-import { _parseWebSocketUrl, _toMessageData, _validateUserClose } from "./_user_input.ts";
+import {
+  _parseWebSocketUrl,
+  _protocolList,
+  _toMessageData,
+  _validateUserClose,
+} from "./_user_input.ts";
 import type { Connector, UpgradedTransport } from "./upgraded.ts";
 import { _openClientTransport } from "./_client_transport.ts";
 import { _checkHeartbeat } from "./_heartbeat.ts";
@@ -122,22 +127,24 @@ let _socketInternals: {
  * ```
  */
 export class WebSocket extends EventTarget {
+  // The constants are defined below the class, read-only on the class and
+  // its prototype as WebIDL makes them (class fields would be writable).
   /** The connection is being established. */
-  static readonly CONNECTING = 0;
+  declare static readonly CONNECTING: 0;
   /** The connection is open. */
-  static readonly OPEN = 1;
+  declare static readonly OPEN: 1;
   /** The closing handshake is under way. */
-  static readonly CLOSING = 2;
+  declare static readonly CLOSING: 2;
   /** The connection is closed. */
-  static readonly CLOSED = 3;
+  declare static readonly CLOSED: 3;
   /** The connection is being established. */
-  readonly CONNECTING = 0;
+  declare readonly CONNECTING: 0;
   /** The connection is open. */
-  readonly OPEN = 1;
+  declare readonly OPEN: 1;
   /** The closing handshake is under way. */
-  readonly CLOSING = 2;
+  declare readonly CLOSING: 2;
   /** The connection is closed. */
-  readonly CLOSED = 3;
+  declare readonly CLOSED: 3;
 
   #url: string;
   #onConnection: ((connection: WebSocketConnection) => void) | undefined;
@@ -168,7 +175,8 @@ export class WebSocket extends EventTarget {
    * @param url A `ws:` or `wss:` URL (`http:`/`https:` are mapped).
    * @param protocols One subprotocol or a list, in order of preference.
    * @param options Headers, limits, keep-alive, the connector.
-   * @throws {DOMException} `SyntaxError` for an invalid URL or duplicate protocols.
+   * @throws {DOMException} `SyntaxError` for an invalid URL, or protocols that are not tokens or are listed twice.
+   * @throws {TypeError} Without a URL.
    * @throws {RangeError} For `heartbeat` settings that cannot work.
    */
   constructor(
@@ -177,12 +185,14 @@ export class WebSocket extends EventTarget {
     options: WebSocketOptions = {},
   ) {
     super();
+    if (url === undefined) {
+      throw new TypeError(
+        "Failed to construct 'WebSocket': 1 argument required, but only 0 present",
+      );
+    }
     const parsed = _parseWebSocketUrl(url);
     this.#url = parsed.href;
-    const list = typeof protocols === "string" ? [protocols] : [...protocols];
-    if (new Set(list.map((p) => p.toLowerCase())).size !== list.length) {
-      throw new DOMException("Invalid protocols: duplicates", "SyntaxError");
-    }
+    const list = _protocolList(protocols);
     _checkHeartbeat(options.heartbeat);
     const pending = (options as { [_PENDING]?: _PendingTransport })[_PENDING];
     let role: "client" | "server" = "client";
@@ -552,6 +562,19 @@ class _SocketEvents implements ConnectionHandler {
     _socketInternals.closeWith(this.#socket, event);
   }
 }
+
+for (const target of [WebSocket, WebSocket.prototype]) {
+  Object.defineProperties(target, {
+    CONNECTING: { value: 0, enumerable: true },
+    OPEN: { value: 1, enumerable: true },
+    CLOSING: { value: 2, enumerable: true },
+    CLOSED: { value: 3, enumerable: true },
+  });
+}
+Object.defineProperty(WebSocket.prototype, Symbol.toStringTag, {
+  value: "WebSocket",
+  configurable: true,
+});
 
 /** The bytes a message stands for: UTF-8 for text. */
 function _byteSize(data: Blob | string | Uint8Array): number {

@@ -9,7 +9,12 @@ import { WebSocketError } from "../frames/websocket_error.ts";
 import type { WebSocketCloseInfo } from "./close_info.ts";
 import { _abandon, _negotiatedCompression } from "./_compression_option.ts";
 import { _PENDING, type _PendingTransport } from "./_pending.ts";
-import { _parseWebSocketUrl, _toMessageData, _validateUserClose } from "./_user_input.ts";
+import {
+  _parseWebSocketUrl,
+  _protocolList,
+  _toMessageData,
+  _validateUserClose,
+} from "./_user_input.ts";
 import type { Connector, UpgradedTransport } from "./upgraded.ts";
 import { _openClientTransport } from "./_client_transport.ts";
 import { _IncomingMessages, _isStreamedMessage, _sendStreamedMessage } from "./_message_streams.ts";
@@ -210,7 +215,8 @@ export class WebSocketStream<S extends boolean = false> {
    *
    * @param url The server's URL.
    * @param options Subprotocols, headers, limits, the connector.
-   * @throws {SyntaxError} For a URL that is not ws:, wss:, http: or https:, or has a fragment.
+   * @throws {SyntaxError} For a URL that is not ws:, wss:, http: or https:, or has a fragment,
+   * and for subprotocols that are not tokens or are listed twice.
    * @throws {RangeError} For `heartbeat` settings that cannot work.
    */
   constructor(url: string | URL, options: WebSocketStreamOptions<S> = {}) {
@@ -229,7 +235,7 @@ export class WebSocketStream<S extends boolean = false> {
       const opening = _openClientTransport(
         "WebSocketStream",
         parsed,
-        options.protocols ?? [],
+        _protocolList(options.protocols ?? []),
         options,
       );
       this.#abortHandshake = opening.abort;

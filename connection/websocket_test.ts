@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { _PENDING } from "./_pending.ts";
 import type { Connector, UpgradedTransport } from "./upgraded.ts";
 import { WebSocket } from "./websocket.ts";
+import { WebSocketStream } from "./websocket_stream.ts";
 import { WebSocketConnection } from "./websocket_connection.ts";
 import { encodeFrame } from "../frames/frame_encoder.ts";
 import { Opcode } from "../frames/opcode.ts";
@@ -294,4 +295,71 @@ Deno.test("WebSocket: close() converts its code like WebIDL's [Clamp] unsigned s
   }
   ws.close();
   await once(ws, "close");
+});
+
+Deno.test("WebSocket: subprotocols are checked and converted when the socket is made, as WebIDL and the WHATWG constructor do", async () => {
+  const offered: string[][] = [];
+  const connector: Connector = (_url, request) => {
+    offered.push(request.protocols);
+    return Promise.reject(new Error("not connecting"));
+  };
+  for (const bad of ["", [""], ["a b"], ["a,b"], ["é"], ["a\0"], ["(x)"], ["a", "A"], {}]) {
+    assert.throws(
+      () => new WebSocket("ws://example.test/", bad as string[], { connector }),
+      (e: unknown) => e instanceof DOMException && e.name === "SyntaxError",
+      JSON.stringify(bad),
+    );
+  }
+  assert.equal(offered.length, 0, "no connection attempt for an invalid list");
+  const sockets = [
+    new WebSocket("ws://example.test/", [1, 2] as unknown as string[], { connector }),
+    new WebSocket("ws://example.test/", 5 as unknown as string, { connector }),
+    new WebSocket("ws://example.test/", new Set(["s1", "s2"]) as unknown as string[], {
+      connector,
+    }),
+  ];
+  await Promise.all(sockets.map((ws) => once(ws, "close")));
+  assert.deepEqual(offered, [["1", "2"], ["5"], ["s1", "s2"]]);
+  assert.throws(() => new (WebSocket as unknown as new () => WebSocket)(), TypeError);
+});
+
+Deno.test("WebSocket: the readyState constants are read-only on the class and its prototype", () => {
+  for (const target of [WebSocket, WebSocket.prototype]) {
+    for (const [name, value] of [["CONNECTING", 0], ["OPEN", 1], ["CLOSING", 2], ["CLOSED", 3]]) {
+      assert.deepEqual(Object.getOwnPropertyDescriptor(target, name as string), {
+        value,
+        writable: false,
+        enumerable: true,
+        configurable: false,
+      });
+    }
+  }
+  // Module code is strict: assigning throws, and the socket's own checks
+  // (which read WebSocket.CLOSING) cannot be changed from outside.
+  assert.throws(() => {
+    (WebSocket as unknown as { OPEN: number }).OPEN = 42;
+  }, TypeError);
+  assert.equal(WebSocket.OPEN, 1);
+  assert.equal(Object.prototype.toString.call(WebSocket.prototype), "[object WebSocket]");
+});
+
+Deno.test("WebSocket and WebSocketStream: a relative URL resolves against the location, and bad subprotocols throw at once", () => {
+  const connector: Connector = () => Promise.reject(new Error("not connecting"));
+  const descriptor = Object.getOwnPropertyDescriptor(globalThis, "location");
+  Object.defineProperty(globalThis, "location", {
+    value: { href: "http://127.0.0.1:1/base/" },
+    configurable: true,
+  });
+  try {
+    const ws = new WebSocket("sub/path?q", [], { connector });
+    assert.equal(ws.url, "ws://127.0.0.1:1/base/sub/path?q");
+    ws.onerror = () => {};
+  } finally {
+    if (descriptor === undefined) delete (globalThis as { location?: unknown }).location;
+    else Object.defineProperty(globalThis, "location", descriptor);
+  }
+  assert.throws(
+    () => new WebSocketStream("ws://example.test/", { protocols: ["a b"], connector }),
+    (e: unknown) => e instanceof DOMException && e.name === "SyntaxError",
+  );
 });
