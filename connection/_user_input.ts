@@ -8,19 +8,28 @@
 import { isValidCloseCode } from "../frames/close_code.ts";
 import { isTokenString } from "../handshake/_http_syntax.ts";
 
-/** Bytes or text for `send`, without copying views. */
-export function _toMessageData(
-  chunk: string | ArrayBufferLike | ArrayBufferView,
-): string | Uint8Array {
+/**
+ * Bytes or text for `send`, without copying views. As WebIDL converts the
+ * argument: a buffer or view whose buffer was detached is an empty message,
+ * and a value that is neither a string nor bytes is turned into a string
+ * (`send(42)` sends "42"; a Symbol throws `TypeError`).
+ */
+export function _toMessageData(chunk: unknown): string | Uint8Array {
   if (typeof chunk === "string") return chunk;
   if (chunk instanceof Uint8Array) return chunk;
   if (ArrayBuffer.isView(chunk)) {
+    if (_isDetached(chunk.buffer)) return new Uint8Array(0);
     return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   }
-  if (chunk instanceof ArrayBuffer || chunk instanceof SharedArrayBuffer) {
-    return new Uint8Array(chunk);
+  if (chunk instanceof ArrayBuffer) {
+    return _isDetached(chunk) ? new Uint8Array(0) : new Uint8Array(chunk);
   }
-  throw new TypeError("Cannot send: data must be a string, an ArrayBuffer or a typed array");
+  if (chunk instanceof SharedArrayBuffer) return new Uint8Array(chunk);
+  return `${chunk}`;
+}
+
+function _isDetached(buffer: ArrayBufferLike): boolean {
+  return (buffer as { detached?: boolean }).detached === true;
 }
 
 /**

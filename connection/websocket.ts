@@ -245,7 +245,9 @@ export class WebSocket extends EventTarget {
     return this.#binaryType;
   }
   set binaryType(value: BinaryType) {
-    if (value === "blob" || value === "arraybuffer") this.#binaryType = value;
+    // WebIDL: an enumeration value is converted to a string first.
+    const name = `${value}`;
+    if (name === "blob" || name === "arraybuffer") this.#binaryType = name;
   }
 
   /** Called when the connection opens. */
@@ -282,8 +284,12 @@ export class WebSocket extends EventTarget {
    *
    * @param data The message.
    * @throws {DOMException} `InvalidStateError` while connecting.
+   * @throws {TypeError} Without an argument, or for a Symbol.
    */
   send(data: string | ArrayBufferLike | ArrayBufferView | Blob): void {
+    if (arguments.length === 0) {
+      throw new TypeError("Failed to execute 'send' on 'WebSocket': 1 argument required");
+    }
     if (this.#readyState === WebSocket.CONNECTING) {
       throw new DOMException("Cannot send: the connection is still opening", "InvalidStateError");
     }

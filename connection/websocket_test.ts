@@ -363,3 +363,42 @@ Deno.test("WebSocket and WebSocketStream: a relative URL resolves against the lo
     (e: unknown) => e instanceof DOMException && e.name === "SyntaxError",
   );
 });
+
+Deno.test("WebSocket: send() converts its argument as WebIDL does, and binaryType takes strings", async () => {
+  const received: (string | number[])[] = [];
+  const { connector } = pipeConnector((server, data) => {
+    received.push(typeof data === "string" ? data : [...data]);
+    server.send(data);
+  });
+  const ws = new WebSocket("ws://example.test/", [], { connector });
+  assert.throws(() => (ws.send as () => void)(), TypeError, "no argument, even while connecting");
+  await once(ws, "open");
+  const detached = new ArrayBuffer(4);
+  const detachedView = new DataView(detached);
+  structuredClone(detached, { transfer: [detached] });
+  for (
+    const value of [
+      42,
+      { toString: () => "object" },
+      null,
+      [1, 2],
+      detached,
+      detachedView,
+    ]
+  ) {
+    ws.send(value as unknown as string);
+  }
+  assert.throws(() => ws.send(Symbol("s") as unknown as string), TypeError);
+  ws.binaryType = new String("arraybuffer") as unknown as BinaryType;
+  assert.equal(ws.binaryType, "arraybuffer");
+  let count = 0;
+  const echoed = new Promise<void>((resolve) => {
+    ws.onmessage = () => {
+      if (++count === 6) resolve();
+    };
+  });
+  await echoed;
+  assert.deepEqual(received, ["42", "object", "null", "1,2", [], []]);
+  ws.close();
+  await once(ws, "close");
+});
