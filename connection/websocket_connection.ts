@@ -168,6 +168,8 @@ export interface ConnectionHandler {
 }
 
 const _encoder = new TextEncoder();
+/** `#draining` while a drain starts (see `#queueEvents`). */
+const _DRAIN_STARTING: Promise<void> = Promise.resolve();
 
 /**
  * A WebSocket connection over a byte duplex, after the opening handshake.
@@ -555,7 +557,16 @@ export class WebSocketConnection {
   #queueEvents(events: Message[]): void {
     const inbox = this.#inbox ??= [];
     for (let i = 0; i < events.length; i++) inbox.push(events[i]!);
-    if (this.#draining === undefined && inbox.length > 0) this.#draining = this.#drainInbox();
+    if (this.#draining === undefined && inbox.length > 0) {
+      // A drain with nothing to decompress finishes before it returns (its
+      // finally clears #draining first): keeping its settled promise would
+      // make reading wait on it forever, one microtask at a time, a busy
+      // loop. So #draining holds a marker while the drain starts, and the
+      // drain's promise only if it is still running.
+      this.#draining = _DRAIN_STARTING;
+      const draining = this.#drainInbox();
+      if (this.#draining === _DRAIN_STARTING) this.#draining = draining;
+    }
   }
 
   async #drainInbox(): Promise<void> {
