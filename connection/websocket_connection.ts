@@ -344,6 +344,10 @@ export class WebSocketConnection {
   start(): void {
     if (this.#started) return;
     this.#started = true;
+    // Already over (the transport failed on a write made before reading
+    // started): nothing to arm, and an abort listener added now would never
+    // be removed.
+    if (this.#finished) return;
     this.#armKeepAlive();
     this.#heartbeat?.start();
     const signal = this.#signal;

@@ -402,3 +402,38 @@ Deno.test("WebSocket: send() converts its argument as WebIDL does, and binaryTyp
   ws.close();
   await once(ws, "close");
 });
+
+Deno.test("WebSocket: a connection that ends before it starts reading leaves no listener on its signal", async () => {
+  let listeners = 0;
+  const signal = new AbortController().signal;
+  const add = signal.addEventListener.bind(signal);
+  const remove = signal.removeEventListener.bind(signal);
+  signal.addEventListener = (...args: Parameters<typeof add>) => {
+    if (args[0] === "abort") listeners++;
+    add(...args);
+  };
+  signal.removeEventListener = (...args: Parameters<typeof remove>) => {
+    if (args[0] === "abort") listeners--;
+    remove(...args);
+  };
+  for (let i = 0; i < 3; i++) {
+    const down = new TransformStream<Uint8Array, Uint8Array>();
+    const up = new TransformStream<Uint8Array, Uint8Array>();
+    // The peer is gone: the first write fails, before reading has started.
+    await up.readable.cancel("reset");
+    const connector: Connector = () =>
+      Promise.resolve({
+        duplex: { readable: down.readable, writable: up.writable },
+        leftover: new Uint8Array(0),
+        protocol: "",
+        extensions: "",
+      });
+    const ws = new WebSocket("ws://example.test/", [], { connector, signal });
+    ws.onopen = () => ws.send("hello");
+    ws.onerror = () => {};
+    await once(ws, "close");
+    // Past the timer that starts reading.
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.equal(listeners, 0);
+});
