@@ -12,24 +12,35 @@ import { isTokenString } from "../handshake/_http_syntax.ts";
  * Bytes or text for `send`, without copying views. As WebIDL converts the
  * argument: a buffer or view whose buffer was detached is an empty message,
  * and a value that is neither a string nor bytes is turned into a string
- * (`send(42)` sends "42"; a Symbol throws `TypeError`).
+ * (`send(42)` sends "42"; a Symbol throws `TypeError`). Buffers are told by
+ * their brand, not `instanceof`, so that those of another realm (`node:vm`,
+ * test sandboxes) are bytes too.
  */
 export function _toMessageData(chunk: unknown): string | Uint8Array {
   if (typeof chunk === "string") return chunk;
   if (chunk instanceof Uint8Array) return chunk;
   if (ArrayBuffer.isView(chunk)) {
-    if (_isDetached(chunk.buffer)) return new Uint8Array(0);
+    // A detached buffer has no bytes; its views throw on byteOffset (Node 20).
+    if (chunk.buffer.byteLength === 0) return new Uint8Array(0);
     return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   }
-  if (chunk instanceof ArrayBuffer) {
-    return _isDetached(chunk) ? new Uint8Array(0) : new Uint8Array(chunk);
+  if (typeof chunk === "object" && chunk !== null) {
+    const tag = Object.prototype.toString.call(chunk);
+    if (tag === "[object ArrayBuffer]" || tag === "[object SharedArrayBuffer]") {
+      const buffer = chunk as ArrayBufferLike;
+      return buffer.byteLength === 0 ? new Uint8Array(0) : new Uint8Array(buffer);
+    }
   }
-  if (chunk instanceof SharedArrayBuffer) return new Uint8Array(chunk);
   return `${chunk}`;
 }
 
-function _isDetached(buffer: ArrayBufferLike): boolean {
-  return (buffer as { detached?: boolean }).detached === true;
+/** Whether `value` is a Blob (or File), of this realm or another. */
+export function _isBlob(value: unknown): value is Blob {
+  if (value instanceof Blob) return true;
+  if (typeof value !== "object" || value === null) return false;
+  const tag = Object.prototype.toString.call(value);
+  return (tag === "[object Blob]" || tag === "[object File]") &&
+    typeof (value as Blob).arrayBuffer === "function";
 }
 
 /**

@@ -9,6 +9,7 @@ import { WebSocketError } from "../frames/websocket_error.ts";
 import { _abandon, _negotiatedCompression } from "./_compression_option.ts";
 import { _PENDING, type _PendingTransport } from "./_pending.ts";
 import {
+  _isBlob,
   _parseWebSocketUrl,
   _protocolList,
   _toMessageData,
@@ -185,7 +186,7 @@ export class WebSocket extends EventTarget {
     options: WebSocketOptions = {},
   ) {
     super();
-    if (url === undefined) {
+    if (arguments.length === 0) {
       throw new TypeError(
         "Failed to construct 'WebSocket': 1 argument required, but only 0 present",
       );
@@ -293,7 +294,7 @@ export class WebSocket extends EventTarget {
     if (this.#readyState === WebSocket.CONNECTING) {
       throw new DOMException("Cannot send: the connection is still opening", "InvalidStateError");
     }
-    if (data instanceof Blob || this.#sendQueue !== undefined) {
+    if (_isBlob(data) || this.#sendQueue !== undefined) {
       this.#sendBehindBlob(data);
       return;
     }
@@ -309,11 +310,11 @@ export class WebSocket extends EventTarget {
   #sendBehindBlob(data: string | ArrayBufferLike | ArrayBufferView | Blob): void {
     if (this.#readyState !== WebSocket.OPEN) {
       // WHATWG: after closing starts, data is discarded but counted.
-      this.#discarded += _byteSize(data instanceof Blob ? data : _toMessageData(data));
+      this.#discarded += _byteSize(_isBlob(data) ? data : _toMessageData(data));
       return;
     }
     let item: Blob | string | Uint8Array;
-    if (data instanceof Blob) item = data;
+    if (_isBlob(data)) item = data;
     else {
       const message = _toMessageData(data);
       item = typeof message === "string" ? message : message.slice();
@@ -323,7 +324,7 @@ export class WebSocket extends EventTarget {
     const next = (this.#sendQueue ?? Promise.resolve()).then(async () => {
       let message: string | Uint8Array;
       try {
-        message = item instanceof Blob ? new Uint8Array(await item.arrayBuffer()) : item;
+        message = _isBlob(item) ? new Uint8Array(await item.arrayBuffer()) : item;
       } catch (error) {
         // The Blob could not be read: what follows must not go out without it.
         this.#waiting -= size;
@@ -331,12 +332,18 @@ export class WebSocket extends EventTarget {
         return;
       }
       this.#waiting -= size;
-      this.#sendNow(message, true);
+      try {
+        this.#sendNow(message, true);
+      } catch {
+        // The connection stopped taking messages while this one waited (its
+        // close is pending behind a message still being compressed).
+        this.#discarded += _byteSize(message);
+      }
     });
     this.#sendQueue = next;
-    void next.finally(() => {
+    next.finally(() => {
       if (this.#sendQueue === next) this.#sendQueue = undefined;
-    });
+    }).catch(() => {});
   }
 
   /**
@@ -384,7 +391,7 @@ export class WebSocket extends EventTarget {
     }
     // Messages still waiting behind a Blob were sent before: they go first.
     if (this.#sendQueue !== undefined) {
-      void this.#sendQueue.then(() => connection.close(closeCode, reason));
+      this.#sendQueue.then(() => connection.close(closeCode, reason)).catch(() => {});
       return;
     }
     connection.close(closeCode, reason);
@@ -585,7 +592,7 @@ Object.defineProperty(WebSocket.prototype, Symbol.toStringTag, {
 /** The bytes a message stands for: UTF-8 for text. */
 function _byteSize(data: Blob | string | Uint8Array): number {
   if (typeof data === "string") return new TextEncoder().encode(data).length;
-  return data instanceof Blob ? data.size : data.length;
+  return _isBlob(data) ? data.size : data.length;
 }
 
 /**
