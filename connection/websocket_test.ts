@@ -321,6 +321,11 @@ Deno.test("WebSocket: subprotocols are checked and converted when the socket is 
   await Promise.all(sockets.map((ws) => once(ws, "close")));
   assert.deepEqual(offered, [["1", "2"], ["5"], ["s1", "s2"]]);
   assert.throws(() => new (WebSocket as unknown as new () => WebSocket)(), TypeError);
+  // undefined is a URL, as WebIDL turns it into a string: "undefined" is not a valid one.
+  assert.throws(
+    () => new WebSocket(undefined as unknown as string),
+    (e: unknown) => e instanceof DOMException && e.name === "SyntaxError",
+  );
 });
 
 Deno.test("WebSocket: the readyState constants are read-only on the class and its prototype", () => {
