@@ -135,3 +135,18 @@ export function _validateUserClose(
     throw new DOMException("Cannot close: reason is longer than 123 bytes", "SyntaxError");
   }
 }
+
+/**
+ * WebIDL's conversion to a `[Clamp] unsigned short`: a number (NaN is 0),
+ * clamped to 0–65535 and rounded half to even. So `close(3000.5)` closes
+ * with 3000 and `close("3001")` with 3001, as in browsers.
+ */
+export function _clampUnsignedShort(value: unknown): number {
+  const number = Number(value);
+  if (Number.isNaN(number)) return 0;
+  const x = Math.min(Math.max(number, 0), 65535);
+  const floor = Math.floor(x);
+  const fraction = x - floor;
+  if (fraction !== 0.5) return fraction < 0.5 ? floor : floor + 1;
+  return floor % 2 === 0 ? floor : floor + 1;
+}

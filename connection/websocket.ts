@@ -9,6 +9,7 @@ import { WebSocketError } from "../frames/websocket_error.ts";
 import { _abandon, _negotiatedCompression } from "./_compression_option.ts";
 import { _PENDING, type _PendingTransport } from "./_pending.ts";
 import {
+  _clampUnsignedShort,
   _isBlob,
   _parseWebSocketUrl,
   _protocolList,
@@ -593,19 +594,4 @@ Object.defineProperty(WebSocket.prototype, Symbol.toStringTag, {
 function _byteSize(data: Blob | string | Uint8Array): number {
   if (typeof data === "string") return new TextEncoder().encode(data).length;
   return _isBlob(data) ? data.size : data.length;
-}
-
-/**
- * WebIDL's conversion to a `[Clamp] unsigned short`: a number (NaN is 0),
- * clamped to 0–65535 and rounded half to even. So `close(3000.5)` closes
- * with 3000 and `close("3001")` with 3001, as in browsers.
- */
-function _clampUnsignedShort(value: unknown): number {
-  const number = Number(value);
-  if (Number.isNaN(number)) return 0;
-  const x = Math.min(Math.max(number, 0), 65535);
-  const floor = Math.floor(x);
-  const fraction = x - floor;
-  if (fraction !== 0.5) return fraction < 0.5 ? floor : floor + 1;
-  return floor % 2 === 0 ? floor : floor + 1;
 }

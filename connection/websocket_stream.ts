@@ -10,6 +10,7 @@ import type { WebSocketCloseInfo } from "./close_info.ts";
 import { _abandon, _negotiatedCompression } from "./_compression_option.ts";
 import { _PENDING, type _PendingTransport } from "./_pending.ts";
 import {
+  _clampUnsignedShort,
   _parseWebSocketUrl,
   _protocolList,
   _toMessageData,
@@ -300,16 +301,21 @@ export class WebSocketStream<S extends boolean = false> {
    * wire, e.g. 1008 or 1013), `SyntaxError` for a reason over 123 bytes.
    */
   close(options: WebSocketCloseOptions = {}): void {
-    _validateUserClose(options.closeCode, options.reason, this.#role);
-    const code = options.closeCode ?? (options.reason ? CloseCode.NormalClosure : undefined);
+    // WebIDL: the code is a [Clamp] unsigned short and the reason a string.
+    const closeCode = options.closeCode === undefined
+      ? undefined
+      : _clampUnsignedShort(options.closeCode);
+    const reason = options.reason === undefined ? undefined : `${options.reason}`;
+    _validateUserClose(closeCode, reason, this.#role);
+    const code = closeCode ?? (reason ? CloseCode.NormalClosure : undefined);
     if (this.#connection === undefined) {
-      this.#pendingClose = { closeCode: code, reason: options.reason };
+      this.#pendingClose = { closeCode: code, reason };
       this.#abortHandshake?.(
         new WebSocketError(CloseCode.AbnormalClosure, "Closed before the handshake completed"),
       );
       return;
     }
-    this.#connection.close(code, options.reason);
+    this.#connection.close(code, reason);
   }
 
   #open(

@@ -442,3 +442,13 @@ Deno.test("WebSocket: a connection that ends before it starts reading leaves no 
   }
   assert.equal(listeners, 0);
 });
+
+Deno.test("WebSocketStream: close() converts its code like WebIDL's [Clamp] unsigned short", async () => {
+  const { connector, servers } = pipeConnector(() => {});
+  const wss = new WebSocketStream("ws://example.test/", { connector });
+  await wss.opened;
+  wss.close({ closeCode: 3000.5, reason: "half" });
+  assert.equal((await wss.closed).closeCode, 3000);
+  const received = await servers[0]!.closed;
+  assert.deepEqual([received.closeCode, received.reason], [3000, "half"]);
+});
