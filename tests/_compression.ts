@@ -100,6 +100,22 @@ export async function rawClient(port: number, extensions: string | undefined) {
     async send(bytes: Uint8Array) {
       await conn.write(bytes);
     },
+    /** Read until `count` frames have come (or 10 s pass, or TCP closes); return them. */
+    async framesUntil(count: number): Promise<Frame[]> {
+      const timer = setTimeout(() => conn.close(), 10_000);
+      try {
+        while (frames.length < count) {
+          const n = await conn.read(buffer);
+          if (n === null) break;
+          decoder.write(buffer.slice(0, n));
+        }
+      } catch {
+        // Reset or closed by the timer: the frames so far.
+      } finally {
+        clearTimeout(timer);
+      }
+      return frames.slice(0, count);
+    },
     /** Read frames until the server closes TCP (or 10 s pass); return them. */
     async framesUntilClosed(): Promise<Frame[]> {
       const timer = setTimeout(() => conn.close(), 10_000);
