@@ -24,7 +24,11 @@ export function _toMessageData(chunk: unknown): string | Uint8Array {
     if (chunk.buffer.byteLength === 0) return new Uint8Array(0);
     return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   }
+  if (chunk instanceof ArrayBuffer) {
+    return chunk.byteLength === 0 ? new Uint8Array(0) : new Uint8Array(chunk);
+  }
   if (typeof chunk === "object" && chunk !== null) {
+    // Another realm's buffer (the brand check is slower: not for ours).
     const tag = Object.prototype.toString.call(chunk);
     if (tag === "[object ArrayBuffer]" || tag === "[object SharedArrayBuffer]") {
       const buffer = chunk as ArrayBufferLike;
@@ -37,7 +41,11 @@ export function _toMessageData(chunk: unknown): string | Uint8Array {
 /** Whether `value` is a Blob (or File), of this realm or another. */
 export function _isBlob(value: unknown): value is Blob {
   if (value instanceof Blob) return true;
-  if (typeof value !== "object" || value === null) return false;
+  // Bytes are what send() mostly gets: no brand check for them.
+  if (
+    typeof value !== "object" || value === null || ArrayBuffer.isView(value) ||
+    value instanceof ArrayBuffer
+  ) return false;
   const tag = Object.prototype.toString.call(value);
   return (tag === "[object Blob]" || tag === "[object File]") &&
     typeof (value as Blob).arrayBuffer === "function";
