@@ -129,3 +129,15 @@ Deno.test("WebSocketProtocol: fail() sends the given code once", () => {
   assert.deepEqual(parseClosePayload(frames[0]!.payload), { code: 1008, reason: "policy" });
   assert.equal(server.closeCode, 1008);
 });
+
+Deno.test("WebSocketProtocol: a long failure reason is cut to 123 bytes and keeps a leading U+FEFF", () => {
+  const server = new WebSocketProtocol({ role: "server" });
+  server.fail(1011, "\uFEFF" + "é".repeat(100));
+  const [close] = sentFrames(server);
+  const payload = close!.payload;
+  assert.ok(payload.length <= 125, `close payload of ${payload.length} bytes`);
+  // The byte order mark is the reason's first character, not dropped.
+  assert.deepEqual([...payload.subarray(2, 5)], [0xef, 0xbb, 0xbf]);
+  const { reason } = parseClosePayload(payload);
+  assert.equal(reason, "\uFEFF" + "é".repeat(60));
+});
