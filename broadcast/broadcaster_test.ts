@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { FrameDecoder } from "../frames/frame_decoder.ts";
 import { MessageAssembler } from "../messages/message_assembler.ts";
 import type { Message } from "../messages/message.ts";
-import { serve, type WebSocketServer } from "../transports/serve.ts";
+import { serve, type WebSocketServer } from "../server/serve.ts";
 import { upgradeWebSocket } from "../transports/upgrade_websocket.ts";
 import { WebSocket } from "../connection/websocket.ts";
 import "../transports/mod.ts"; // registers the Deno connector for clients

@@ -6,7 +6,7 @@
  */
 
 import { isValidCloseCode } from "../frames/close_code.ts";
-import { isTokenString } from "../handshake/_http_syntax.ts";
+import { isTokenString } from "../http/_http_syntax.ts";
 
 /**
  * Bytes or text for `send`, without copying views. As WebIDL converts the

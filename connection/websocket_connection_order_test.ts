@@ -11,7 +11,7 @@ import type { Frame } from "../frames/frame.ts";
 import { encodeFrame } from "../frames/frame_encoder.ts";
 import { Opcode } from "../frames/opcode.ts";
 import { parseClosePayload } from "../messages/close_payload.ts";
-import { serve } from "../transports/serve.ts";
+import { serve } from "../server/serve.ts";
 import { upgradeWebSocket } from "../transports/upgrade_websocket.ts";
 
 const KEY = new Uint8Array([1, 2, 3, 4]);

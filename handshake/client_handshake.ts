@@ -7,7 +7,7 @@
 
 import { CloseCode } from "../frames/close_code.ts";
 import { WebSocketError } from "../frames/websocket_error.ts";
-import { asciiLowercase, isTokenString, quote, trimWhitespace } from "./_http_syntax.ts";
+import { asciiLowercase, isTokenString, quote, trimWhitespace } from "../http/_http_syntax.ts";
 import { computeAcceptKey, generateKey } from "./accept_key.ts";
 import {
   type ExtensionOffer,

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { isTokenChar, isTokenString, isWhitespace, quote } from "./_http_syntax.ts";
+import { isTokenChar, isTokenString, isWhitespace, quote } from "../http/_http_syntax.ts";
 
 /**
  * One element of a `Sec-WebSocket-Extensions` header: an extension name

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { asciiLowercase, isTokenString, quote, trimWhitespace } from "./_http_syntax.ts";
+import { asciiLowercase, isTokenString, quote, trimWhitespace } from "../http/_http_syntax.ts";
 
 /**
  * Whether `value` is a `token` (RFC 9110 §5.6.2): one or more of the

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { asciiLowercase, quote } from "./_http_syntax.ts";
+import { asciiLowercase, quote } from "../http/_http_syntax.ts";
 import { computeAcceptKey, isValidKey } from "./accept_key.ts";
 import {
   type ExtensionOffer,

@@ -24,7 +24,7 @@ function fill(chunk: Uint8Array, start: number): void {
   for (let i = 0; i < chunk.length; i++) chunk[i] = expected(start + i);
 }
 
-const server = serve({ hostname: "127.0.0.1", port: 0 }, (request) => {
+const server = serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
   const { response, socket } = upgradeWebSocketStream(request, {
     streamMessages: true,
     maxMessageSize: Number.MAX_SAFE_INTEGER,

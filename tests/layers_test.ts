@@ -11,9 +11,11 @@ const LAYERS = [
   "messages",
   "inspector",
   "protocol",
+  "http",
   "handshake",
   "compression",
   "connection",
+  "server",
   "transports",
   "broadcast",
 ];

@@ -11,7 +11,7 @@ import type { ByteDuplex } from "../connection/duplex.ts";
 import type { ConnectRequest, UpgradedTransport } from "../connection/upgraded.ts";
 import { createClientHandshake, verifyServerHandshake } from "../handshake/client_handshake.ts";
 import { formatExtensionHeader } from "../handshake/extension_header.ts";
-import { readResponseHead, writeRequestHead } from "../handshake/http_head.ts";
+import { readResponseHead, writeRequestHead } from "../http/http_head.ts";
 
 /**
  * Send the upgrade request for `url` and verify the answer (RFC 6455 §4.1).

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { _DenoConnDuplex } from "./_deno_conn_duplex.ts";
+import { _DenoConnDuplex } from "../server/_deno_conn_duplex.ts";
 import type { ByteDuplex } from "../connection/duplex.ts";
 import type { _SocketDriver, _TlsSettings } from "./_socket_connector.ts";
 

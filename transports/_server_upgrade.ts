@@ -13,9 +13,9 @@ import type { ConnectionOptions } from "../connection/websocket_connection.ts";
 import { PerMessageDeflate } from "../compression/per_message_deflate.ts";
 import { negotiateServerHandshake } from "../handshake/server_handshake.ts";
 import { formatExtensionHeader } from "../handshake/extension_header.ts";
-import { _getUpgradeSlot } from "./_upgrade_slot.ts";
+import { _getUpgradeSlot } from "../server/_upgrade_slot.ts";
 import { _upgradeNative } from "./_native_upgrade.ts";
-import { _upgradeResponse } from "./_upgrade_response.ts";
+import { _upgradeResponse } from "../server/_upgrade_response.ts";
 import type { UpgradeWebSocketOptions } from "./upgrade_websocket.ts";
 
 /** What both server upgrades share: the response, and options that carry the pending transport. */

@@ -9,8 +9,8 @@
 
 import type { ByteDuplex } from "../connection/duplex.ts";
 import type { Connector, ConnectRequest, UpgradedTransport } from "../connection/upgraded.ts";
-import { latin1Encode } from "../handshake/_http_syntax.ts";
-import { readResponseHead } from "../handshake/http_head.ts";
+import { latin1Encode } from "../http/_http_syntax.ts";
+import { readResponseHead } from "../http/http_head.ts";
 import { _upgradeClient } from "./_client_upgrade.ts";
 import { ProxyError } from "./proxy_error.ts";
 

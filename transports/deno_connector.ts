@@ -4,12 +4,12 @@
  * @module
  */
 
-import { _DenoConnDuplex } from "./_deno_conn_duplex.ts";
+import { _DenoConnDuplex } from "../server/_deno_conn_duplex.ts";
 import type { Connector, ConnectRequest, UpgradedTransport } from "../connection/upgraded.ts";
 import { createClientHandshake, verifyServerHandshake } from "../handshake/client_handshake.ts";
 import { formatExtensionHeader } from "../handshake/extension_header.ts";
-import { readResponseHead, writeRequestHead } from "../handshake/http_head.ts";
-import { _noDelay } from "./_no_delay.ts";
+import { readResponseHead, writeRequestHead } from "../http/http_head.ts";
+import { _noDelay } from "../server/_no_delay.ts";
 
 /** Time allowed for TCP, TLS and the opening handshake together. */
 const _HANDSHAKE_TIMEOUT = 30_000;

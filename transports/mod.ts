@@ -30,7 +30,7 @@ import { denoConnector } from "./deno_connector.ts";
 
 export * from "./connect.ts";
 export * from "./deno_connector.ts";
-export * from "./serve.ts";
+export * from "../server/serve.ts";
 export * from "./upgrade_websocket.ts";
 export * from "./upgrade_websocket_stream.ts";
 

@@ -15,11 +15,16 @@ import { Readable } from "node:stream";
 import type { ByteDuplex } from "../connection/duplex.ts";
 import type { WebSocketConnection } from "../connection/websocket_connection.ts";
 import { CloseCode } from "../frames/close_code.ts";
-import { writeResponse, writeResponseHead } from "../handshake/http_head.ts";
+import { writeResponse } from "../http/http_head.ts";
+import { _completeUpgrade, _failUpgrade } from "../server/_upgrade_handoff.ts";
 import { _nodeSocketDuplex } from "./_node_socket.ts";
-import { _setUpgradeSlot, type _UpgradeSlot } from "./_upgrade_slot.ts";
-import { _upgradeHeadHeaders } from "./_upgrade_response.ts";
-import type { ServeHandler, ServeHandlerInfo, ServeOptions, WebSocketServer } from "./serve.ts";
+import { _setUpgradeSlot, type _UpgradeSlot } from "../server/_upgrade_slot.ts";
+import type {
+  ServeHandler,
+  ServeHandlerInfo,
+  ServeOptions,
+  WebSocketServer,
+} from "../server/serve.ts";
 
 /**
  * A running Node server. Node binds asynchronously, so `addr` can be read
@@ -132,11 +137,15 @@ export function serve(options: ServeOptions, handler: ServeHandler): NodeWebSock
   let addr: Deno.NetAddr | undefined;
   const listening = new Promise<Deno.NetAddr>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(options.port ?? 8000, options.hostname ?? "127.0.0.1", () => {
+    server.listen(options.port ?? 8000, options.hostname ?? "0.0.0.0", () => {
       server.off("error", reject);
       const bound = server.address() as net.AddressInfo;
       addr = { transport: "tcp", hostname: bound.address, port: bound.port };
-      options.onListen?.(addr);
+      if (options.onListen !== undefined) options.onListen(addr);
+      else {
+        const shown = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+        console.log(`Listening on ${secure ? "https" : "http"}://${shown}:${addr.port}/`);
+      }
       resolve(addr);
     });
   });
@@ -176,6 +185,8 @@ export function serve(options: ServeOptions, handler: ServeHandler): NodeWebSock
     listening,
     finished,
     shutdown: stop,
+    ref: () => void server.ref(),
+    unref: () => void server.unref(),
   };
 }
 
@@ -205,14 +216,13 @@ async function _handleRequest(
         connected: () => {},
         disconnected: () => {},
       });
-      response = await handler(request, { remoteAddr: _remoteAddr(req.socket) });
+      response = await handler(request, _info(req.socket, res));
       if (response.status === 101) {
         response = new Response("Bad request: not a WebSocket upgrade\n", { status: 400 });
       }
     }
   } catch (error) {
-    options.onError?.(error);
-    response = new Response("Internal Server Error\n", { status: 500 });
+    response = await _errorResponse(error, options);
   }
   try {
     response.headers.forEach((value, name) => {
@@ -273,41 +283,50 @@ async function _handleUpgrade(
   };
   _setUpgradeSlot(request, slot);
   let response: Response;
+  let resolveCompleted!: () => void;
+  const completed = new Promise<void>((resolve) => resolveCompleted = resolve);
   try {
-    response = await handler(request, { remoteAddr: _remoteAddr(socket) });
+    response = await handler(request, { remoteAddr: _remoteAddr(socket), completed });
   } catch (error) {
-    options.onError?.(error);
-    slot.upgrade?.reject(error);
-    await _respondAndClose(socket, new Response("Internal Server Error\n", { status: 500 }));
-    return;
-  }
-  const upgrade = slot.upgrade;
-  // A 101 the handler built itself is accepted too: its headers (Set-Cookie, say) join the handshake's.
-  if (upgrade === undefined || response.status !== 101) {
-    upgrade?.reject(new Error("The handler did not return the 101 response of upgradeWebSocket"));
-    await _respondAndClose(socket, response);
-    return;
+    _failUpgrade(slot, error);
+    response = await _errorResponse(error, options);
   }
   try {
-    await _write(
-      socket,
-      writeResponseHead(
-        101,
-        "Switching Protocols",
-        _upgradeHeadHeaders(upgrade.response, response),
-      ),
-    );
-  } catch (error) {
-    upgrade.reject(error);
+    if (await _completeUpgrade(slot, response, (bytes) => _write(socket, bytes))) {
+      resolveCompleted();
+      return;
+    }
+  } catch {
     socket.destroy();
+    resolveCompleted();
     return;
   }
-  upgrade.resolve({
-    duplex: slot.duplex,
-    leftover: slot.leftover,
-    protocol: upgrade.protocol,
-    extensions: upgrade.extensions,
-  });
+  await _respondAndClose(socket, response);
+  resolveCompleted();
+}
+
+/** The response for a handler that threw: `onError`'s, or a 500 (the error logged when no onError). */
+async function _errorResponse(
+  error: unknown,
+  options: Pick<ServeOptions, "onError">,
+): Promise<Response> {
+  if (options.onError === undefined) {
+    console.error("serve: the handler failed:", error);
+  } else {
+    try {
+      const response = await options.onError(error);
+      if (response instanceof Response) return response;
+    } catch (failure) {
+      console.error("serve: onError failed:", failure);
+    }
+  }
+  return new Response("Internal Server Error\n", { status: 500 });
+}
+
+/** The handler's `info` for a plain request: `completed` once the response is sent or the socket lost. */
+function _info(socket: net.Socket, res: http.ServerResponse): ServeHandlerInfo {
+  const completed = new Promise<void>((resolve) => res.once("close", () => resolve()));
+  return { remoteAddr: _remoteAddr(socket), completed };
 }
 
 /** How long and how much to keep reading after an error response (lingering close). */

@@ -24,8 +24,8 @@ import {
   formatExtensionHeader,
   parseExtensionHeader,
 } from "../../handshake/extension_header.ts";
-import { readRequestHead, readResponseHead } from "../../handshake/http_head.ts";
-import { HttpHeadError } from "../../handshake/http_head_error.ts";
+import { readRequestHead, readResponseHead } from "../../http/http_head.ts";
+import { HttpHeadError } from "../../http/http_head_error.ts";
 import {
   acceptPerMessageDeflateResponse,
   PERMESSAGE_DEFLATE,
@@ -596,7 +596,7 @@ export const protocolTarget: FuzzTarget = {
 // ---------------------------------------------------------------------------
 // http: readRequestHead / readResponseHead
 
-const _HTTP_STATUSES = new Set([400, 431, 505]);
+const _HTTP_STATUSES = new Set([400, 414, 431, 505]);
 
 function _requestHead(rng: SeededRandom): string {
   let head = chance(rng, 0.1) ? "\r\n" : "";

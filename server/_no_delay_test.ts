@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { WebSocket } from "../connection/websocket.ts";
-import "./mod.ts"; // the Deno connector
+import "../transports/mod.ts"; // the Deno connector
 import { serve } from "./serve.ts";
-import { upgradeWebSocket } from "./upgrade_websocket.ts";
+import { upgradeWebSocket } from "../transports/upgrade_websocket.ts";
 
 Deno.test("serve() and the Deno connector turn Nagle's algorithm off on their TCP connections", async () => {
   // Record setNoDelay calls on every TCP connection of this process.

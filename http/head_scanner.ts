@@ -1,0 +1,122 @@
+/**
+ * The incremental, I/O-free part of reading an HTTP/1.1 head (RFC 9112
+ * §2-§5): fed chunks of any size, it finds the empty line that ends the
+ * head, enforcing the size and header-count limits as bytes arrive.
+ *
+ * @module
+ */
+
+import { latin1Decode } from "./_http_syntax.ts";
+import { HttpHeadError, HttpHeadErrorCode } from "./http_head_error.ts";
+
+const _CR = 0x0d;
+const _LF = 0x0a;
+
+/**
+ * Finds the end of a head in the bytes fed to it, one chunk at a time: the
+ * incremental, I/O-free part of reading a head. Enforces the size and
+ * header-count limits as bytes arrive, and rejects bare CRs and LFs.
+ */
+export class HeadScanner {
+  readonly #kind: "request" | "response";
+  readonly #maxHeadSize: number;
+  readonly #maxHeaders: number;
+  /** Head chunks so far; their total is `size`, which stays below `maxHeadSize`. */
+  #parts: Uint8Array[] = [];
+  #size = 0;
+  /** Non-CR/LF bytes in the current line. */
+  #lineLength = 0;
+  /** Whether the previous byte was a CR. */
+  #sawCR = false;
+  /** Complete non-empty lines: the start line and the header lines. */
+  #lines = 0;
+
+  constructor(kind: "request" | "response", limits: { maxHeadSize: number; maxHeaders: number }) {
+    this.#kind = kind;
+    this.#maxHeadSize = limits.maxHeadSize;
+    this.#maxHeaders = limits.maxHeaders;
+  }
+
+  /**
+   * Scan the next chunk. Returns the head's lines and the bytes after it
+   * once the head is complete, or `undefined` while it is not; then the
+   * chunk is kept until the head ends: as it is, or with `copy` as a copy
+   * (for a read buffer that is about to be reused).
+   *
+   * @throws {HttpHeadError} For a malformed or oversized head.
+   */
+  push(chunk: Uint8Array, copy = false): { lines: string[]; leftover: Uint8Array } | undefined {
+    const kind = this.#kind;
+    const maxHeaders = this.#maxHeaders;
+    let lineLength = this.#lineLength;
+    let sawCR = this.#sawCR;
+    let lines = this.#lines;
+    // Scan no further than the size limit allows.
+    const limit = Math.min(chunk.length, this.#maxHeadSize - this.#size);
+    for (let i = 0; i < limit; i++) {
+      const byte = chunk[i]!;
+      if (sawCR) {
+        if (byte !== _LF) throw _malformed(`Invalid ${kind} head: bare CR in a line`);
+        sawCR = false;
+        if (lineLength > 0) {
+          lines++;
+          lineLength = 0;
+          if (lines - 1 > maxHeaders) throw _tooManyHeaders(kind, maxHeaders);
+        } else if (lines > 0) {
+          this.#parts.push(chunk.subarray(0, i + 1));
+          return { lines: _splitLines(this.#parts), leftover: chunk.subarray(i + 1) };
+        } // else: an empty line before the start line, skipped (RFC 9112 §2.2)
+      } else if (byte === _CR) {
+        sawCR = true;
+      } else if (byte === _LF) {
+        throw _malformed(`Invalid ${kind} head: line ends with a bare LF instead of CRLF`);
+      } else {
+        lineLength++;
+      }
+    }
+    this.#lineLength = lineLength;
+    this.#sawCR = sawCR;
+    this.#lines = lines;
+    this.#size += limit;
+    if (this.#size >= this.#maxHeadSize) {
+      if (lines === 0 && kind === "request") {
+        // Still on the request line: its target is what is too long (RFC 9112 §3).
+        throw new HttpHeadError(
+          414,
+          HttpHeadErrorCode.TooLarge,
+          `Invalid request head: the request line is longer than ${this.#maxHeadSize} bytes`,
+        );
+      }
+      throw new HttpHeadError(
+        431,
+        HttpHeadErrorCode.TooLarge,
+        `Invalid ${kind} head: larger than ${this.#maxHeadSize} bytes`,
+      );
+    }
+    if (chunk.length > 0) this.#parts.push(copy ? chunk.slice() : chunk);
+    return undefined;
+  }
+}
+
+function _malformed(message: string): HttpHeadError {
+  return new HttpHeadError(400, HttpHeadErrorCode.Malformed, message);
+}
+
+function _tooManyHeaders(kind: string, maxHeaders: number): HttpHeadError {
+  return new HttpHeadError(
+    431,
+    HttpHeadErrorCode.TooLarge,
+    `Invalid ${kind} head: more than ${maxHeaders} header fields`,
+  );
+}
+
+/** Decode the head and split it into lines, dropping leading empty lines. */
+function _splitLines(parts: Uint8Array[]): string[] {
+  let head = "";
+  for (const part of parts) head += latin1Decode(part);
+  // The head ends with CRLF CRLF; leading CRLFs are skipped empty lines.
+  const lines = head.slice(0, -4).split("\r\n");
+  let first = 0;
+  while (lines[first] === "") first++;
+  return lines.slice(first);
+}

@@ -1,0 +1,603 @@
+/**
+ * One HTTP/1.1 connection of {@linkcode serve}: the thin I/O loop around
+ * the sans-I/O codec of `http/`. Requests are read and answered one at a
+ * time, in order (pipelined requests wait in the read buffer), until the
+ * connection is closed or upgraded. Not exported from `mod.ts`.
+ *
+ * @module
+ */
+
+import type { WebSocketConnection } from "../connection/websocket_connection.ts";
+import { ChunkedDecoder } from "../http/chunked.ts";
+import { HeadScanner } from "../http/head_scanner.ts";
+import { DEFAULT_MAX_HEAD_SIZE, DEFAULT_MAX_HEADERS } from "../http/http_head.ts";
+import { HttpHeadError, HttpHeadErrorCode } from "../http/http_head_error.ts";
+import { type RequestFraming, requestFraming } from "../http/message_framing.ts";
+import { parseRequestHead } from "../http/request_head.ts";
+import { _DenoConnDuplex } from "./_deno_conn_duplex.ts";
+import { _noDelay } from "./_no_delay.ts";
+import { _ResponseWriter } from "./_response_writer.ts";
+import { _completeUpgrade, _failUpgrade } from "./_upgrade_handoff.ts";
+import { _setUpgradeSlot, type _UpgradeSlot } from "./_upgrade_slot.ts";
+import type { ServeHandler, ServeHandlerInfo, ServeOptions } from "./serve.ts";
+
+/** What every connection of one server shares. */
+export interface _ServerContext {
+  handler: ServeHandler;
+  options: ServeOptions;
+  secure: boolean;
+  stopping(): boolean;
+  connected(connection: WebSocketConnection): void;
+  disconnected(connection: WebSocketConnection): void;
+  /** The connection is no longer HTTP (closed or upgraded). */
+  released(http: _HttpConnection): void;
+}
+
+/** Bytes read at once: also the most a pipelining client can make us hold beyond a head. */
+const _READ_SIZE = 16 * 1024;
+/** An unread request body up to this size is read and dropped to keep the connection. */
+const _DRAIN_LIMIT = 64 * 1024;
+/** A lingering close (after an error response) reads and drops at most this much, this long. */
+const _LINGER_BYTES = 1024 * 1024;
+const _LINGER_MS = 1000;
+
+const _CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
+const _EMPTY = new Uint8Array(0);
+
+/** The connection's phase, which decides what shutdown does to it. */
+type _Phase = "idle" | "head" | "active" | "done";
+
+/** A request's body as it comes off the connection. */
+interface _Body {
+  framing: RequestFraming;
+  /** Bytes left (Content-Length), or the chunked decoder. */
+  remaining: number;
+  chunked: ChunkedDecoder | undefined;
+  done: boolean;
+  received: number;
+  /** The stream handed to the handler, if any (not for GET and HEAD). */
+  controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+  /** Set when the body broke a rule (413, 400): the connection closes after the response. */
+  error: HttpHeadError | undefined;
+  continueSent: boolean;
+}
+
+/** Per request: the `info` the handler gets, with `completed` made only when asked for. */
+class _Info implements ServeHandlerInfo {
+  readonly remoteAddr: Deno.NetAddr;
+  #completed: Promise<void> | undefined;
+  #resolve: (() => void) | undefined;
+  #done = false;
+
+  constructor(remoteAddr: Deno.NetAddr) {
+    this.remoteAddr = remoteAddr;
+  }
+
+  get completed(): Promise<void> {
+    if (this.#completed === undefined) {
+      this.#completed = this.#done
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => this.#resolve = resolve);
+    }
+    return this.#completed;
+  }
+
+  _complete(): void {
+    this.#done = true;
+    this.#resolve?.();
+  }
+}
+
+export class _HttpConnection {
+  readonly #conn: Deno.Conn;
+  readonly #context: _ServerContext;
+  readonly #remoteAddr: Deno.NetAddr;
+  #buffer = new Uint8Array(_READ_SIZE);
+  /** Unconsumed bytes are `#buffer[#start, #end)`. */
+  #start = 0;
+  #end = 0;
+  /** The read in progress (at most one), resolving with its byte count or null at the end. */
+  #reading: Promise<number | null> | undefined;
+  #eof = false;
+  #phase: _Phase = "idle";
+  #closed = false;
+  /** Aborts the current request's signal and response when the client goes away. */
+  #abort: AbortController | undefined;
+  #writer: _ResponseWriter | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #shutdownTimer: ReturnType<typeof setTimeout> | undefined;
+  #finished!: () => void;
+  readonly #ended = new Promise<void>((resolve) => this.#finished = resolve);
+
+  constructor(conn: Deno.Conn, context: _ServerContext) {
+    this.#conn = conn;
+    this.#context = context;
+    this.#remoteAddr = conn.remoteAddr as Deno.NetAddr;
+    _noDelay(conn);
+  }
+
+  /** Serve requests until the connection closes or is upgraded. Never rejects. */
+  run(): void {
+    this.#loop().catch(() => {}).finally(() => {
+      if (this.#phase !== "done") this.#close();
+    });
+  }
+
+  /** Stop after the response in progress; close at once when idle or mid-head. */
+  shutdown(): Promise<void> {
+    if (this.#phase === "idle" || this.#phase === "head") {
+      this.#close();
+    } else if (this.#phase === "active") {
+      const ms = this.#context.options.shutdownTimeout ?? 5000;
+      this.#shutdownTimer = setTimeout(() => {
+        this.#abort?.abort(new Error("The server shut down before the response was complete"));
+        this.#close();
+      }, ms);
+    }
+    return this.#ended;
+  }
+
+  async #loop(): Promise<void> {
+    const options = this.#context.options;
+    let first = true;
+    while (!this.#closed) {
+      if (this.#context.stopping()) return this.#close();
+      const lines = await this.#readHead(first);
+      first = false;
+      if (lines === undefined) return this.#close();
+      let framing: RequestFraming;
+      let head;
+      try {
+        head = parseRequestHead(lines, { absoluteForm: true });
+        framing = requestFraming(head);
+        const maxBodySize = options.maxBodySize ?? Infinity;
+        if (framing.body === "length" && framing.length > maxBodySize) {
+          throw new HttpHeadError(
+            413,
+            HttpHeadErrorCode.TooLarge,
+            `Request body larger than ${maxBodySize} bytes`,
+          );
+        }
+      } catch (error) {
+        return await this.#fail(error);
+      }
+      this.#phase = "active";
+      const body: _Body = {
+        framing,
+        remaining: framing.length,
+        chunked: framing.body === "chunked" ? new ChunkedDecoder(options.maxHeadSize) : undefined,
+        done: framing.body === "none",
+        received: 0,
+        controller: undefined,
+        error: undefined,
+        continueSent: false,
+      };
+      const method = head.method;
+      const abort = new AbortController();
+      this.#abort = abort;
+      const init: RequestInit & { duplex?: "half" } = { method, signal: abort.signal };
+      if (!body.done && method !== "GET" && method !== "HEAD") {
+        init.body = new ReadableStream<Uint8Array>({
+          start: (controller) => void (body.controller = controller),
+          pull: (controller) => this.#pullBody(body, controller),
+          cancel: () => void (body.controller = undefined),
+        }, { highWaterMark: 0 });
+        init.duplex = "half";
+      }
+      let request: Request;
+      let upgrade = false;
+      try {
+        const url = this.#context.secure && head.target.startsWith("/")
+          ? "https" + head.url.slice(4)
+          : head.url;
+        request = new Request(url, init);
+        const headers = request.headers;
+        const fields = head.fields;
+        for (let i = 0; i < fields.length; i += 2) {
+          const name = fields[i]!;
+          headers.append(name, fields[i + 1]!);
+          if (name.length === 7 && !upgrade) upgrade = name.toLowerCase() === "upgrade";
+        }
+      } catch (error) {
+        return await this.#fail(
+          new HttpHeadError(400, HttpHeadErrorCode.Malformed, "Invalid request head", {
+            cause: error,
+          }),
+        );
+      }
+      const info = new _Info(this.#remoteAddr);
+      const slot = this.#slotFor(request, head.httpVersion);
+      if (!upgrade && body.done) this.#watch();
+      let response: Response;
+      try {
+        response = await this.#context.handler(request, info);
+        if (!(response instanceof Response)) {
+          throw new TypeError("The handler did not return a Response");
+        }
+      } catch (error) {
+        _failUpgrade(slot, error);
+        response = await this.#errorResponse(error, body);
+      }
+      if (upgrade && await this.#upgrade(slot, response)) return;
+      _failUpgrade(slot, new Error("The handler did not upgrade"));
+      const keepAlive = await this.#respond(response, request, body, head.httpVersion, upgrade);
+      info._complete();
+      this.#abort = undefined;
+      if (!keepAlive || this.#closed) return this.#close();
+      if (this.#shutdownTimer !== undefined || this.#context.stopping()) return this.#close();
+      this.#phase = "idle";
+    }
+  }
+
+  /**
+   * Read a request head: the lines, or `undefined` when the connection
+   * ended or timed out while idle (closed quietly). Errors are answered.
+   */
+  async #readHead(first: boolean): Promise<string[] | undefined> {
+    const options = this.#context.options;
+    const scanner = new HeadScanner("request", {
+      maxHeadSize: options.maxHeadSize ?? DEFAULT_MAX_HEAD_SIZE,
+      maxHeaders: options.maxHeaders ?? DEFAULT_MAX_HEADERS,
+    });
+    let started = false;
+    let timedOut = false;
+    const arm = (ms: number) => {
+      clearTimeout(this.#timer);
+      this.#timer = setTimeout(() => {
+        timedOut = true;
+        if (!started) return this.#close();
+        void this.#fail(
+          new HttpHeadError(408, HttpHeadErrorCode.Timeout, "Timed out reading the request head"),
+        );
+      }, ms);
+    };
+    const headTimeout = options.handshakeTimeout ?? 10_000;
+    arm(first ? headTimeout : options.keepAliveTimeout ?? 5000);
+    try {
+      while (true) {
+        if (this.#start === this.#end) {
+          const n = await this.#fill();
+          if (timedOut || this.#closed) return undefined;
+          if (n === null) {
+            if (started) {
+              await this.#fail(
+                new HttpHeadError(400, HttpHeadErrorCode.Closed, "Connection closed mid-head"),
+              );
+            }
+            return undefined;
+          }
+        }
+        if (!started) {
+          started = true;
+          this.#phase = "head";
+          if (!first) arm(headTimeout);
+        }
+        const chunk = this.#buffer.subarray(this.#start, this.#end);
+        let result;
+        try {
+          result = scanner.push(chunk, true);
+        } catch (error) {
+          await this.#fail(error);
+          return undefined;
+        }
+        if (result === undefined) {
+          this.#start = this.#end;
+          continue;
+        }
+        this.#start = this.#end - result.leftover.length;
+        return result.lines;
+      }
+    } finally {
+      clearTimeout(this.#timer);
+    }
+  }
+
+  /** Read more into the (empty) buffer; the same read is shared by whoever waits. */
+  #fill(): Promise<number | null> {
+    if (this.#reading !== undefined) return this.#reading;
+    if (this.#eof || this.#closed) return Promise.resolve(null);
+    this.#start = this.#end = 0;
+    const reading = this.#conn.read(this.#buffer).then((n) => {
+      this.#reading = undefined;
+      if (n === null) this.#eof = true;
+      else this.#end = n;
+      return n;
+    }, () => {
+      this.#reading = undefined;
+      this.#eof = true;
+      return null;
+    });
+    this.#reading = reading;
+    return reading;
+  }
+
+  /**
+   * While a response is in progress and the request was read whole, keep a
+   * read pending: its end means the client left (abort the request), its
+   * bytes are the next pipelined request (kept in the buffer).
+   */
+  #watch(): void {
+    if (this.#start !== this.#end || this.#reading !== undefined) return;
+    void this.#fill().then((n) => {
+      if (n === null) this.#abort?.abort(new Error("The client closed the connection"));
+    });
+  }
+
+  #pullBody(body: _Body, controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+    return this.#readBody(body).then((chunk) => {
+      if (body.controller === undefined) return; // cancelled meanwhile
+      if (chunk !== undefined && chunk.length > 0) controller.enqueue(chunk);
+      if (body.done) {
+        body.controller = undefined;
+        controller.close();
+        if (this.#phase === "active") this.#watch();
+      }
+    }, (error) => {
+      body.controller = undefined;
+      controller.error(error);
+    });
+  }
+
+  /**
+   * The next piece of the body (a copy), or `undefined` once it is done.
+   * @throws {HttpHeadError} 400 for a malformed chunked body or a connection
+   * that ended early, 413 past `maxBodySize`.
+   */
+  async #readBody(body: _Body): Promise<Uint8Array | undefined> {
+    if (body.framing.expectContinue && !body.continueSent && this.#writer === undefined) {
+      body.continueSent = true;
+      await this.#write(_CONTINUE);
+    }
+    while (!body.done) {
+      if (this.#start === this.#end) {
+        const n = await this.#fill();
+        if (n === null) {
+          throw body.error = new HttpHeadError(
+            400,
+            HttpHeadErrorCode.Closed,
+            "Connection closed before the request body was complete",
+          );
+        }
+      }
+      const available = this.#buffer.subarray(this.#start, this.#end);
+      let chunk: Uint8Array;
+      if (body.chunked === undefined) {
+        const take = Math.min(body.remaining, available.length);
+        chunk = available.slice(0, take);
+        this.#start += take;
+        body.remaining -= take;
+        body.done = body.remaining === 0;
+      } else {
+        const parts: Uint8Array[] = [];
+        try {
+          this.#start += body.chunked.decode(available, parts);
+        } catch (error) {
+          throw body.error = error as HttpHeadError;
+        }
+        body.done = body.chunked.done;
+        chunk = _concat(parts);
+      }
+      body.received += chunk.length;
+      const max = this.#context.options.maxBodySize ?? Infinity;
+      if (body.received > max) {
+        throw body.error = new HttpHeadError(
+          413,
+          HttpHeadErrorCode.TooLarge,
+          `Request body larger than ${max} bytes`,
+        );
+      }
+      if (chunk.length > 0 || body.done) return chunk;
+    }
+    return undefined;
+  }
+
+  /** The slot that lets `upgradeWebSocket` take this connection over. */
+  #slotFor(request: Request, httpVersion: string): _UpgradeSlot {
+    const context = this.#context;
+    // deno-lint-ignore no-this-alias
+    const self = this;
+    const slot: _UpgradeSlot = {
+      duplex: undefined as unknown as _UpgradeSlot["duplex"],
+      get leftover(): Uint8Array {
+        return self.#start === self.#end ? _EMPTY : self.#buffer.slice(self.#start, self.#end);
+      },
+      httpVersion,
+      // The server's own functions, shared by every connection: a closure
+      // made here would keep this object alive as long as the WebSocket.
+      connected: context.connected,
+      disconnected: context.disconnected,
+    };
+    Object.defineProperty(slot, "duplex", {
+      get: () => new _DenoConnDuplex(this.#conn),
+    });
+    _setUpgradeSlot(request, slot);
+    return slot;
+  }
+
+  /** Hand the connection to the WebSocket when `response` is its 101. */
+  async #upgrade(slot: _UpgradeSlot, response: Response): Promise<boolean> {
+    if (slot.upgrade === undefined || response.status !== 101) return false;
+    let upgraded = false;
+    try {
+      upgraded = await _completeUpgrade(slot, response, (bytes) => this.#write(bytes));
+    } catch {
+      this.#close();
+      return true;
+    }
+    if (upgraded) {
+      // From here on the WebSocket owns the conn (and tells `closed`).
+      this.#phase = "done";
+      this.#buffer = _EMPTY;
+      this.#context.released(this);
+      this.#finished();
+    }
+    return upgraded;
+  }
+
+  /**
+   * Send `response`; resolves with whether the connection may carry
+   * another request.
+   */
+  async #respond(
+    response: Response,
+    request: Request,
+    body: _Body,
+    httpVersion: string,
+    upgradeRequest: boolean,
+  ): Promise<boolean> {
+    let keepAlive = body.framing.keepAlive && !upgradeRequest && body.error === undefined &&
+      !this.#context.stopping() && this.#shutdownTimer === undefined;
+    // A body the handler left unread is dropped to keep the connection, if
+    // it is small (or chunked) and the client is not waiting for a 100.
+    if (
+      !body.done &&
+      (body.framing.expectContinue && !body.continueSent ||
+        body.chunked === undefined && body.remaining > _DRAIN_LIMIT)
+    ) {
+      keepAlive = false;
+    }
+    const writer = new _ResponseWriter(
+      (bytes) => this.#write(bytes),
+      request.method === "HEAD",
+      httpVersion === "HTTP/1.0",
+    );
+    this.#writer = writer;
+    const abort = this.#abort;
+    const onAbort = () => writer.cancel(abort?.signal.reason);
+    abort?.signal.addEventListener("abort", onAbort, { once: true });
+    let sent: boolean;
+    try {
+      sent = await writer.write(response, keepAlive);
+    } finally {
+      abort?.signal.removeEventListener("abort", onAbort);
+      this.#writer = undefined;
+    }
+    if (!sent) {
+      this.#abort?.abort(new Error("The response could not be sent"));
+      return false;
+    }
+    if (!writer.keepAlive) keepAlive = false;
+    // The request is over: its body stream, if still open, ends here.
+    if (body.controller !== undefined) {
+      try {
+        body.controller.error(new Error("The response was sent before the body was read"));
+      } catch {
+        // Already closed.
+      }
+      body.controller = undefined;
+    }
+    if (!body.done) {
+      if (!keepAlive) {
+        await this.#linger();
+        return false;
+      }
+      try {
+        let dropped = 0;
+        while (!body.done && dropped <= _DRAIN_LIMIT) {
+          dropped += (await this.#readBody(body))?.length ?? 0;
+        }
+      } catch {
+        return false;
+      }
+      if (!body.done) {
+        await this.#linger();
+        return false;
+      }
+    }
+    return keepAlive;
+  }
+
+  /** The response for a handler that threw: `onError`'s, or a 500 (413 for a body over the limit). */
+  async #errorResponse(error: unknown, body: _Body): Promise<Response> {
+    if (body.error !== undefined && (error === body.error || body.error.status === 413)) {
+      return new Response(`${body.error.message}\n`, { status: body.error.status });
+    }
+    const onError = this.#context.options.onError;
+    if (onError === undefined) {
+      console.error("serve: the handler failed:", error);
+    } else {
+      try {
+        const response = await onError(error);
+        if (response instanceof Response) return response;
+      } catch (failure) {
+        console.error("serve: onError failed:", failure);
+      }
+    }
+    return new Response("Internal Server Error\n", { status: 500 });
+  }
+
+  /** Answer a bad request head with its status, then close. */
+  async #fail(error: unknown): Promise<void> {
+    if (this.#closed) return;
+    this.#phase = "active";
+    const status = error instanceof HttpHeadError ? error.status : 400;
+    const message = error instanceof Error ? error.message : "Bad request";
+    const writer = new _ResponseWriter((bytes) => this.#write(bytes), false, false);
+    this.#writer = writer;
+    if (await writer.write(new Response(`${message}\n`, { status }), false)) await this.#linger();
+    this.#close();
+  }
+
+  async #write(bytes: Uint8Array): Promise<void> {
+    let offset = 0;
+    while (offset < bytes.length) offset += await this.#conn.write(bytes.subarray(offset));
+  }
+
+  /**
+   * Close after an error response: the client may still be sending, and
+   * closing with unread input makes the kernel send a reset that can
+   * destroy the response before the client reads it. So shut our side,
+   * read and drop for a bounded time and size, then close.
+   */
+  async #linger(): Promise<void> {
+    try {
+      await this.#conn.closeWrite();
+    } catch {
+      return;
+    }
+    const timer = setTimeout(() => this.#close(), _LINGER_MS);
+    try {
+      let total = 0;
+      while (total < _LINGER_BYTES && !this.#closed) {
+        this.#start = this.#end;
+        const n = await this.#fill();
+        if (n === null) break;
+        total += n;
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    clearTimeout(this.#shutdownTimer);
+    this.#abort?.abort(new Error("The connection closed"));
+    this.#writer?.cancel(new Error("The connection closed"));
+    try {
+      this.#conn.close();
+    } catch {
+      // Already closed.
+    }
+    if (this.#phase !== "done") {
+      this.#phase = "done";
+      this.#context.released(this);
+      this.#finished();
+    }
+  }
+}
+
+function _concat(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!.slice();
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
