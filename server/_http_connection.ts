@@ -509,7 +509,8 @@ export class _HttpConnection {
 
   /** The response for a handler that threw: `onError`'s, or a 500 (413 for a body over the limit). */
   async #errorResponse(error: unknown, body: _Body): Promise<Response> {
-    if (body.error !== undefined && (error === body.error || body.error.status === 413)) {
+    // A body that broke the rules (400, 413) explains whatever the handler then threw.
+    if (body.error !== undefined) {
       return new Response(`${body.error.message}\n`, { status: body.error.status });
     }
     const onError = this.#context.options.onError;

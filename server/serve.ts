@@ -11,6 +11,9 @@ import type { WebSocketConnection } from "../connection/websocket_connection.ts"
 import { CloseCode } from "../frames/close_code.ts";
 import { _HttpConnection, type _ServerContext } from "./_http_connection.ts";
 
+/** At most one accept error is logged in this many ms. */
+const _ACCEPT_LOG_INTERVAL = 10_000;
+
 /**
  * Options for {@linkcode serve}. Limits are per connection; every one has a
  * default, listed in the README's "Limits and errors".
@@ -157,6 +160,7 @@ export function serve(options: ServeOptions, handler: ServeHandler): WebSocketSe
 
   const accept = async () => {
     let backoff = 0;
+    let logged = -Infinity;
     while (!stopping) {
       if (connections.size + sockets.size >= maxConnections) {
         await new Promise<void>((resolve) => wakeAccept = resolve);
@@ -169,8 +173,12 @@ export function serve(options: ServeOptions, handler: ServeHandler): WebSocketSe
       } catch (error) {
         if (stopping || error instanceof Deno.errors.BadResource) return;
         // EMFILE, ENFILE, ECONNABORTED...: the listener is still good. Log
-        // once per burst, back off (descriptors free up as connections end).
-        if (backoff === 0) console.error("serve: accept failed, retrying:", error);
+        // at most once per burst (10 s), back off (descriptors free up as
+        // connections end), go on.
+        if (Date.now() - logged > _ACCEPT_LOG_INTERVAL) {
+          logged = Date.now();
+          console.error("serve: accept failed, retrying:", error);
+        }
         backoff = Math.min(backoff === 0 ? 10 : backoff * 2, 1000);
         await new Promise((resolve) => setTimeout(resolve, backoff));
         continue;
