@@ -102,3 +102,37 @@ Deno.test("chat demo in headless Chromium: two tabs see each other's messages", 
     assert.equal(status.success, true);
   }
 });
+
+Deno.test("chat demo in headless Chromium: a page on http://evil.example cannot join", async () => {
+  const chat = await startExample(
+    ["examples/chat/server.ts"],
+    /chat on http:\/\/localhost:(\d+)/,
+    { PORT: "0" },
+  );
+  // The attacker's page: it opens the chat's WebSocket as a visitor's browser would.
+  const evil = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () =>
+    new Response(
+      `<!doctype html><script>
+      window.result = "";
+      const ws = new WebSocket("ws://127.0.0.1:${chat.match[1]}/ws", "chat");
+      ws.onopen = () => { window.result = "joined"; };
+      ws.onclose = (event) => { window.result ||= "closed " + event.code; };
+      </script>`,
+      { headers: { "content-type": "text/html" } },
+    ));
+  try {
+    await using browser = await launchChromium({
+      extraArgs: ["--host-resolver-rules=MAP evil.example 127.0.0.1"],
+    });
+    await using page = await browser.newPage(`http://evil.example:${evil.addr.port}/`);
+    assert.equal(await page.evaluate("location.origin"), `http://evil.example:${evil.addr.port}`);
+    await page.waitFor("window.result");
+    assert.equal(await page.evaluate("window.result"), "closed 1006");
+    const stats = await fetch(`http://127.0.0.1:${chat.match[1]}/api/stats`);
+    assert.deepEqual(await stats.json(), { members: 0, messages: 0 });
+  } finally {
+    await evil.shutdown();
+    const status = await chat.stop();
+    assert.equal(status.success, true);
+  }
+});
