@@ -22,17 +22,17 @@
  * (`Connection: close`, as `serve` does before its keep-alive rewrite) gets
  * a new connection, counted, so the same generators measure both.
  *
- * After a warm-up pass (each server, path and generator for half a second,
- * not recorded), rounds are interleaved: each round runs every server once per cell
- * (workload × connections × generator), in an order that rotates, so drift on
- * a shared machine hits every server alike. Reported: requests/s median and
+ * After a warm-up pass (each server, path and generator for 0.3 s, not
+ * recorded), rounds are interleaved: each round runs every server once per
+ * cell (workload × connections × generator), in an order that rotates, so
+ * drift on a shared machine hits every server alike. Reported: requests/s median and
  * range over the rounds, ours ÷ each peer (ratio of the medians, with the
  * range of the per-round ratios), server and generator CPU, and as the
  * headline the worse of the two generators' ratios. Prints Markdown tables
  * and merges an `http` key into `bench/results.json` (other keys are kept).
  *
  * Run: `deno run --allow-run --allow-read --allow-write=bench/results.json bench/http.ts`
- * Flags: `--warmup MS` (200), `--duration MS` (700), `--rounds N` (3),
+ * Flags: `--warmup MS` (150), `--duration MS` (600), `--rounds N` (3),
  * `--connections 1,8,64`, `--servers ours,deno,node,bun`,
  * `--generators serial,pipelined`, `--workloads hello,64k`, `--pipeline N` (16).
  *
@@ -44,8 +44,8 @@ const ROOT = new URL("../", import.meta.url).pathname;
 const RESULTS = new URL("./results.json", import.meta.url);
 
 const { flags } = parseFlags(Deno.args);
-const WARMUP_MS = Number(flags.get("warmup") ?? 200);
-const DURATION_MS = Number(flags.get("duration") ?? 700);
+const WARMUP_MS = Number(flags.get("warmup") ?? 150);
+const DURATION_MS = Number(flags.get("duration") ?? 600);
 const ROUNDS = Math.max(1, Number(flags.get("rounds") ?? 3));
 const PIPELINE = Number(flags.get("pipeline") ?? 16);
 const CONNECTIONS = (flags.get("connections") ?? "1,8,64").split(",").map(Number);
@@ -484,7 +484,7 @@ async function main(): Promise<void> {
     for (const key of SERVERS) {
       for (const workload of WORKLOADS) {
         for (const generator of GENERATORS) {
-          await runGenerator(servers.get(key)!, generator, workload, 8, 500);
+          await runGenerator(servers.get(key)!, generator, workload, 8, 300);
         }
       }
     }
