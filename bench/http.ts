@@ -1,6 +1,6 @@
 /**
  * HTTP/1.1 servers over loopback, side by side in one run, each in its own
- * process: this module's `serve` (`transports/serve.ts`), `Deno.serve`,
+ * process: this module's `serve` (`server/serve.ts`), `Deno.serve`,
  * `node:http` on Node and `Bun.serve` on Bun (`bench/http_server*.ts|mjs`,
  * the same handler on all). Two workloads:
  *

@@ -1,6 +1,6 @@
 /**
  * The HTTP server under test in `bench/http.ts`, on Deno: this module's
- * `serve` (`--server ours`, from `transports/serve.ts`) or `Deno.serve`
+ * `serve` (`--server ours`, from `server/serve.ts`) or `Deno.serve`
  * (`--server deno`). The same handler on both, and on the Node and Bun
  * servers beside it (`http_server_node.mjs`, `http_server_bun.mjs`):
  *
@@ -15,7 +15,7 @@
  * @module
  */
 import { parseFlags } from "../examples/_args.ts";
-import { serve } from "../transports/serve.ts";
+import { serve } from "../server/serve.ts";
 
 const { flags } = parseFlags(Deno.args);
 const which = flags.get("server") ?? "ours";

@@ -14,14 +14,6 @@ import type { Frame } from "../frames/frame.ts";
 import { startExample } from "./_examples.ts";
 import { nextEvent } from "./_servers.ts";
 
-/**
- * Whether `serve()` keeps HTTP/1.1 connections open between requests.
- * LEAD: set to `true` when the keep-alive `serve()` lands (issue 15). While
- * `false`, the keep-alive test asserts today's behaviour (`Connection: close`
- * after one response), so it fails once the server changes, until flipped.
- */
-const SERVER_KEEPS_ALIVE = false;
-
 // The demo's limits (examples/chat/server.ts, presence.ts).
 const MAX_LINE_BYTES = 4096;
 const BURST = 10;
@@ -307,21 +299,14 @@ Deno.test("chat demo: the page and the JSON endpoint on one kept-alive connectio
     const first = await http.next();
     assert.equal(first.status, 200);
     assert.match(new TextDecoder().decode(first.body), /<title>edgews chat<\/title>/);
-    if (SERVER_KEEPS_ALIVE) {
-      assert.notEqual(first.headers.get("connection")?.toLowerCase(), "close");
-      await request("/api/stats");
-      const second = await http.next();
-      assert.equal(second.status, 200);
-      assert.deepEqual(JSON.parse(new TextDecoder().decode(second.body)), {
-        members: 0,
-        messages: 0,
-      });
-    } else {
-      // Today's serve() answers one request per connection.
-      const kept = "serve() kept the connection: set SERVER_KEEPS_ALIVE to true";
-      assert.equal(first.headers.get("connection")?.toLowerCase(), "close", kept);
-      assert.equal(await http.atEnd(), true, kept);
-    }
+    assert.notEqual(first.headers.get("connection")?.toLowerCase(), "close");
+    await request("/api/stats");
+    const second = await http.next();
+    assert.equal(second.status, 200);
+    assert.deepEqual(JSON.parse(new TextDecoder().decode(second.body)), {
+      members: 0,
+      messages: 0,
+    });
   } finally {
     clearTimeout(deadline);
     try {
@@ -393,10 +378,6 @@ function responseReader(conn: Deno.Conn) {
         offset += part.length;
       }
       return { status, headers, body };
-    },
-    /** Whether the server closed the connection with nothing more to read. */
-    async atEnd(): Promise<boolean> {
-      return pending.length === 0 && !(await fill());
     },
   };
 }
