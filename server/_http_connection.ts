@@ -104,7 +104,12 @@ export class _HttpConnection {
   /** Aborts the current request's signal and response when the client goes away. */
   #abort: AbortController | undefined;
   #writer: _ResponseWriter | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** An error response being written (then a lingering close), if any. */
+  #failing: Promise<void> | undefined;
+  /** When the head being waited for is late (ms since the epoch), or 0. */
+  #deadline = 0;
+  /** Whether the head being waited for is the connection's first. */
+  #first = true;
   #shutdownTimer: ReturnType<typeof setTimeout> | undefined;
   #finished!: () => void;
   readonly #ended = new Promise<void>((resolve) => this.#finished = resolve);
@@ -118,7 +123,8 @@ export class _HttpConnection {
 
   /** Serve requests until the connection closes or is upgraded. Never rejects. */
   run(): void {
-    this.#loop().catch(() => {}).finally(() => {
+    this.#loop().catch(() => {}).finally(async () => {
+      await this.#failing; // an error response being written, then a lingering close
       if (this.#phase !== "done") this.#close();
     });
   }
@@ -144,7 +150,7 @@ export class _HttpConnection {
       if (this.#context.stopping()) return this.#close();
       const lines = await this.#readHead(first);
       first = false;
-      if (lines === undefined) return this.#close();
+      if (lines === undefined) return;
       let framing: RequestFraming;
       let head;
       try {
@@ -206,7 +212,8 @@ export class _HttpConnection {
         );
       }
       const info = new _Info(this.#remoteAddr);
-      const slot = this.#slotFor(request, head.httpVersion);
+      const slot = upgrade ? this.#slotFor(request, head.httpVersion) : _PLAIN_SLOT;
+      _setUpgradeSlot(request, slot);
       if (!upgrade && body.done) this.#watch();
       let response: Response;
       try {
@@ -240,24 +247,14 @@ export class _HttpConnection {
       maxHeaders: options.maxHeaders ?? DEFAULT_MAX_HEADERS,
     });
     let started = false;
-    let timedOut = false;
-    const arm = (ms: number) => {
-      clearTimeout(this.#timer);
-      this.#timer = setTimeout(() => {
-        timedOut = true;
-        if (!started) return this.#close();
-        void this.#fail(
-          new HttpHeadError(408, HttpHeadErrorCode.Timeout, "Timed out reading the request head"),
-        );
-      }, ms);
-    };
     const headTimeout = options.handshakeTimeout ?? 10_000;
-    arm(first ? headTimeout : options.keepAliveTimeout ?? 5000);
+    this.#first = first;
+    this.#deadline = Date.now() + (first ? headTimeout : options.keepAliveTimeout ?? 5000);
     try {
       while (true) {
         if (this.#start === this.#end) {
           const n = await this.#fill();
-          if (timedOut || this.#closed) return undefined;
+          if (this.#closed || this.#phase === "active") return undefined; // timed out
           if (n === null) {
             if (started) {
               await this.#fail(
@@ -270,7 +267,7 @@ export class _HttpConnection {
         if (!started) {
           started = true;
           this.#phase = "head";
-          if (!first) arm(headTimeout);
+          if (!first) this.#deadline = Date.now() + headTimeout;
         }
         const chunk = this.#buffer.subarray(this.#start, this.#end);
         let result;
@@ -288,8 +285,22 @@ export class _HttpConnection {
         return result.lines;
       }
     } finally {
-      clearTimeout(this.#timer);
+      this.#deadline = 0;
     }
+  }
+
+  /**
+   * Called by the server's shared timer (one for all connections, rather
+   * than a timer armed and cleared per request): a head not received by
+   * its deadline gets a 408; an idle kept-alive connection just closes.
+   */
+  tick(now: number): void {
+    if (this.#deadline === 0 || now < this.#deadline) return;
+    this.#deadline = 0;
+    if (this.#phase === "idle" && !this.#first) return this.#close();
+    void this.#fail(
+      new HttpHeadError(408, HttpHeadErrorCode.Timeout, "Timed out reading the request head"),
+    );
   }
 
   /** Read more into the (empty) buffer; the same read is shared by whoever waits. */
@@ -392,7 +403,7 @@ export class _HttpConnection {
   }
 
   /** The slot that lets `upgradeWebSocket` take this connection over. */
-  #slotFor(request: Request, httpVersion: string): _UpgradeSlot {
+  #slotFor(_request: Request, httpVersion: string): _UpgradeSlot {
     const context = this.#context;
     // deno-lint-ignore no-this-alias
     const self = this;
@@ -410,7 +421,6 @@ export class _HttpConnection {
     Object.defineProperty(slot, "duplex", {
       get: () => new _DenoConnDuplex(this.#conn),
     });
-    _setUpgradeSlot(request, slot);
     return slot;
   }
 
@@ -528,9 +538,13 @@ export class _HttpConnection {
   }
 
   /** Answer a bad request head with its status, then close. */
-  async #fail(error: unknown): Promise<void> {
-    if (this.#closed) return;
+  #fail(error: unknown): Promise<void> {
+    if (this.#closed) return Promise.resolve();
     this.#phase = "active";
+    return this.#failing ??= this.#answerAndClose(error);
+  }
+
+  async #answerAndClose(error: unknown): Promise<void> {
     const status = error instanceof HttpHeadError ? error.status : 400;
     const message = error instanceof Error ? error.message : "Bad request";
     const writer = new _ResponseWriter((bytes) => this.#write(bytes), false, false);
@@ -573,7 +587,6 @@ export class _HttpConnection {
   #close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearTimeout(this.#timer);
     clearTimeout(this.#shutdownTimer);
     this.#abort?.abort(new Error("The connection closed"));
     this.#writer?.cancel(new Error("The connection closed"));
@@ -589,6 +602,21 @@ export class _HttpConnection {
     }
   }
 }
+
+/**
+ * The slot of requests without an `Upgrade` header: shared, as nothing is
+ * taken over (`upgradeWebSocket` answers them with the handshake's 400 or
+ * 426, which it decides before it asks for the connection).
+ */
+const _PLAIN_SLOT: _UpgradeSlot = {
+  get duplex(): never {
+    throw new Error("A request without Upgrade has no connection to take over");
+  },
+  leftover: _EMPTY,
+  httpVersion: "HTTP/1.1",
+  connected: () => {},
+  disconnected: () => {},
+};
 
 function _concat(parts: Uint8Array[]): Uint8Array {
   if (parts.length === 1) return parts[0]!.slice();

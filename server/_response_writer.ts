@@ -13,6 +13,8 @@ import { reasonPhrase } from "../http/http_head.ts";
 
 /** Body bytes gathered before the head is sent, to send them with a length in one write. */
 const _GATHER_LIMIT = 64 * 1024;
+/** Bodies up to this size go out in one write with the head; larger ones after it, uncopied. */
+const _JOIN_LIMIT = 16 * 1024;
 /**
  * Microtask turns a read may take and still count as "there at once": the
  * bodies of `Response`s made from in-memory values settle in 1 to ~20 (a
@@ -212,7 +214,7 @@ export class _ResponseWriter {
     for (const part of body) size += part.length;
     if (size === 0) {
       await this.#write(headBytes);
-    } else if (size <= _GATHER_LIMIT) {
+    } else if (size <= _JOIN_LIMIT) {
       await this.#write(_join([headBytes, ...body], headBytes.length + size));
     } else {
       await this.#write(headBytes);
@@ -223,7 +225,7 @@ export class _ResponseWriter {
 
   async #writeChunk(data: Uint8Array): Promise<void> {
     const head = chunkHead(data.length);
-    if (data.length <= 16 * 1024) {
+    if (data.length <= _JOIN_LIMIT) {
       const bytes = new Uint8Array(head.length + data.length + 2);
       bytes.set(head);
       bytes.set(data, head.length);

@@ -11,6 +11,9 @@ import type { WebSocketConnection } from "../connection/websocket_connection.ts"
 import { CloseCode } from "../frames/close_code.ts";
 import { _HttpConnection, type _ServerContext } from "./_http_connection.ts";
 
+/** How often connection deadlines are checked: timeouts fire up to this late. */
+const _SWEEP_INTERVAL = 250;
+
 /** At most one accept error is logged in this many ms. */
 const _ACCEPT_LOG_INTERVAL = 10_000;
 
@@ -190,6 +193,12 @@ export function serve(options: ServeOptions, handler: ServeHandler): WebSocketSe
     }
   };
   const accepting = accept();
+  // One timer for the deadlines of every connection (heads, idle keep-alive).
+  const sweeper = setInterval(() => {
+    const now = Date.now();
+    for (const http of connections) http.tick(now);
+  }, _SWEEP_INTERVAL);
+  Deno.unrefTimer(sweeper);
 
   let stopped: Promise<void> | undefined;
   let resolveFinished!: () => void;
@@ -204,6 +213,7 @@ export function serve(options: ServeOptions, handler: ServeHandler): WebSocketSe
       }
       wakeAccept?.();
       await accepting;
+      clearInterval(sweeper);
       const draining: Promise<void>[] = [];
       for (const http of connections) draining.push(http.shutdown());
       const closing: Promise<unknown>[] = [];

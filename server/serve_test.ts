@@ -412,3 +412,20 @@ Deno.test("serve: the URL carries the Host, the scheme, and absolute-form target
     client.close();
   });
 });
+
+Deno.test("serve: a late head gets 408; an idle kept-alive connection closes quietly", async () => {
+  await withServer(hello, async (port) => {
+    const slow = await RawHttp.connect(port);
+    await slow.send("GET / HTTP/1.1\r\nX-Slow: ");
+    const response = await deadline(slow.response(), 5000, "the 408");
+    assert.equal(response.status, 408);
+    slow.close();
+
+    const idle = await RawHttp.connect(port);
+    await idle.send("GET / HTTP/1.1\r\n\r\n");
+    await idle.response();
+    // Closed by the keep-alive timeout.
+    assert.ok(await deadline(idle.closed(), 5000, "the keep-alive close"));
+    idle.close();
+  }, { handshakeTimeout: 300, keepAliveTimeout: 300 });
+});
