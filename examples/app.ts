@@ -1,8 +1,8 @@
 /**
  * One application for every runtime: a WebSocket echo endpoint that greets
  * each client with the runtime it runs on, echoes text and binary messages,
- * and closes with 4000 when asked with "bye". Other requests get a plain
- * page. Only `upgradeWebSocket` is used, so the file runs unchanged under
+ * and closes with 4000 when asked with "bye". `POST /api/echo` answers the
+ * JSON it was sent, with the runtime; other requests get a plain page. Only `upgradeWebSocket` is used, so the file runs unchanged under
  * this module's `serve` (Deno, or Node and Bun through
  * `@edgews/websocket/node`) and under `Deno.serve` or Deno Deploy (where
  * Deno does the framing). The launchers beside it start it:
@@ -24,9 +24,15 @@ export const runtime: string = globalThis.navigator?.userAgent ??
  * The request handler: `(request) => Response`, as every server here takes it.
  *
  * @param request The HTTP request.
- * @returns The 101 for WebSocket upgrades, a page otherwise.
+ * @returns The 101 for WebSocket upgrades, JSON for the API, a page otherwise.
  */
-export function handler(request: Request): Response {
+export function handler(request: Request): Response | Promise<Response> {
+  if (request.method === "POST" && new URL(request.url).pathname === "/api/echo") {
+    return request.json().then(
+      (received) => Response.json({ runtime, received }),
+      () => Response.json({ error: "the body is not JSON" }, { status: 400 }),
+    );
+  }
   if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
     return new Response(`edgews example app on ${runtime}\n`, {
       headers: { "content-type": "text/plain; charset=utf-8" },

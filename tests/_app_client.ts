@@ -1,6 +1,7 @@
 /** A client session against `examples/app.ts`, wherever it runs. */
 import assert from "node:assert/strict";
 import { connect } from "../mod.ts";
+import { RawHttp } from "./_http_raw.ts";
 import { nextEvent, patternBytes } from "./_servers.ts";
 
 /** Talk to the app at `port` the way a person's client would, and check every answer. */
@@ -35,7 +36,26 @@ export async function exerciseApp(port: number, runtime: RegExp): Promise<void> 
   assert.equal(closed.wasClean, true);
   assert.equal(closed.code, 3001);
 
-  // A plain request gets the page.
-  const page = await fetch(`http://127.0.0.1:${port}/`);
-  assert.match(await page.text(), new RegExp(`^edgews example app on ${runtime.source}`));
+  // The page and the JSON API, one after the other on one kept-alive connection.
+  const http = await RawHttp.connect(port);
+  try {
+    await http.send(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+    const page = await http.response();
+    assert.match(page.body, new RegExp(`^edgews example app on ${runtime.source}`));
+    assert.notEqual(page.headers.get("connection"), "close");
+    const json = JSON.stringify({ greeting: "κόσμε", n: [1, 2] });
+    const length = new TextEncoder().encode(json).length;
+    await http.send(
+      `POST /api/echo HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${length}\r\n\r\n${json}`,
+    );
+    const answer = await http.response();
+    assert.equal(answer.status, 200);
+    assert.match(answer.headers.get("content-type") ?? "", /^application\/json/);
+    const parsed = JSON.parse(answer.body) as { runtime: string; received: unknown };
+    assert.match(parsed.runtime, runtime);
+    assert.deepEqual(parsed.received, { greeting: "κόσμε", n: [1, 2] });
+  } finally {
+    http.close();
+  }
 }
