@@ -111,6 +111,8 @@ export function serve(options: ServeOptions, handler: ServeHandler): NodeWebSock
     ? https.createServer({ ...serverOptions, cert: options.cert, key: options.key })
     : http.createServer(serverOptions);
   server.headersTimeout = options.handshakeTimeout ?? 10_000;
+  server.keepAliveTimeout = options.keepAliveTimeout ?? 5000;
+  if (options.maxConnections !== undefined) server.maxConnections = options.maxConnections;
   const sockets = new Set<WebSocketConnection>();
   const pending = new Set<Promise<void>>();
   let stopping = false;
@@ -159,7 +161,9 @@ export function serve(options: ServeOptions, handler: ServeHandler): NodeWebSock
       stopping = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections?.();
+      const cut = setTimeout(() => server.closeAllConnections?.(), options.shutdownTimeout ?? 5000);
       await Promise.allSettled(pending);
+      clearTimeout(cut);
       const closing: Promise<unknown>[] = [];
       for (const connection of sockets) {
         connection.close(CloseCode.GoingAway, "Server shutting down");
@@ -199,9 +203,18 @@ async function _handleRequest(
   options: ServeOptions,
 ): Promise<void> {
   let response: Response;
+  // The client leaving before the response is sent aborts request.signal and the body's stream.
+  const abort = new AbortController();
+  res.once("close", () => {
+    if (!res.writableFinished) abort.abort(new Error("The client closed the connection"));
+  });
   try {
-    const request = _toRequest(req, secure, true);
-    if (request === undefined) {
+    const maxBodySize = options.maxBodySize ?? Infinity;
+    const request = _toRequest(req, secure, true, abort.signal, maxBodySize);
+    if (Number(req.headers["content-length"] ?? 0) > maxBodySize) {
+      response = new Response(`Request body larger than ${maxBodySize} bytes\n`, { status: 413 });
+      res.shouldKeepAlive = false;
+    } else if (request === undefined) {
       response = new Response("Bad request\n", { status: 400 });
     } else {
       // A plain request can never complete a WebSocket handshake (Node sends
@@ -232,8 +245,17 @@ async function _handleRequest(
     if (cookies.length > 0) res.setHeader("set-cookie", cookies);
     res.writeHead(response.status, response.statusText || undefined);
     if (response.body !== null) {
-      for await (const chunk of response.body) {
-        if (!res.write(chunk)) await new Promise((resolve) => res.once("drain", resolve));
+      const reader = response.body.getReader();
+      abort.signal.addEventListener("abort", () => reader.cancel().catch(() => {}));
+      while (true) {
+        const { done, value } = await reader.read();
+        if (done || abort.signal.aborted) break;
+        if (!res.write(value)) {
+          await new Promise((resolve) => {
+            res.once("drain", resolve);
+            abort.signal.addEventListener("abort", resolve);
+          });
+        }
       }
     }
     res.end();
@@ -371,6 +393,8 @@ function _toRequest(
   req: http.IncomingMessage,
   secure: boolean,
   withBody: boolean,
+  signal?: AbortSignal,
+  maxBodySize = Infinity,
 ): Request | undefined {
   const headers = new Headers();
   try {
@@ -380,17 +404,33 @@ function _toRequest(
     const base = `${secure ? "https" : "http"}://${headers.get("host") || "localhost"}`;
     const url = target.startsWith("/") ? new URL(base + target) : new URL(target);
     const method = req.method ?? "GET";
-    const body = withBody && method !== "GET" && method !== "HEAD"
+    let body = withBody && method !== "GET" && method !== "HEAD"
       ? Readable.toWeb(req) as unknown as ReadableStream<Uint8Array>
       : undefined;
+    if (body !== undefined && maxBodySize !== Infinity) {
+      body = body.pipeThrough(_limit(maxBodySize));
+    }
     return new Request(url, {
       method,
       headers,
+      ...(signal === undefined ? {} : { signal }),
       ...(body === undefined ? {} : { body, duplex: "half" } as RequestInit),
     });
   } catch {
     return undefined;
   }
+}
+
+/** Errors the body past `max` bytes (the handler's read rejects; it then answers as it sees fit). */
+function _limit(max: number): TransformStream<Uint8Array, Uint8Array> {
+  let total = 0;
+  return new TransformStream({
+    transform(chunk, controller) {
+      total += chunk.length;
+      if (total > max) controller.error(new RangeError(`Request body larger than ${max} bytes`));
+      else controller.enqueue(chunk);
+    },
+  });
 }
 
 function _remoteAddr(socket: net.Socket): ServeHandlerInfo["remoteAddr"] {
