@@ -150,6 +150,7 @@ async function _ensureNpmTools(root: string, host: Host): Promise<string | undef
     dir,
     "--no-fund",
     "--no-audit",
+    "--save-exact",
     `bun@${BUN_VERSION}`,
     `workerd@${WORKERD_VERSION}`,
   ]);

@@ -129,7 +129,7 @@ Deno.test("test_tools: Bun or workerd of another version installs the pinned one
   };
   assert.equal(await ensureTools("/repo", host), undefined);
   assert.deepEqual(host.ran, [
-    `npm install --prefix /repo/${TOOLS_DIR} --no-fund --no-audit ` +
+    `npm install --prefix /repo/${TOOLS_DIR} --no-fund --no-audit --save-exact ` +
     `bun@${BUN_VERSION} workerd@${WORKERD_VERSION}`,
   ]);
 });
