@@ -171,7 +171,10 @@ Deno.test("test_tools as a process, not root, with tools hidden from PATH: one l
     await Deno.chmod(bin, 0o755);
     await Deno.chmod(denoDir, 0o777);
     const deno = ["run", "--allow-run", "--allow-read", "--allow-env", "--allow-sys=uid", SCRIPT];
-    const asRoot = Deno.uid() === 0;
+    // `id -u`, not Deno.uid(): the test task grants no --allow-sys.
+    const asRoot = new TextDecoder().decode(
+      (await new Deno.Command("id", { args: ["-u"], stdout: "piped" }).output()).stdout,
+    ).trim() === "0";
     const { code, stdout, stderr } = await new Deno.Command(
       asRoot ? await which("setpriv") : Deno.execPath(),
       {
