@@ -16,6 +16,7 @@
  * @module
  */
 
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
   FrameInspector,
@@ -49,8 +50,19 @@ function usage(message: string): never {
   Deno.exit(2);
 }
 
+/**
+ * `path` from where the user typed it: `deno task` runs in the repository's
+ * root and says in `INIT_CWD` where it was started.
+ */
+function fromUserDirectory(path: string): string {
+  const env = { name: "env", variable: "INIT_CWD" } as const;
+  if (Deno.permissions.querySync(env).state !== "granted") return path;
+  const start = Deno.env.get("INIT_CWD");
+  return start === undefined ? path : resolve(start, path);
+}
+
 async function readAll(path: string): Promise<Uint8Array> {
-  if (path !== "-") return await Deno.readFile(path);
+  if (path !== "-") return await Deno.readFile(fromUserDirectory(path));
   const chunks: Uint8Array[] = [];
   for await (const chunk of Deno.stdin.readable) chunks.push(chunk);
   const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));

@@ -292,3 +292,38 @@ Deno.test("inspect: --deflate on a capture of npm:ws with permessage-deflate", a
     await Deno.remove(path);
   }
 });
+
+Deno.test("deno task inspect reads a relative path from the directory it was started in", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // RFC 6455 §5.7's masked "Hello", as a hex dump.
+    await Deno.writeTextFile(`${dir}/capture.hex`, "81 85 37 fa 21 3d 7f 9f 4d 51 58\n");
+    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "task",
+        "--config",
+        new URL("../deno.json", import.meta.url).pathname,
+        "inspect",
+        "--",
+        "capture.hex",
+      ],
+      cwd: dir,
+      stdout: "piped",
+      stderr: "piped",
+      // Without the INIT_CWD of an outer `deno task test`, which deno task keeps.
+      clearEnv: true,
+      env: {
+        NO_COLOR: "1",
+        PATH: Deno.env.get("PATH") ?? "",
+        HOME: Deno.env.get("HOME") ?? "",
+        ...(Deno.env.has("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
+      },
+    }).output();
+    const out = new TextDecoder().decode(stdout);
+    assert.equal(code, 0, new TextDecoder().decode(stderr));
+    assert.match(out, /^capture\.hex: 11 bytes/);
+    assert.match(out, /"Hello"/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -41,9 +41,7 @@ export function _openClientTransport(
 ): { transport: Promise<UpgradedTransport>; abort: (reason?: unknown) => void } {
   const connector = options.connector ?? defaultConnector();
   if (connector === undefined) {
-    throw new TypeError(
-      `Cannot open a ${kind}: no connector (import mod.ts, or pass the connector option)`,
-    );
+    throw new TypeError(`Cannot open a ${kind}: no connector (${_noConnectorHint()})`);
   }
   const controller = new AbortController();
   const request: ConnectRequest = {
@@ -64,4 +62,21 @@ export function _openClientTransport(
     )
     : connector(url, request);
   return { transport, abort: (reason) => controller.abort(reason) };
+}
+
+/** What registers a connector on this runtime, for the error without one. */
+function _noConnectorHint(): string {
+  const runtime = globalThis as {
+    Deno?: unknown;
+    navigator?: { userAgent?: string };
+    process?: { versions?: { node?: string } };
+  };
+  if (runtime.Deno !== undefined) return "import mod.ts, or pass the connector option";
+  if (runtime.navigator?.userAgent === "Cloudflare-Workers") {
+    return "pass the connector option: cloudflareConnector(connect), connect from cloudflare:sockets";
+  }
+  if (runtime.process?.versions?.node !== undefined) {
+    return 'on Node and Bun import "@edgews/websocket" or node.ts, or pass the connector option';
+  }
+  return "pass the connector option";
 }

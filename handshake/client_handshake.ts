@@ -7,6 +7,7 @@
 
 import { CloseCode } from "../frames/close_code.ts";
 import { WebSocketError } from "../frames/websocket_error.ts";
+import { _BODY_PREFIX_LIMIT } from "./_body_prefix.ts";
 import { asciiLowercase, isTokenString, quote, trimWhitespace } from "../http/_http_syntax.ts";
 import { computeAcceptKey, generateKey } from "./accept_key.ts";
 import {
@@ -225,9 +226,9 @@ export function createClientHandshake(
  *
  * Fails with close code 1002 (protocol error) when:
  * - the status is not 101: a {@linkcode HandshakeStatusError} with the
- *   status and headers (the message gives the status, the versions from
- *   `Sec-WebSocket-Version` when the server listed them, and `Location`
- *   for a redirect);
+ *   status, headers and start of the body (the message gives the status,
+ *   the versions from `Sec-WebSocket-Version` when the server listed them,
+ *   `Location` for a redirect, and the body's first characters);
  * - `Upgrade` is missing or is not "websocket" (ASCII case-insensitive; the
  *   whole value, as §4.1 step 2 says);
  * - `Connection` does not list "upgrade";
@@ -242,7 +243,8 @@ export function createClientHandshake(
  * answered parameters fit an offer is for each extension to check.
  *
  * @param response The status and headers read from the server, e.g. from
- * `readResponseHead` or a `Response`.
+ * `readResponseHead` or a `Response`, and, as `bodyPrefix`, the first
+ * bytes of its body when the status is not 101 (at most 1 KiB is kept).
  * @param expected The key sent and what was offered.
  * @returns The subprotocol and extensions in use.
  * @throws {WebSocketError} Saying exactly what was wrong, with the close
@@ -275,7 +277,7 @@ export function createClientHandshake(
  * ```
  */
 export function verifyServerHandshake(
-  response: { status: number; headers: Headers },
+  response: { status: number; headers: Headers; bodyPrefix?: Uint8Array | undefined },
   expected: ExpectedHandshake,
 ): Promise<AcceptedHandshake> {
   try {
@@ -287,13 +289,19 @@ export function verifyServerHandshake(
 
 /** The checks of {@linkcode verifyServerHandshake}, synchronous. */
 function _verify(
-  response: { status: number; headers: Headers },
+  response: { status: number; headers: Headers; bodyPrefix?: Uint8Array | undefined },
   expected: ExpectedHandshake,
 ): AcceptedHandshake {
   const { status, headers } = response;
   if (status !== 101) {
     const versions = status === 426 || status === 400 ? headers.get("sec-websocket-version") : null;
     const location = status >= 300 && status < 400 ? headers.get("location") : null;
+    // Without a character cut in two at the end.
+    const body = new TextDecoder().decode(
+      response.bodyPrefix?.subarray(0, _BODY_PREFIX_LIMIT),
+      { stream: true },
+    );
+    const said = body.replace(/\s+/g, " ").trim();
     throw new HandshakeStatusError(
       status,
       headers,
@@ -303,7 +311,8 @@ function _verify(
         location === null
           ? ""
           : ` (a redirect to ${quote(location)}: set followRedirects to follow it)`
-      }`,
+      }${said === "" ? "" : `: ${quote(said)}`}`,
+      body,
     );
   }
   const upgrade = headers.get("upgrade");

@@ -2,7 +2,7 @@
  * A small headless-Chromium driver for tests, with no dependencies.
  *
  * It launches Debian's `/usr/bin/chromium` (install it with
- * `.ci/install_chromium.sh`) and speaks the Chrome DevTools Protocol (CDP)
+ * `deno task test`) and speaks the Chrome DevTools Protocol (CDP)
  * over Deno's built-in `WebSocket` client.
  *
  * It needs only `--allow-run` (for `chromium`, `mktemp` and `rm`),
@@ -143,7 +143,7 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Brows
   } catch (error) {
     const tail = chromium?.stderrTail() ?? "";
     const hint = error instanceof Deno.errors.NotFound
-      ? " (install it with .ci/install_chromium.sh)"
+      ? " (deno task test installs it as root: apt-get install chromium)"
       : "";
     await shutdown(chromium, connection, tempDir);
     throw new Error(

@@ -11,7 +11,7 @@ export async function requireTool(tool: string, installHint: string): Promise<st
   }).output();
   const path = new TextDecoder().decode(stdout).trim();
   if (code !== 0 || path === "") {
-    throw new Error(`${tool} is not installed: ${installHint} (.ci/run installs it)`);
+    throw new Error(`${tool} is not installed: ${installHint} (deno task test installs it)`);
   }
   return path;
 }

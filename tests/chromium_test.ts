@@ -1,6 +1,6 @@
 /**
  * Browser tests: a real headless Chromium (Debian's `chromium`, installed by
- * `.ci/install_chromium.sh`) loads pages from a loopback `Deno.serve`, driven
+ * `deno task test`) loads pages from a loopback `Deno.serve`, driven
  * through `tests/_chromium.ts` over the Chrome DevTools Protocol.
  */
 import assert from "node:assert/strict";

@@ -61,10 +61,49 @@ Deno.test("examples/echo_client.ts echoes everything back and exits 0 after a cl
       stderr: "piped",
       env: { NO_COLOR: "1" },
     }).output();
-    assert.equal(code, 0, new TextDecoder().decode(stdout));
+    const out = new TextDecoder().decode(stdout);
+    assert.equal(code, 0, out);
     assert.deepEqual(received, ["one", 70_000, "three"]);
+    assert.equal(
+      out,
+      `connecting to ws://127.0.0.1:${server.addr.port}/\n` +
+        "connected: echoing every message back until the server closes\n" +
+        'closed 1000 "done" clean=true after echoing 3 message(s)\n',
+    );
   } finally {
     await server.shutdown();
+  }
+});
+
+Deno.test("examples/echo_client.ts says it is connecting, and gives up when no handshake answer comes", async () => {
+  // A server that accepts the TCP connection and never answers.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepted: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) accepted.push(conn);
+  })();
+  const url = `ws://127.0.0.1:${listener.addr.port}/`;
+  try {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-net=127.0.0.1", "examples/echo_client.ts", "--timeout", "1", url],
+      cwd: ROOT,
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).spawn();
+    // A deadline of its own, far past the client's: without the timeout it would wait forever.
+    const deadline = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    const { code, stdout } = await child.output();
+    clearTimeout(deadline);
+    assert.equal(code, 1);
+    assert.equal(
+      new TextDecoder().decode(stdout),
+      `connecting to ${url}\n${url}: no answer to the opening handshake within 1 s\n`,
+    );
+  } finally {
+    listener.close();
+    await accepting;
+    for (const conn of accepted) conn.close();
   }
 });
 

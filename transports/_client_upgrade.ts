@@ -9,6 +9,7 @@
 
 import type { ByteDuplex } from "../connection/duplex.ts";
 import type { ConnectRequest, UpgradedTransport } from "../connection/upgraded.ts";
+import { _readBodyPrefix } from "../handshake/_body_prefix.ts";
 import { createClientHandshake, verifyServerHandshake } from "../handshake/client_handshake.ts";
 import { formatExtensionHeader } from "../handshake/extension_header.ts";
 import { readResponseHead, writeRequestHead } from "../http/http_head.ts";
@@ -40,8 +41,11 @@ export async function _upgradeClient(
     writer.releaseLock();
   }
   const head = await readResponseHead(duplex.readable, { signal });
+  const bodyPrefix = head.status === 101
+    ? undefined
+    : await _readBodyPrefix(duplex.readable, head, signal);
   const agreed = await verifyServerHandshake(
-    { status: head.status, headers: head.headers },
+    { status: head.status, headers: head.headers, bodyPrefix },
     { key, protocols: request.protocols, extensions: request.extensions },
   );
   return {

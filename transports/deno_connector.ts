@@ -6,6 +6,7 @@
 
 import { _DenoConnDuplex } from "../server/_deno_conn_duplex.ts";
 import type { Connector, ConnectRequest, UpgradedTransport } from "../connection/upgraded.ts";
+import { _readBodyPrefix } from "../handshake/_body_prefix.ts";
 import { createClientHandshake, verifyServerHandshake } from "../handshake/client_handshake.ts";
 import { formatExtensionHeader } from "../handshake/extension_header.ts";
 import { readResponseHead, writeRequestHead } from "../http/http_head.ts";
@@ -65,8 +66,11 @@ export const denoConnector: Connector = async (
     await writer.write(writeRequestHead(upgrade));
     writer.releaseLock();
     const head = await readResponseHead(conn.readable, { signal });
+    const bodyPrefix = head.status === 101
+      ? undefined
+      : await _readBodyPrefix(conn.readable, head, signal);
     const agreed = await verifyServerHandshake(
-      { status: head.status, headers: head.headers },
+      { status: head.status, headers: head.headers, bodyPrefix },
       { key, protocols: request.protocols, extensions: request.extensions },
     );
     const duplex = new _DenoConnDuplex(conn);
