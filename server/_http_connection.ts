@@ -19,7 +19,7 @@ import { _noDelay } from "./_no_delay.ts";
 import { _ResponseWriter } from "./_response_writer.ts";
 import { _completeUpgrade, _failUpgrade } from "./_upgrade_handoff.ts";
 import { _setUpgradeSlot, type _UpgradeSlot } from "./_upgrade_slot.ts";
-import type { ServeHandler, ServeHandlerInfo, ServeOptions } from "./serve.ts";
+import type { NetAddr, ServeHandler, ServeHandlerInfo, ServeOptions } from "./serve.ts";
 
 /** What every connection of one server shares. */
 export interface _ServerContext {
@@ -64,12 +64,12 @@ interface _Body {
 
 /** Per request: the `info` the handler gets, with `completed` made only when asked for. */
 class _Info implements ServeHandlerInfo {
-  readonly remoteAddr: Deno.NetAddr;
+  readonly remoteAddr: NetAddr;
   #completed: Promise<void> | undefined;
   #resolve: (() => void) | undefined;
   #done = false;
 
-  constructor(remoteAddr: Deno.NetAddr) {
+  constructor(remoteAddr: NetAddr) {
     this.remoteAddr = remoteAddr;
   }
 
@@ -91,7 +91,7 @@ class _Info implements ServeHandlerInfo {
 export class _HttpConnection {
   readonly #conn: Deno.Conn;
   readonly #context: _ServerContext;
-  readonly #remoteAddr: Deno.NetAddr;
+  readonly #remoteAddr: NetAddr;
   #buffer = new Uint8Array(_READ_SIZE);
   /** Unconsumed bytes are `#buffer[#start, #end)`. */
   #start = 0;
@@ -117,7 +117,7 @@ export class _HttpConnection {
   constructor(conn: Deno.Conn, context: _ServerContext) {
     this.#conn = conn;
     this.#context = context;
-    this.#remoteAddr = conn.remoteAddr as Deno.NetAddr;
+    this.#remoteAddr = conn.remoteAddr as NetAddr;
     _noDelay(conn);
   }
 

@@ -18,6 +18,16 @@ const _SWEEP_INTERVAL = 250;
 const _ACCEPT_LOG_INTERVAL = 10_000;
 
 /**
+ * A TCP address, as `Deno.NetAddr` (declared here so the types also work
+ * on Node and Bun, where there is no `Deno` namespace).
+ */
+export interface NetAddr {
+  transport: "tcp";
+  hostname: string;
+  port: number;
+}
+
+/**
  * Options for {@linkcode serve}. Limits are per connection; every one has a
  * default, listed in the README's "Limits and errors".
  */
@@ -33,7 +43,7 @@ export interface ServeOptions {
   /** Stops the server, as `shutdown()` does. */
   signal?: AbortSignal | undefined;
   /** Called once listening; without it, a "Listening on" line is printed, as `Deno.serve` does. */
-  onListen?: ((addr: Deno.NetAddr) => void) | undefined;
+  onListen?: ((addr: NetAddr) => void) | undefined;
   /**
    * Called when the handler throws or rejects; what it returns is sent (a
    * 500 when it returns nothing). Without it, the error is logged to stderr
@@ -62,7 +72,7 @@ export interface ServeOptions {
  */
 export interface ServeHandlerInfo {
   /** The client's address. */
-  remoteAddr: Deno.NetAddr;
+  remoteAddr: NetAddr;
   /** Resolves once the response has been sent, or the connection was lost. */
   completed: Promise<void>;
 }
@@ -76,7 +86,7 @@ export type ServeHandler = (
 /** A running server, shaped like `Deno.HttpServer`. */
 export interface WebSocketServer {
   /** The address it listens on (with the real port when 0 was asked). */
-  addr: Deno.NetAddr;
+  addr: NetAddr;
   /** Resolves once the server has been shut down and its connections are closed. */
   finished: Promise<void>;
   /**
@@ -130,7 +140,7 @@ export function serve(options: ServeOptions, handler: ServeHandler): WebSocketSe
   const listener = tls
     ? Deno.listenTls({ hostname, port, cert: options.cert!, key: options.key! })
     : Deno.listen({ hostname, port });
-  const addr = listener.addr as Deno.NetAddr;
+  const addr = listener.addr as NetAddr;
   if (options.onListen !== undefined) {
     options.onListen(addr);
   } else {

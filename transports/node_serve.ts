@@ -20,6 +20,7 @@ import { _completeUpgrade, _failUpgrade } from "../server/_upgrade_handoff.ts";
 import { _nodeSocketDuplex } from "./_node_socket.ts";
 import { _setUpgradeSlot, type _UpgradeSlot } from "../server/_upgrade_slot.ts";
 import type {
+  NetAddr,
   ServeHandler,
   ServeHandlerInfo,
   ServeOptions,
@@ -42,7 +43,7 @@ import type {
  */
 export interface NodeWebSocketServer extends WebSocketServer {
   /** Resolves with the address once the server listens; rejects when it cannot. */
-  listening: Promise<Deno.NetAddr>;
+  listening: Promise<NetAddr>;
 }
 
 /**
@@ -136,8 +137,8 @@ export function serve(options: ServeOptions, handler: ServeHandler): NodeWebSock
     track(_handleUpgrade(req, socket, head, handler, options, connections, secure));
   });
 
-  let addr: Deno.NetAddr | undefined;
-  const listening = new Promise<Deno.NetAddr>((resolve, reject) => {
+  let addr: NetAddr | undefined;
+  const listening = new Promise<NetAddr>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 8000, options.hostname ?? "0.0.0.0", () => {
       server.off("error", reject);
@@ -180,7 +181,7 @@ export function serve(options: ServeOptions, handler: ServeHandler): NodeWebSock
   if (options.signal?.aborted) void stop();
 
   return {
-    get addr(): Deno.NetAddr {
+    get addr(): NetAddr {
       if (addr === undefined) {
         throw new Error("The server is not listening yet: await server.listening, or use onListen");
       }
