@@ -5,7 +5,8 @@
 # - workerd (pinned), Cloudflare's Workers runtime, from the npm registry
 #   (binary from `@cloudflare/workerd-linux-64`), for tests/workers_test.ts;
 # - Debian's `tinyproxy`, the real HTTP proxy of tests/proxy_test.ts
-#   (apt-get as root; the tests start it themselves on loopback).
+#   (apt-get as root; the tests start it themselves on loopback);
+# - Debian's `curl`, the HTTP client of tests/http_curl_test.ts.
 # Node 20 or later must already be there (CI machines have it). Idempotent;
 # exits non-zero on failure.
 set -euo pipefail
@@ -45,17 +46,21 @@ if [ "$(workerd --version 2>/dev/null || true)" != "workerd $workerd_date" ]; th
 fi
 echo "$(workerd --version)"
 
-if ! command -v tinyproxy >/dev/null 2>&1; then
+missing=()
+command -v tinyproxy >/dev/null 2>&1 || missing+=(tinyproxy)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     as_root=()
   elif command -v sudo >/dev/null 2>&1; then
     as_root=(sudo -n)
   else
-    echo "install_runtimes.sh: need root (or sudo) to install tinyproxy" >&2
+    echo "install_runtimes.sh: need root (or sudo) to install ${missing[*]}" >&2
     exit 1
   fi
   "${as_root[@]}" apt-get update
   "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y --no-install-recommends tinyproxy
+    apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 echo "$(tinyproxy -v)"
+curl --version | sed -n 1p
