@@ -181,6 +181,40 @@ Deno.test("curl's Expect: 100-continue gets the final answer when the handler re
   }
 });
 
+Deno.test("curl: an unread small body is dropped to keep the connection, a large one closes it", async () => {
+  const file = await Deno.makeTempFile({ prefix: "http_curl_test_" });
+  const { server, origin, ports } = startServer((request) => {
+    return new Response(`${request.method} ${new URL(request.url).pathname}\n`);
+  });
+  try {
+    for (const [size, connections] of [[10_000, 1], [8 * 1024 * 1024, 2]] as const) {
+      await Deno.writeFile(file, patternBytes(size, size));
+      ports.clear();
+      // The handler never reads the POST's body; the GET follows on the same connection if it can.
+      await using child = await curl([
+        "--verbose",
+        "--header",
+        "Expect:",
+        "--data-binary",
+        `@${file}`,
+        `${origin}/ignore`,
+        "--next",
+        "--silent",
+        "--verbose",
+        `${origin}/after`,
+      ]);
+      assert.equal(await child.finish(CURL_DEADLINE_MS), 0, child.stderr);
+      assert.equal(child.stdout, "POST /ignore\nGET /after\n");
+      assert.equal(ports.size, connections, `${size} bytes: ${ports.size} connections`);
+      if (connections === 2) assert.match(child.stderr, /< connection: close/);
+      else assert.match(child.stderr, /Re-using existing connection/);
+    }
+  } finally {
+    await server.shutdown();
+    await Deno.remove(file);
+  }
+});
+
 Deno.test("curl -I gets the GET's Content-Length and no body", async () => {
   const methods: string[] = [];
   const { server, origin, ports } = startServer((request) => {
