@@ -80,8 +80,14 @@ export function trimWhitespace(value: string): string {
  * @returns The converted string.
  */
 export function asciiLowercase(value: string): string {
-  return value.replace(/[A-Z]+/g, (upper) => upper.toLowerCase());
+  // toLowerCase is exact on ASCII (header names, tokens): only text with
+  // other characters needs the careful path.
+  return _NON_ASCII.test(value)
+    ? value.replace(/[A-Z]+/g, (upper) => upper.toLowerCase())
+    : value.toLowerCase();
 }
+
+const _NON_ASCII = /[^\x00-\x7f]/;
 
 /** Longest piece of peer input quoted in an error message. */
 const _QUOTE_MAX = 64;
