@@ -330,7 +330,10 @@ export class _HttpConnection {
   #watch(): void {
     if (this.#start !== this.#end || this.#reading !== undefined) return;
     void this.#fill().then((n) => {
-      if (n === null) this.#abort?.abort(new Error("The client closed the connection"));
+      if (n !== null) return;
+      const reason = new Error("The client closed the connection");
+      this.#abort?.abort(reason);
+      this.#writer?.cancel(reason);
     });
   }
 
@@ -472,14 +475,10 @@ export class _HttpConnection {
       httpVersion === "HTTP/1.0",
     );
     this.#writer = writer;
-    const abort = this.#abort;
-    const onAbort = () => writer.cancel(abort?.signal.reason);
-    abort?.signal.addEventListener("abort", onAbort, { once: true });
     let sent: boolean;
     try {
       sent = await writer.write(response, keepAlive);
     } finally {
-      abort?.signal.removeEventListener("abort", onAbort);
       this.#writer = undefined;
     }
     if (!sent) {
