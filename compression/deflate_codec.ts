@@ -71,6 +71,45 @@ const _SCRATCH_SIZE = 64 * 1024;
 let _scratch: Uint8Array | undefined;
 /** Contexts shared by every codec without context takeover, by setting. */
 const _shared = new Map<string, _ZlibContext>();
+/**
+ * Reset contexts of closed codecs, by setting, for the next codec to take.
+ * Freeing them would not give their memory back to the system: zlib's
+ * buffers (64 KiB each) come from the C heap, which keeps freed chunks of
+ * that size for reuse (glibc returns only the top of its heap), so after
+ * 2,000 compressed connections closed the process kept ~600 MiB however it
+ * freed them, and the next wave of connections, allocating in between
+ * what other code had taken meanwhile, grew it further (+210 MiB, then +80).
+ * Reused, the streams of one wave serve the next.
+ */
+const _idle = new Map<string, _ZlibContext[]>();
+let _idleCount = 0;
+/**
+ * The most reset contexts kept for reuse; past it they are freed. 4096
+ * deflate streams at the defaults are 1 GiB: the peak a server had, not more.
+ */
+const _IDLE_MAX = 4096;
+
+/** A reset context of `key` from a closed codec, or a new one. */
+function _take(key: string, create: () => _ZlibContext): _ZlibContext {
+  const context = _idle.get(key)?.pop();
+  if (context === undefined) return create();
+  _idleCount--;
+  return context;
+}
+
+/** Keep `context` (no longer used by its codec) for reuse, or free it. */
+function _give(key: string, context: _ZlibContext): void {
+  if (_idleCount >= _IDLE_MAX) {
+    context.handle.close();
+    return;
+  }
+  context.handle.reset();
+  context.error = undefined;
+  let list = _idle.get(key);
+  if (list === undefined) _idle.set(key, list = []);
+  list.push(context);
+  _idleCount++;
+}
 
 function _requireZlib(what: string): _Zlib {
   const zlib = _zlib();
@@ -107,8 +146,9 @@ function _result(buffer: Uint8Array, length: number): Uint8Array {
  * with a sync flush, the trailing `00 00 ff ff` removed. With context
  * takeover the LZ77 window carries over from message to message; the
  * zlib stream (about `2^(windowBits + 2) + 2^(memLevel + 9)` bytes, 256 KiB
- * at the defaults) is created on the first message and freed by
- * {@linkcode MessageDeflater.close}.
+ * at the defaults) is taken on the first message and released by
+ * {@linkcode MessageDeflater.close}, reset, for the next codec of the same
+ * settings in the process.
  *
  * Synchronous: it needs the runtime's `node:zlib` (Deno, Node, Bun), and
  * throws a `TypeError` on construction where there is none.
@@ -214,11 +254,14 @@ export class MessageDeflater {
     return _result(output, written);
   }
 
-  /** Free the zlib stream. Further calls to `deflate` throw. */
+  /**
+   * Release the zlib stream (kept, reset, for the next codec of the same
+   * settings). Further calls to `deflate` throw.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#own?.handle.close();
+    if (this.#own !== undefined) _give(this.#key, this.#own);
     this.#own = undefined;
   }
 
@@ -228,12 +271,18 @@ export class MessageDeflater {
     if (this.#noContextTakeover) {
       let shared = _shared.get(this.#key);
       if (shared === undefined) {
-        shared = this.#zlib.deflate(this.#windowBits, this.#level, this.#memLevel);
+        shared = _take(
+          this.#key,
+          () => this.#zlib.deflate(this.#windowBits, this.#level, this.#memLevel),
+        );
         _shared.set(this.#key, shared);
       }
       return shared;
     }
-    return this.#own = this.#zlib.deflate(this.#windowBits, this.#level, this.#memLevel);
+    return this.#own = _take(
+      this.#key,
+      () => this.#zlib.deflate(this.#windowBits, this.#level, this.#memLevel),
+    );
   }
 }
 
@@ -387,13 +436,16 @@ export class MessageInflater {
     return undefined;
   }
 
-  /** Free the zlib stream. Further calls to `inflate` throw. */
+  /**
+   * Release the zlib stream (kept, reset, for the next codec of the same
+   * setting). Further calls to `inflate` throw.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     const job = this.#job;
     if (job !== undefined) this.#end(job, true);
-    this.#own?.handle.close();
+    if (this.#own !== undefined) _give(this.#key, this.#own);
     this.#own = undefined;
   }
 
@@ -506,7 +558,7 @@ export class MessageInflater {
     context.error = undefined;
     if (failed || job.ended || this.#noContextTakeover) context.handle.reset();
     if (!job.detached) return;
-    if (_shared.has(this.#key)) context.handle.close();
+    if (_shared.has(this.#key)) _give(this.#key, context);
     else _shared.set(this.#key, context);
   }
 
@@ -516,12 +568,12 @@ export class MessageInflater {
     if (this.#noContextTakeover) {
       let shared = _shared.get(this.#key);
       if (shared === undefined) {
-        shared = this.#zlib.inflate(this.#windowBits);
+        shared = _take(this.#key, () => this.#zlib.inflate(this.#windowBits));
         _shared.set(this.#key, shared);
       }
       return shared;
     }
-    return this.#own = this.#zlib.inflate(this.#windowBits);
+    return this.#own = _take(this.#key, () => this.#zlib.inflate(this.#windowBits));
   }
 }
 

@@ -155,9 +155,10 @@ function _checkConfig(config: PerMessageDeflateConfig): number {
  * Memory: with context takeover, compressing keeps about 256 KiB of zlib
  * state per connection (`2^(windowBits + 2) + 2^(memLevel + 9)`) and
  * decompressing about `2^windowBits` + 7 KiB, each taken on first use and
- * freed by {@linkcode PerMessageDeflate.close}. Without context takeover a
- * connection keeps nothing: one zlib stream per setting serves every
- * connection of the process.
+ * released by {@linkcode PerMessageDeflate.close} for the next connection to
+ * reuse (the C heap would keep that memory from the system if it were
+ * freed). Without context takeover a connection keeps nothing: one zlib
+ * stream per setting serves every connection of the process.
  *
  * @example Both ends of a connection, from the negotiated header
  * ```ts
