@@ -25,19 +25,31 @@ const _waiting: (() => void)[] = [];
 let _busy = false;
 
 /**
- * Run `work` once no other long inflation runs, first come first served.
- * The queue holds at most one entry per connection: a connection reads no
- * more while its message is inflating.
+ * Wait until no other long inflation runs (first come first served); resolves
+ * with the function that ends this one's turn. The queue holds at most one
+ * entry per connection: a connection reads no more while its message is
+ * inflating.
  */
-export async function _inTurn<T>(work: () => Promise<T>): Promise<T> {
+export async function _acquireTurn(): Promise<() => void> {
   if (_busy) await new Promise<void>((resolve) => _waiting.push(resolve));
   _busy = true;
-  try {
-    return await work();
-  } finally {
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
     const next = _waiting.shift();
     if (next === undefined) _busy = false;
     else next();
+  };
+}
+
+/** Run `work` in a turn of its own (see {@linkcode _acquireTurn}). */
+export async function _inTurn<T>(work: () => Promise<T>): Promise<T> {
+  const release = await _acquireTurn();
+  try {
+    return await work();
+  } finally {
+    release();
   }
 }
 

@@ -444,7 +444,7 @@ export class PerMessageDeflate implements MessageCompression {
    */
   decompressAsync(payload: Uint8Array, maxSize: number): Promise<Uint8Array> {
     const inflater = this.#inflater;
-    if (inflater === undefined) return _inTurn(() => _inflateAsync(payload, maxSize));
+    if (inflater === undefined) return _inflateAsync(payload, maxSize);
     if (!inflater.inflating) {
       // Not started by tryDecompress: a message that fits one slice is done now.
       let bytes: Uint8Array | undefined;

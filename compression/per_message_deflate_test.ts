@@ -234,3 +234,32 @@ Deno.test("long messages take turns: one inflates at a time in the process, firs
   // The second started when the first was done: some 30 slices later, not one.
   assert.ok(finished[1]! - finished[0]! > 8, `finished at ticks ${finished.join(", ")}`);
 });
+
+Deno.test("CompressionStream backend: a long message lets timers run, and long messages take turns", async () => {
+  const long = new Uint8Array(8 << 20).fill(123);
+  const codecs = [0, 1].map(() => pair({ backend: "compression-streams", threshold: 0 }, {}));
+  const payloads = codecs.map(({ client }) => client.compress(long)!);
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 0);
+  const finished: number[] = [];
+  try {
+    await Promise.all(
+      codecs.map(({ server }, i) =>
+        server.decompressAsync(payloads[i]!, 16 << 20).then((bytes) => {
+          assert.deepEqual(bytes, long);
+          finished.push(ticks);
+        })
+      ),
+    );
+    // A short one does not wait for a turn.
+    assert.deepEqual(
+      await codecs[0]!.server.decompressAsync(codecs[0]!.client.compress(message(1))!, 1 << 16),
+      message(1),
+    );
+  } finally {
+    clearInterval(timer);
+    for (const { client } of codecs) client.close();
+  }
+  assert.ok(finished[0]! > 4, `${finished[0]} timer ticks while 8 MiB were inflated`);
+  assert.ok(finished[1]! - finished[0]! > 4, `finished at ticks ${finished.join(", ")}`);
+});
