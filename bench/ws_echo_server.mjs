@@ -18,8 +18,10 @@ function flag(name, fallback) {
 const host = flag("host", "127.0.0.1");
 const port = Number(flag("port", "0"));
 
-// ws 8 defaults: no permessage-deflate on the server, 100 MiB max payload.
-const server = new WebSocketServer({ host, port });
+// ws 8 defaults: no permessage-deflate on the server (`--deflate` turns on
+// its defaults, as `bench/compression.ts` does), 100 MiB max payload.
+const perMessageDeflate = process.argv.includes("--deflate");
+const server = new WebSocketServer({ host, port, perMessageDeflate });
 server.on("listening", () => {
   const addr = server.address();
   console.log(`listening on ws://${addr.address}:${addr.port}`);

@@ -9,6 +9,7 @@
 
 import { CloseCode } from "../frames/close_code.ts";
 import { WebSocketError } from "../frames/websocket_error.ts";
+import { _acquireTurn, _INLINE, _SLICE as _OUTPUT_SLICE, _yieldToEventLoop } from "./_turns.ts";
 
 /** The sync-flush tail a receiver appends (RFC 7692 §7.2.2). */
 const _TAIL = new Uint8Array([0x00, 0x00, 0xff, 0xff]);
@@ -71,7 +72,10 @@ export async function _inflateAsync(payload: Uint8Array, maxSize: number): Promi
   const reader = stream.readable.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
+  let sinceYield = 0;
   let failure: unknown;
+  /** Set once the message is long: it then inflates in a turn of its own. */
+  let release: (() => void) | undefined;
   const reading = (async () => {
     // Bounded by the input: each read returns output of a slice written.
     while (true) {
@@ -85,6 +89,13 @@ export async function _inflateAsync(payload: Uint8Array, maxSize: number): Promi
         );
       }
       chunks.push(value);
+      if (release === undefined && total > _INLINE) release = await _acquireTurn();
+      // The stream's work runs in promise jobs: let timers and I/O in now and then.
+      sinceYield += value.length;
+      if (sinceYield >= _OUTPUT_SLICE) {
+        sinceYield = 0;
+        await _yieldToEventLoop();
+      }
     }
   })().catch((error) => {
     failure ??= error;
@@ -102,6 +113,7 @@ export async function _inflateAsync(payload: Uint8Array, maxSize: number): Promi
     failure ??= error;
   }
   await reading;
+  release?.();
   if (failure !== undefined) {
     if (failure instanceof WebSocketError) throw failure;
     throw new WebSocketError(

@@ -71,6 +71,45 @@ const _SCRATCH_SIZE = 64 * 1024;
 let _scratch: Uint8Array | undefined;
 /** Contexts shared by every codec without context takeover, by setting. */
 const _shared = new Map<string, _ZlibContext>();
+/**
+ * Reset contexts of closed codecs, by setting, for the next codec to take.
+ * Freeing them would not give their memory back to the system: zlib's
+ * buffers (64 KiB each) come from the C heap, which keeps freed chunks of
+ * that size for reuse (glibc returns only the top of its heap), so after
+ * 2,000 compressed connections closed the process kept ~600 MiB however it
+ * freed them, and the next wave of connections, allocating in between
+ * what other code had taken meanwhile, grew it further (+210 MiB, then +80).
+ * Reused, the streams of one wave serve the next.
+ */
+const _idle = new Map<string, _ZlibContext[]>();
+let _idleCount = 0;
+/**
+ * The most reset contexts kept for reuse; past it they are freed. 4096
+ * deflate streams at the defaults are 1 GiB: the peak a server had, not more.
+ */
+const _IDLE_MAX = 4096;
+
+/** A reset context of `key` from a closed codec, or a new one. */
+function _take(key: string, create: () => _ZlibContext): _ZlibContext {
+  const context = _idle.get(key)?.pop();
+  if (context === undefined) return create();
+  _idleCount--;
+  return context;
+}
+
+/** Keep `context` (no longer used by its codec) for reuse, or free it. */
+function _give(key: string, context: _ZlibContext): void {
+  if (_idleCount >= _IDLE_MAX) {
+    context.handle.close();
+    return;
+  }
+  context.handle.reset();
+  context.error = undefined;
+  let list = _idle.get(key);
+  if (list === undefined) _idle.set(key, list = []);
+  list.push(context);
+  _idleCount++;
+}
 
 function _requireZlib(what: string): _Zlib {
   const zlib = _zlib();
@@ -107,8 +146,9 @@ function _result(buffer: Uint8Array, length: number): Uint8Array {
  * with a sync flush, the trailing `00 00 ff ff` removed. With context
  * takeover the LZ77 window carries over from message to message; the
  * zlib stream (about `2^(windowBits + 2) + 2^(memLevel + 9)` bytes, 256 KiB
- * at the defaults) is created on the first message and freed by
- * {@linkcode MessageDeflater.close}.
+ * at the defaults) is taken on the first message and released by
+ * {@linkcode MessageDeflater.close}, reset, for the next codec of the same
+ * settings in the process.
  *
  * Synchronous: it needs the runtime's `node:zlib` (Deno, Node, Bun), and
  * throws a `TypeError` on construction where there is none.
@@ -214,11 +254,14 @@ export class MessageDeflater {
     return _result(output, written);
   }
 
-  /** Free the zlib stream. Further calls to `deflate` throw. */
+  /**
+   * Release the zlib stream (kept, reset, for the next codec of the same
+   * settings). Further calls to `deflate` throw.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#own?.handle.close();
+    if (this.#own !== undefined) _give(this.#key, this.#own);
     this.#own = undefined;
   }
 
@@ -228,13 +271,36 @@ export class MessageDeflater {
     if (this.#noContextTakeover) {
       let shared = _shared.get(this.#key);
       if (shared === undefined) {
-        shared = this.#zlib.deflate(this.#windowBits, this.#level, this.#memLevel);
+        shared = _take(
+          this.#key,
+          () => this.#zlib.deflate(this.#windowBits, this.#level, this.#memLevel),
+        );
         _shared.set(this.#key, shared);
       }
       return shared;
     }
-    return this.#own = this.#zlib.deflate(this.#windowBits, this.#level, this.#memLevel);
+    return this.#own = _take(
+      this.#key,
+      () => this.#zlib.deflate(this.#windowBits, this.#level, this.#memLevel),
+    );
   }
+}
+
+/** A message being inflated, between slices. */
+interface _Inflation {
+  payload: Uint8Array;
+  maxSize: number;
+  context: _ZlibContext;
+  /** The context was taken out of the shared slot while the message is unfinished. */
+  detached: boolean;
+  output: Uint8Array;
+  written: number;
+  /** 0: reading the payload; 1: reading it again after a reset; 2: reading the tail. */
+  stage: 0 | 1 | 2;
+  /** How far into the current input (the payload or the tail) zlib has read. */
+  inOffset: number;
+  /** The DEFLATE stream ended inside the message (a final block). */
+  ended: boolean;
 }
 
 /**
@@ -251,6 +317,10 @@ export class MessageDeflater {
  * after it: RFC 7692 §7.2.2 would let the next message refer back into the
  * old window, which zlib cannot carry over a stream's end; such a reference
  * fails with 1007 (no known sender ends blocks that way and then does it).
+ *
+ * A message can also be inflated in slices ({@linkcode MessageInflater.inflateSlice}),
+ * so that one that inflates to megabytes does not hold the thread for its
+ * whole length.
  *
  * Synchronous: it needs the runtime's `node:zlib` (Deno, Node, Bun), and
  * throws a `TypeError` on construction where there is none.
@@ -275,6 +345,8 @@ export class MessageInflater {
   #key: string;
   #own: _ZlibContext | undefined;
   #closed = false;
+  /** The message being inflated in slices, until it is complete. */
+  #job: _Inflation | undefined;
 
   /**
    * Create a decompressor. No zlib memory is taken until the first message.
@@ -290,6 +362,11 @@ export class MessageInflater {
     this.#zlib = _requireZlib("MessageInflater");
   }
 
+  /** Whether a message is being inflated in slices (started, not complete). */
+  get inflating(): boolean {
+    return this.#job !== undefined;
+  }
+
   /**
    * Decompress one message.
    *
@@ -298,99 +375,191 @@ export class MessageInflater {
    * @returns The decompressed bytes.
    * @throws {WebSocketError} 1009 as soon as the output passes `maxSize`;
    * 1007 for data that is not valid DEFLATE.
-   * @throws {TypeError} After {@linkcode MessageInflater.close}.
+   * @throws {TypeError} After {@linkcode MessageInflater.close}, or while
+   * another message is being inflated in slices.
    */
   inflate(payload: Uint8Array, maxSize: number): Uint8Array {
-    const context = this.#context();
-    // No data at all: an empty message. Appending the tail alone would leave
-    // the decompressor inside a stored block header.
-    if (payload.length === 0) return new Uint8Array(0);
-    const run = { output: _scratchBuffer(), written: 0, ended: false };
-    let failed = true;
+    return this.inflateSlice(payload, maxSize, Infinity)!;
+  }
+
+  /**
+   * Decompress one message a slice at a time: each call produces at most
+   * `budget` more bytes, and returns the message once it is complete, or
+   * `undefined` while it is not: call again with the same `payload` to go
+   * on. Between calls the thread is free for other work. Until the message
+   * is complete, no other message can be inflated (the window is shared).
+   *
+   * @param payload The message's payload as received (RSV1 was set); the
+   * same object on every call for the message.
+   * @param maxSize The largest decompressed size accepted (the first
+   * call's value holds for the whole message).
+   * @param budget The most bytes to produce in this call, at least 1.
+   * @returns The decompressed bytes, or `undefined` when there is more to do.
+   * @throws {WebSocketError} 1009 as soon as the output passes `maxSize`;
+   * 1007 for data that is not valid DEFLATE. The message is then abandoned.
+   * @throws {TypeError} After {@linkcode MessageInflater.close}, or for
+   * another payload while a message is unfinished.
+   */
+  inflateSlice(payload: Uint8Array, maxSize: number, budget: number): Uint8Array | undefined {
+    let job = this.#job;
+    if (job === undefined) {
+      const context = this.#context();
+      // No data at all: an empty message. Appending the tail alone would leave
+      // the decompressor inside a stored block header.
+      if (payload.length === 0) return new Uint8Array(0);
+      job = {
+        payload,
+        maxSize,
+        context,
+        detached: false,
+        output: _scratchBuffer(),
+        written: 0,
+        stage: 0,
+        inOffset: 0,
+        ended: false,
+      };
+    } else if (job.payload !== payload) {
+      throw new TypeError("Cannot decompress: another message is being decompressed");
+    }
+    let done: boolean;
     try {
-      if (!this.#feed(context, payload, run, maxSize)) {
+      done = this.#run(job, Math.max(1, budget));
+    } catch (error) {
+      this.#end(job, true);
+      throw error;
+    }
+    if (done) {
+      this.#end(job, false);
+      return _result(job.output, job.written);
+    }
+    if (this.#job === undefined) this.#pause(job);
+    return undefined;
+  }
+
+  /**
+   * Release the zlib stream (kept, reset, for the next codec of the same
+   * setting). Further calls to `inflate` throw.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const job = this.#job;
+    if (job !== undefined) this.#end(job, true);
+    if (this.#own !== undefined) _give(this.#key, this.#own);
+    this.#own = undefined;
+  }
+
+  /**
+   * Inflate until the message is complete (`true`) or `budget` more bytes
+   * were produced (`false`).
+   */
+  #run(job: _Inflation, budget: number): boolean {
+    const stopAt = job.written + budget;
+    // Bounded: each round finishes an input, pauses, throws, or moves on a stage.
+    while (true) {
+      const status = this.#feed(job, job.stage === 2 ? _TAIL : job.payload, stopAt);
+      if (status === "paused") return false;
+      if (status === "stuck" && job.stage === 0) {
         // The previous message ended the DEFLATE stream exactly at its end
         // (a final block completed by the appended tail), which left zlib
         // finished: start a new stream and read this message again. The
         // window restarts empty, so a later reference into the old one fails
         // with 1007 instead of producing wrong bytes.
-        context.handle.reset();
-        run.written = 0;
-        if (!this.#feed(context, payload, run, maxSize)) {
-          throw new WebSocketError(
-            CloseCode.InvalidPayload,
-            "Invalid compressed message: the DEFLATE data makes no progress",
-          );
-        }
+        job.context.handle.reset();
+        job.stage = 1;
+        job.written = 0;
+        job.inOffset = 0;
+        continue;
       }
-      if (!run.ended) this.#feed(context, _TAIL, run, maxSize);
-      failed = false;
-    } finally {
-      context.error = undefined;
-      if (failed || run.ended || this.#noContextTakeover) context.handle.reset();
+      if (status === "stuck" && job.stage === 1) {
+        throw new WebSocketError(
+          CloseCode.InvalidPayload,
+          "Invalid compressed message: the DEFLATE data makes no progress",
+        );
+      }
+      if (job.stage === 2 || job.ended) return true;
+      job.stage = 2;
+      job.inOffset = 0;
     }
-    return _result(run.output, run.written);
-  }
-
-  /** Free the zlib stream. Further calls to `inflate` throw. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#own?.handle.close();
-    this.#own = undefined;
   }
 
   /**
-   * Inflate all of `input` into `run.output`, growing it up to `maxSize + 1`.
+   * Inflate `input` from `job.inOffset` into `job.output`, growing it up to
+   * `maxSize + 1`, until the input is all in, or the output reaches `stopAt`.
    *
-   * @returns `false` when zlib took none of the input and produced nothing
-   * (a finished stream), `true` otherwise.
+   * @returns `"stuck"` when zlib took none of a fresh input and produced
+   * nothing (a finished stream), `"paused"` at `stopAt`, `"done"` otherwise.
    */
-  #feed(
-    context: _ZlibContext,
-    input: Uint8Array,
-    run: { output: Uint8Array; written: number; ended: boolean },
-    maxSize: number,
-  ): boolean {
+  #feed(job: _Inflation, input: Uint8Array, stopAt: number): "done" | "paused" | "stuck" {
+    const context = job.context;
     const { handle, state } = context;
     const flush = this.#zlib.syncFlush;
-    let inOffset = 0;
-    let inLength = input.length;
+    const maxSize = job.maxSize;
     // Bounded: every round consumes input, produces output, or stops.
     while (true) {
-      let room = run.output.length - run.written;
+      let room = job.output.length - job.written;
       if (room === 0) {
-        if (run.written > maxSize) _tooBig(maxSize);
-        const size = Math.min(run.output.length * 2, maxSize + 1);
+        if (job.written > maxSize) _tooBig(maxSize);
+        const size = Math.min(job.output.length * 2, maxSize + 1);
         const grown = new Uint8Array(size);
-        grown.set(run.output.subarray(0, run.written));
-        run.output = grown;
-        room = size - run.written;
+        grown.set(job.output.subarray(0, job.written));
+        job.output = grown;
+        room = size - job.written;
       }
-      handle.writeSync(flush, input, inOffset, inLength, run.output, run.written, room);
+      if (job.written >= stopAt) return "paused";
+      room = Math.min(room, stopAt - job.written);
+      const inLength = input.length - job.inOffset;
+      handle.writeSync(flush, input, job.inOffset, inLength, job.output, job.written, room);
       const failure = context.error;
+      context.error = undefined;
       const produced = room - state[0]!;
       const consumed = inLength - state[1]!;
-      run.written += produced;
+      job.written += produced;
       // Past the limit is too big, whatever comes after it.
-      if (run.written > maxSize) _tooBig(maxSize);
+      if (job.written > maxSize) _tooBig(maxSize);
       if (failure !== undefined) {
         throw new WebSocketError(
           CloseCode.InvalidPayload,
           `Invalid compressed message: ${failure}`,
         );
       }
-      if (produced === 0 && consumed === 0 && inOffset === 0 && inLength > 0) return false;
-      inOffset += consumed;
-      inLength -= consumed;
+      if (
+        produced === 0 && consumed === 0 && job.inOffset === 0 && inLength > 0 && job.written === 0
+      ) return "stuck";
+      job.inOffset += consumed;
       if (state[0] !== 0) {
         // Room left, so zlib took all the input it will: input left over
         // means the DEFLATE stream ended (a final block).
-        if (inLength > 0) run.ended = true;
-        return true;
+        if (job.inOffset < input.length) job.ended = true;
+        return "done";
       }
-      if (produced === 0 && consumed === 0) return true;
+      if (produced === 0 && consumed === 0) return "done";
     }
+  }
+
+  /**
+   * Keep an unfinished message: its output leaves the shared scratch
+   * buffer, and a shared context becomes the message's own until it ends
+   * (other connections get another one meanwhile).
+   */
+  #pause(job: _Inflation): void {
+    this.#job = job;
+    if (job.output === _scratch) job.output = job.output.slice();
+    if (this.#own === undefined && _shared.get(this.#key) === job.context) {
+      _shared.delete(this.#key);
+      job.detached = true;
+    }
+  }
+
+  /** The message is complete or abandoned: reset as needed, give back a detached context. */
+  #end(job: _Inflation, failed: boolean): void {
+    this.#job = undefined;
+    const context = job.context;
+    context.error = undefined;
+    if (failed || job.ended || this.#noContextTakeover) context.handle.reset();
+    if (!job.detached) return;
+    if (_shared.has(this.#key)) _give(this.#key, context);
+    else _shared.set(this.#key, context);
   }
 
   #context(): _ZlibContext {
@@ -399,12 +568,12 @@ export class MessageInflater {
     if (this.#noContextTakeover) {
       let shared = _shared.get(this.#key);
       if (shared === undefined) {
-        shared = this.#zlib.inflate(this.#windowBits);
+        shared = _take(this.#key, () => this.#zlib.inflate(this.#windowBits));
         _shared.set(this.#key, shared);
       }
       return shared;
     }
-    return this.#own = this.#zlib.inflate(this.#windowBits);
+    return this.#own = _take(this.#key, () => this.#zlib.inflate(this.#windowBits));
   }
 }
 

@@ -297,3 +297,70 @@ Deno.test("MessageInflater reads the next message after one whose final block en
   assert.deepEqual(inflater.inflate(second, 1024), expected);
   inflater.close();
 });
+
+Deno.test("inflateSlice: the same bytes as inflate, a slice at a time, with context kept across messages", () => {
+  const deflater = new MessageDeflater();
+  const whole = new MessageInflater();
+  const sliced = new MessageInflater();
+  for (
+    const [i, message] of [json(1, 200), noise(300_000, 7), json(2, 900_000), json(3)].entries()
+  ) {
+    const payload = deflater.deflate(message);
+    const expected = whole.inflate(payload, 1 << 20);
+    assert.deepEqual(expected, message);
+    let result: Uint8Array | undefined;
+    let slices = 0;
+    // Bounded: each slice produces up to 100_000 bytes of a message under 1 MiB.
+    while ((result = sliced.inflateSlice(payload, 1 << 20, 100_000)) === undefined) {
+      slices++;
+      assert.ok(slices < 20, `message ${i} took too many slices`);
+    }
+    assert.deepEqual(result, message);
+    // A slice that ends right at the message's end leaves zlib one empty step.
+    const full = Math.ceil(message.length / 100_000) - 1;
+    assert.ok(slices === full || slices === full + 1, `message ${i}: ${slices} slices`);
+  }
+  deflater.close();
+  whole.close();
+  sliced.close();
+});
+
+Deno.test("inflateSlice: one message at a time; errors and close abandon it", () => {
+  const deflater = new MessageDeflater({ noContextTakeover: true });
+  const big = deflater.deflate(new Uint8Array(1 << 20).fill(97));
+  const small = deflater.deflate(json(1));
+  const inflater = new MessageInflater();
+  const limit = (1 << 20) - 1;
+  assert.equal(inflater.inflateSlice(big, limit, 1000), undefined);
+  assert.throws(() => inflater.inflate(small, 4096), TypeError);
+  assert.throws(() => inflater.inflateSlice(small, 4096, 1000), TypeError);
+  // Past the limit in a later slice: 1009, and the next message starts afresh.
+  assert.throws(() => inflater.inflateSlice(big, limit, 1 << 20), expectCode(1009));
+  assert.deepEqual(inflater.inflate(small, 4096), json(1));
+  assert.equal(inflater.inflateSlice(big, 1 << 20, 1000), undefined);
+  inflater.close();
+  assert.throws(() => inflater.inflateSlice(big, 1 << 20, 1000), TypeError);
+  deflater.close();
+});
+
+Deno.test("inflateSlice without context takeover: an unfinished message keeps its own zlib stream", () => {
+  const deflater = new MessageDeflater({ noContextTakeover: true });
+  const big = deflater.deflate(new Uint8Array(1 << 20).fill(98));
+  const small = deflater.deflate(json(2));
+  const first = new MessageInflater({ noContextTakeover: true });
+  const second = new MessageInflater({ noContextTakeover: true });
+  assert.equal(first.inflateSlice(big, 1 << 20, 5000), undefined);
+  // The other codec inflates meanwhile, on the shared stream: both stay right.
+  assert.deepEqual(second.inflate(small, 4096), json(2));
+  assert.deepEqual(second.inflate(big, 1 << 20), new Uint8Array(1 << 20).fill(98));
+  let result: Uint8Array | undefined;
+  for (let i = 0; i < 300 && result === undefined; i++) {
+    result = first.inflateSlice(big, 1 << 20, 5000);
+    if (i % 50 === 0) assert.deepEqual(second.inflate(small, 4096), json(2));
+  }
+  assert.deepEqual(result, new Uint8Array(1 << 20).fill(98));
+  assert.deepEqual(first.inflate(small, 4096), json(2));
+  first.close();
+  second.close();
+  deflater.close();
+});

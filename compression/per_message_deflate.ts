@@ -20,6 +20,7 @@ import {
 import type { ServerExtension } from "../handshake/server_handshake.ts";
 import type { MessageCompression } from "../protocol/websocket_protocol.ts";
 import { _deflateAsync, _hasCompressionStreams, _inflateAsync } from "./_compression_streams.ts";
+import { _INLINE, _inTurn, _SLICE, _yieldToEventLoop } from "./_turns.ts";
 import { _zlib } from "./_zlib.ts";
 import { MessageDeflater, MessageInflater } from "./deflate_codec.ts";
 
@@ -144,16 +145,20 @@ function _checkConfig(config: PerMessageDeflateConfig): number {
  * With the runtime's zlib ({@linkcode PerMessageDeflate.synchronous}), it is
  * a {@linkcode MessageCompression} that `WebSocketProtocol` runs inline:
  * `compress` and `decompress` are synchronous (a few microseconds for a
- * kilobyte). Without zlib it works through `CompressionStream`:
- * `compressAsync` and `decompressAsync` only, and no context takeover for
- * the peer.
+ * kilobyte). `decompress` holds the thread until the message is whole (up
+ * to `maxSize`: 64 KB can inflate to 63 MiB, ~0.3 s); a server reading
+ * from peers it does not trust uses `tryDecompress` and `decompressAsync`,
+ * which inflate long messages in slices (`WebSocketConnection` does).
+ * Without zlib it works through `CompressionStream`: `compressAsync` and
+ * `decompressAsync` only, and no context takeover for the peer.
  *
  * Memory: with context takeover, compressing keeps about 256 KiB of zlib
  * state per connection (`2^(windowBits + 2) + 2^(memLevel + 9)`) and
  * decompressing about `2^windowBits` + 7 KiB, each taken on first use and
- * freed by {@linkcode PerMessageDeflate.close}. Without context takeover a
- * connection keeps nothing: one zlib stream per setting serves every
- * connection of the process.
+ * released by {@linkcode PerMessageDeflate.close} for the next connection to
+ * reuse (the C heap would keep that memory from the system if it were
+ * freed). Without context takeover a connection keeps nothing: one zlib
+ * stream per setting serves every connection of the process.
  *
  * @example Both ends of a connection, from the negotiated header
  * ```ts
@@ -404,21 +409,60 @@ export class PerMessageDeflate implements MessageCompression {
   }
 
   /**
-   * {@linkcode PerMessageDeflate.decompress} on any backend.
+   * Decompress a message now if it inflates to at most 64 KiB, so that
+   * small messages cost no promise; otherwise return
+   * `undefined` with the message started, to be finished by
+   * {@linkcode PerMessageDeflate.decompressAsync} with the same `payload`
+   * (before any other message). While a message is unfinished, later ones
+   * get `undefined` without being started: pass them to `decompressAsync`
+   * in order too. Without zlib it always returns `undefined`.
+   *
+   * @param payload The payload of a message that had RSV1 set.
+   * @param maxSize The largest decompressed size accepted.
+   * @returns The message's bytes, or `undefined`.
+   * @throws {WebSocketError} 1009 as soon as the output passes `maxSize`,
+   * 1007 for invalid DEFLATE data.
+   * @throws {TypeError} After `close`.
+   */
+  tryDecompress(payload: Uint8Array, maxSize: number): Uint8Array | undefined {
+    const inflater = this.#inflater;
+    // A message still unfinished holds the window: this one waits its turn.
+    if (inflater === undefined || inflater.inflating) return undefined;
+    return inflater.inflateSlice(payload, maxSize, _INLINE);
+  }
+
+  /**
+   * {@linkcode PerMessageDeflate.decompress} on any backend, without
+   * holding the event loop: a message that inflates to more than 64 KiB is
+   * inflated in slices of 256 KiB with timers and I/O let run between
+   * them, and such messages take turns, one at a time in the process (so
+   * at most one message's output up to `maxSize` is being built at a time).
    *
    * @param payload The payload of a message that had RSV1 set.
    * @param maxSize The largest decompressed size accepted.
    * @returns The message's bytes.
    */
   decompressAsync(payload: Uint8Array, maxSize: number): Promise<Uint8Array> {
-    if (this.#synchronous) {
+    const inflater = this.#inflater;
+    if (inflater === undefined) return _inflateAsync(payload, maxSize);
+    if (!inflater.inflating) {
+      // Not started by tryDecompress: a message that fits one slice is done now.
+      let bytes: Uint8Array | undefined;
       try {
-        return Promise.resolve(this.decompress(payload, maxSize));
+        bytes = inflater.inflateSlice(payload, maxSize, _SLICE);
       } catch (error) {
         return Promise.reject(error);
       }
+      if (bytes !== undefined) return Promise.resolve(bytes);
     }
-    return _inflateAsync(payload, maxSize);
+    return _inTurn(async () => {
+      // Bounded: every slice produces output up to maxSize, or ends or throws.
+      while (true) {
+        const bytes = inflater.inflateSlice(payload, maxSize, _SLICE);
+        if (bytes !== undefined) return bytes;
+        await _yieldToEventLoop();
+      }
+    });
   }
 
   /** Free the zlib state. The codec cannot be used afterwards. */

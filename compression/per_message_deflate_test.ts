@@ -165,3 +165,101 @@ Deno.test("CompressionStream backend: a window limit below 15 bits means sending
     TypeError,
   );
 });
+
+Deno.test("tryDecompress: short messages at once; long ones go on in decompressAsync, with timers run between slices", async () => {
+  const { server, client } = pair({ threshold: 0 }, {});
+  const short = message(1);
+  assert.deepEqual(client.tryDecompress(server.compress(short)!, 1 << 20), short);
+  const long = new Uint8Array(4 << 20).fill(120);
+  const payload = server.compress(long)!;
+  assert.equal(client.tryDecompress(payload, 8 << 20), undefined);
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 0);
+  try {
+    assert.deepEqual(await client.decompressAsync(payload, 8 << 20), long);
+    assert.ok(ticks > 4, `${ticks} timer ticks while 4 MiB were inflated`);
+    // The window carried over: the next message refers back to this one.
+    assert.deepEqual(client.tryDecompress(server.compress(short)!, 1 << 20), short);
+    // Past the limit in a later slice: 1009.
+    await assert.rejects(
+      () => client.decompressAsync(server.compress(long)!, (2 << 20) - 1),
+      (error: unknown) => error instanceof WebSocketError && error.closeCode === 1009,
+    );
+  } finally {
+    clearInterval(timer);
+    server.close();
+    client.close();
+  }
+});
+
+Deno.test("tryDecompress: behind an unfinished message the next ones wait, and come out in order", async () => {
+  const { server, client } = pair({ threshold: 0 }, {});
+  const long = new Uint8Array(1 << 20).fill(122);
+  const messages = [long, message(1), long, message(2)];
+  const payloads = messages.map((bytes) => server.compress(bytes)!);
+  assert.equal(client.tryDecompress(payloads[0]!, 2 << 20), undefined);
+  for (const payload of payloads.slice(1)) {
+    assert.equal(client.tryDecompress(payload, 2 << 20), undefined);
+  }
+  for (const [i, payload] of payloads.entries()) {
+    assert.deepEqual(await client.decompressAsync(payload, 2 << 20), messages[i]);
+  }
+  server.close();
+  client.close();
+});
+
+Deno.test("long messages take turns: one inflates at a time in the process, first come first served", async () => {
+  const long = new Uint8Array(8 << 20).fill(121);
+  const codecs = [0, 1].map(() => pair({ threshold: 0 }, {}));
+  const payloads = codecs.map(({ server }) => server.compress(long)!);
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 0);
+  const finished: number[] = [];
+  try {
+    await Promise.all(
+      codecs.map(({ client }, i) =>
+        client.decompressAsync(payloads[i]!, 16 << 20).then((bytes) => {
+          assert.deepEqual(bytes, long);
+          finished.push(ticks);
+        })
+      ),
+    );
+  } finally {
+    clearInterval(timer);
+    for (const { server, client } of codecs) {
+      server.close();
+      client.close();
+    }
+  }
+  // The second started when the first was done: some 30 slices later, not one.
+  assert.ok(finished[1]! - finished[0]! > 8, `finished at ticks ${finished.join(", ")}`);
+});
+
+Deno.test("CompressionStream backend: a long message lets timers run, and long messages take turns", async () => {
+  const long = new Uint8Array(8 << 20).fill(123);
+  const codecs = [0, 1].map(() => pair({ backend: "compression-streams", threshold: 0 }, {}));
+  const payloads = codecs.map(({ client }) => client.compress(long)!);
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 0);
+  const finished: number[] = [];
+  try {
+    await Promise.all(
+      codecs.map(({ server }, i) =>
+        server.decompressAsync(payloads[i]!, 16 << 20).then((bytes) => {
+          assert.deepEqual(bytes, long);
+          finished.push(ticks);
+        })
+      ),
+    );
+    // A short one does not wait for a turn.
+    assert.deepEqual(
+      await codecs[0]!.server.decompressAsync(codecs[0]!.client.compress(message(1))!, 1 << 16),
+      message(1),
+    );
+  } finally {
+    clearInterval(timer);
+    for (const { client } of codecs) client.close();
+  }
+  assert.ok(finished[0]! > 4, `${finished[0]} timer ticks while 8 MiB were inflated`);
+  assert.ok(finished[1]! - finished[0]! > 4, `finished at ticks ${finished.join(", ")}`);
+});

@@ -236,7 +236,8 @@ export class WebSocketConnection {
   #streamMessages: boolean;
   /**
    * The codec when it is asynchronous (`CompressionStream`, no zlib): then
-   * messages pass through the ordered queues below, in both directions.
+   * messages pass through the ordered queues below, in both directions
+   * (with zlib, only messages too long to inflate at once use the inbox).
    */
   #async: PerMessageDeflate | undefined;
   /** Received events waiting behind a message being decompressed. */
@@ -277,11 +278,14 @@ export class WebSocketConnection {
       fragmentSize: options.fragmentSize,
       keys: options.keys,
       streamMessages: options.streamMessages,
-      // A synchronous codec runs inside the protocol; an asynchronous one here.
-      compression: compression === undefined
-        ? undefined
-        : compression.synchronous
-        ? compression
+      // A synchronous codec runs inside the protocol, but a message that
+      // inflates past one slice is finished here; an asynchronous codec
+      // runs here.
+      compression: compression === undefined ? undefined : compression.synchronous
+        ? {
+          compress: (payload) => compression.compress(payload),
+          decompress: (payload, maxSize) => compression.tryDecompress(payload, maxSize),
+        }
         : {},
     });
     this.#closeTimeout = options.closeTimeout ?? 5000;
@@ -542,8 +546,18 @@ export class WebSocketConnection {
     protocol.receiveData(chunk);
     const events = protocol.eventsReceived();
     try {
-      if (this.#async !== undefined) this.#queueEvents(events);
-      else for (let i = 0; i < events.length; i++) this.#dispatch(events[i]!);
+      if (this.#async !== undefined || this.#draining !== undefined) this.#queueEvents(events);
+      else {
+        for (let i = 0; i < events.length; i++) {
+          const event = events[i]!;
+          if (event.type === "compressed") {
+            // A long message to inflate: it and what follows go through the queue.
+            this.#queueEvents(i === 0 ? events : events.slice(i));
+            break;
+          }
+          this.#dispatch(event);
+        }
+      }
     } finally {
       // Pongs, close echoes and the application's replies go out in the
       // order the frames came in; a violation later in the chunk fails the
@@ -554,9 +568,10 @@ export class WebSocketConnection {
   }
 
   /**
-   * Asynchronous codec: deliver `events` in order, each compressed message
-   * after it is decompressed. Reading waits while the queue drains, so
-   * memory stays bounded by one transport chunk's worth of messages.
+   * Asynchronous codec, or a message too long to inflate at once: deliver
+   * `events` in order, each compressed message after it is decompressed.
+   * Reading waits while the queue drains, so memory stays bounded by one
+   * transport chunk's worth of messages.
    */
   #queueEvents(events: Message[]): void {
     const inbox = this.#inbox ??= [];
@@ -574,7 +589,7 @@ export class WebSocketConnection {
   }
 
   async #drainInbox(): Promise<void> {
-    const codec = this.#async!;
+    const codec = this.#compression!;
     const inbox = this.#inbox!;
     try {
       // Bounded by the events of the chunks read before reading paused.

@@ -71,9 +71,12 @@ export interface MessageCompression {
   compress?: ((payload: Uint8Array) => Uint8Array | undefined) | undefined;
   /**
    * Decompress an incoming payload, throwing a `WebSocketError` (1007 for
-   * corrupt data, 1009 past `maxSize`) to fail the connection.
+   * corrupt data, 1009 past `maxSize`) to fail the connection; or return
+   * `undefined` to finish it outside (a message too long to inflate at
+   * once): it then comes out as `{ type: "compressed" }`, as without
+   * `decompress`.
    */
-  decompress?: ((payload: Uint8Array, maxSize: number) => Uint8Array) | undefined;
+  decompress?: ((payload: Uint8Array, maxSize: number) => Uint8Array | undefined) | undefined;
 }
 
 /**
@@ -519,6 +522,7 @@ export class WebSocketProtocol {
         const compression = this.#compression;
         if (compression?.decompress === undefined) break;
         const bytes = compression.decompress(message.data, this.#maxMessageSize);
+        if (bytes === undefined) break;
         if (this.#streamMessages) {
           // Whole, then as one chunk: the text is checked before it is handed out.
           if (message.messageType === "text") {

@@ -3,7 +3,7 @@
  * compressed messages, and every violation with its close code.
  */
 import assert from "node:assert/strict";
-import { MessageDeflater } from "../compression/deflate_codec.ts";
+import { MessageDeflater, MessageInflater } from "../compression/deflate_codec.ts";
 import { PerMessageDeflate } from "../compression/per_message_deflate.ts";
 import { FrameCollector } from "../frames/frame_collector.ts";
 import { FrameDecoder } from "../frames/frame_decoder.ts";
@@ -277,4 +277,29 @@ Deno.test("without decompress, compressed messages are handed out for an asynchr
     () => new WebSocketProtocol({ role: "server" }).sendCompressed("text", payload),
     TypeError,
   );
+});
+
+Deno.test("a decompress that returns undefined hands the message out to finish outside, in order", () => {
+  const inflater = new MessageInflater();
+  const srv = new WebSocketProtocol({
+    role: "server",
+    // Inflate short messages here; leave the rest to the caller.
+    compression: { decompress: (payload, maxSize) => inflater.inflateSlice(payload, maxSize, 100) },
+  });
+  const deflater = clientDeflater();
+  const short = deflater.deflate(utf8("short"));
+  const long = deflater.deflate(utf8("long ".repeat(100)));
+  srv.receiveData(fromClient({ opcode: Opcode.Text, rsv1: true, payload: short }));
+  srv.receiveData(fromClient({ opcode: Opcode.Binary, rsv1: true, payload: long }));
+  srv.receiveData(fromClient({ opcode: Opcode.Ping, payload: utf8("p") }));
+  const events = srv.eventsReceived();
+  assert.deepEqual(events, [
+    { type: "text", data: "short" },
+    { type: "compressed", messageType: "binary", data: long },
+    { type: "ping", data: utf8("p") },
+  ]);
+  // The caller goes on with the payload the protocol handed out.
+  const started = events[1]!.data as Uint8Array;
+  assert.deepEqual(inflater.inflate(started, 1000), utf8("long ".repeat(100)));
+  inflater.close();
 });

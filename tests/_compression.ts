@@ -100,6 +100,14 @@ export async function rawClient(port: number, extensions: string | undefined) {
     async send(bytes: Uint8Array) {
       await conn.write(bytes);
     },
+    /** Drop the connection (no closing handshake). */
+    close() {
+      try {
+        conn.close();
+      } catch {
+        // Already closed.
+      }
+    },
     /** Read until `count` frames have come (or 10 s pass, or TCP closes); return them. */
     async framesUntil(count: number): Promise<Frame[]> {
       const timer = setTimeout(() => conn.close(), 10_000);
