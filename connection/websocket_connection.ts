@@ -277,6 +277,8 @@ export class WebSocketConnection {
       fragmentSize: options.fragmentSize,
       keys: options.keys,
       streamMessages: options.streamMessages,
+      // Replies to the messages read with the peer's close go out before the echo.
+      deferCloseReply: true,
       // A synchronous codec runs inside the protocol; an asynchronous one here.
       compression: compression === undefined
         ? undefined
@@ -545,9 +547,12 @@ export class WebSocketConnection {
       if (this.#async !== undefined) this.#queueEvents(events);
       else for (let i = 0; i < events.length; i++) this.#dispatch(events[i]!);
     } finally {
-      // Pongs, close echoes and the application's replies go out in the
-      // order the frames came in; a violation later in the chunk fails the
-      // connection only now (WebSocketProtocol.receiveData).
+      // Pongs, the application's replies and then the close frame go out
+      // in the order the frames came in: the peer's close, or a violation
+      // later in the chunk, is answered only now (deferCloseReply). (With
+      // an asynchronous codec the events are still queued: their replies
+      // come after the close.)
+      protocol.eventsHandled();
       this.#flush();
     }
     this.#afterProtocolStep();
