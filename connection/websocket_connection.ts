@@ -70,6 +70,21 @@ export interface ConnectionOptions {
    */
   heartbeat?: HeartbeatOptions | undefined;
   /**
+   * Bytes waiting to be written to the peer above which the connection
+   * stops reading from it until they drain below (and `ready` waits): a
+   * peer that sends but does not read what it is sent (answers, pongs) is
+   * slowed down through TCP instead of growing this side's memory.
+   * @default {262144}
+   */
+  writeHighWaterMark?: number | undefined;
+  /**
+   * Pongs among the bytes queued for the peer when they reach
+   * `writeHighWaterMark` above which the connection fails with 1008 rather
+   * than pausing: a peer that floods pings and does not read the pongs.
+   * @default {60}
+   */
+  maxQueuedPongs?: number | undefined;
+  /**
    * Ends the connection whenever it aborts, for its whole lifetime: before
    * the handshake completes it aborts the handshake; once open, it starts
    * the closing handshake with 1000 and the reason "Aborted" (dropped with
@@ -168,6 +183,12 @@ export interface ConnectionHandler {
 }
 
 const _encoder = new TextEncoder();
+/** `ConnectionOptions.writeHighWaterMark`'s default. */
+const _WRITE_HIGH_WATER_MARK = 256 * 1024;
+/** `ConnectionOptions.maxQueuedPongs`'s default. */
+const _MAX_QUEUED_PONGS = 60;
+/** Most places in the output remembered for queued pongs (older ones are merged). */
+const _PONG_MARKS = 32;
 /** `#draining` while a drain starts (see `#queueEvents`). */
 const _DRAIN_STARTING: Promise<void> = Promise.resolve();
 
@@ -215,6 +236,16 @@ export class WebSocketConnection {
   #closeTimeout: number;
   #pingInterval: number;
   #pongTimeout: number;
+  #writeHighWaterMark: number;
+  #maxQueuedPongs: number;
+  /** Bytes handed to the channel so far: the offset the queued pongs end at. */
+  #written = 0;
+  /**
+   * Pongs not yet accepted by the transport: pairs of (value of `#written`
+   * once they were queued, how many), oldest first, and their total.
+   */
+  #pongMarks: number[] | undefined;
+  #queuedPongs = 0;
 
   #started = false;
   #finished = false;
@@ -301,10 +332,12 @@ export class WebSocketConnection {
       );
     }
     this.#signal = options.signal;
+    this.#writeHighWaterMark = options.writeHighWaterMark ?? _WRITE_HIGH_WATER_MARK;
+    this.#maxQueuedPongs = options.maxQueuedPongs ?? _MAX_QUEUED_PONGS;
     this.#channel = _openChannel(duplex, () => {
       // The transport is gone: nothing more can be sent.
       if (!this.#finished) this.terminate("Transport write failed");
-    });
+    }, this.#writeHighWaterMark);
   }
 
   /** Resolves once, when the connection has ended and the transport is closed. */
@@ -499,6 +532,24 @@ export class WebSocketConnection {
       this.#paused.then(() => this.#readNext());
       return;
     }
+    if (this.#channel.bufferedAmount >= this.#writeHighWaterMark) {
+      // The peer does not read what it is sent. One that floods pings is
+      // failed; any other is read from again once that has drained, so
+      // that TCP slows it down rather than our memory taking what it sends
+      // and what we answer.
+      const pongs = this.#pongsTaken();
+      if (pongs > this.#maxQueuedPongs) {
+        this.#protocol.fail(
+          CloseCode.PolicyViolation,
+          `Too many pongs waiting to be sent: ${pongs}, the limit is ${this.#maxQueuedPongs} (the peer pings and does not read)`,
+        );
+        this.#flush();
+        void this.#readingEnded();
+        return;
+      }
+      this.#channel.ready().then(() => this.#readNext());
+      return;
+    }
     this.#channel.read().then(this.#chunkRead, this.#readFailed);
   }
 
@@ -543,9 +594,18 @@ export class WebSocketConnection {
     const protocol = this.#protocol;
     protocol.receiveData(chunk);
     const events = protocol.eventsReceived();
+    let pings = 0;
     try {
-      if (this.#async !== undefined) this.#queueEvents(events);
-      else for (let i = 0; i < events.length; i++) this.#dispatch(events[i]!);
+      if (this.#async !== undefined) {
+        for (let i = 0; i < events.length; i++) if (events[i]!.type === "ping") pings++;
+        this.#queueEvents(events);
+      } else {
+        for (let i = 0; i < events.length; i++) {
+          const event = events[i]!;
+          if (event.type === "ping") pings++;
+          this.#dispatch(event);
+        }
+      }
     } finally {
       // Pongs, the application's replies and then the close frame go out
       // in the order the frames came in: the peer's close, or a violation
@@ -555,7 +615,35 @@ export class WebSocketConnection {
       protocol.eventsHandled();
       this.#flush();
     }
+    if (pings > 0) this.#countPongs(pings);
     this.#afterProtocolStep();
+  }
+
+  /** `count` pongs were just queued: note where they end in the output. */
+  #countPongs(count: number): void {
+    const marks = this.#pongMarks ??= [];
+    this.#pongsTaken();
+    if (marks.length < 2 * _PONG_MARKS) marks.push(this.#written, count);
+    else {
+      // Full: the newest mark takes these too (they count as waiting until it is taken).
+      marks[marks.length - 2] = this.#written;
+      marks[marks.length - 1]! += count;
+    }
+    this.#queuedPongs += count;
+  }
+
+  /** Drop the marks of pongs the transport has taken; returns how many still wait. */
+  #pongsTaken(): number {
+    const marks = this.#pongMarks;
+    if (marks === undefined) return 0;
+    const accepted = this.#written - this.#channel.bufferedAmount;
+    let done = 0;
+    while (done < marks.length && marks[done]! <= accepted) {
+      this.#queuedPongs -= marks[done + 1]!;
+      done += 2;
+    }
+    if (done > 0) marks.splice(0, done);
+    return this.#queuedPongs;
   }
 
   /**
@@ -724,6 +812,7 @@ export class WebSocketConnection {
   }
 
   #write(chunk: Uint8Array): void {
+    this.#written += chunk.length;
     this.#channel.write(chunk);
   }
 
