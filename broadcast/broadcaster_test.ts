@@ -283,3 +283,40 @@ Deno.test("Broadcaster with a BroadcastChannel adapter: two servers share a room
     await Promise.all([serverA.shutdown(), serverB.shutdown()]);
   }
 });
+
+Deno.test("Broadcaster: a member's own onclose sees it gone from size(), though onclose was set before subscribe", async () => {
+  const room = new Broadcaster();
+  const sizes: number[][] = [];
+  let joined = 0;
+  let allJoined!: () => void;
+  const both = new Promise<void>((resolve) => allJoined = resolve);
+  let serverClosed: (() => void) | undefined;
+  const server = serve({ hostname: "127.0.0.1", port: 0 }, (request) => {
+    const { response, socket } = upgradeWebSocket(request);
+    // The application's onclose is set first, so its listener runs before the broadcaster's.
+    socket.onclose = () => {
+      sizes.push([room.size("lobby"), room.size()]);
+      serverClosed?.();
+    };
+    socket.onopen = () => {
+      room.subscribe(socket, "lobby");
+      if (++joined === 2) allJoined();
+    };
+    return response;
+  });
+  try {
+    const url = `ws://127.0.0.1:${server.addr.port}/`;
+    const clients = [new WebSocket(url), new WebSocket(url)];
+    await both;
+    assert.equal(room.size("lobby"), 2);
+    for (const client of clients) {
+      const closed = new Promise<void>((resolve) => serverClosed = resolve);
+      client.close(1000);
+      await closed;
+    }
+    assert.deepEqual(sizes, [[1, 1], [0, 0]]);
+  } finally {
+    room.close();
+    await server.shutdown();
+  }
+});
