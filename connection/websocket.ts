@@ -203,6 +203,8 @@ export class WebSocket extends EventTarget {
     let transport: Promise<UpgradedTransport>;
     if (pending !== undefined) {
       role = this.#role = pending.role;
+      // Deno's server sockets (Deno.upgradeWebSocket) deliver ArrayBuffers.
+      if (role === "server") this.#binaryType = "arraybuffer";
       transport = pending.transport;
     } else {
       const opening = _openClientTransport("WebSocket", parsed, list, options);
@@ -242,7 +244,11 @@ export class WebSocket extends EventTarget {
   get bufferedAmount(): number {
     return (this.#connection?.bufferedAmount ?? 0) + this.#waiting + this.#discarded;
   }
-  /** How binary messages are delivered: `"blob"` (default) or `"arraybuffer"`. */
+  /**
+   * How binary messages are delivered: `"blob"` or `"arraybuffer"`. Clients
+   * start with `"blob"` (as browsers); server sockets with `"arraybuffer"`
+   * (as Deno's from `Deno.upgradeWebSocket`).
+   */
   get binaryType(): BinaryType {
     return this.#binaryType;
   }

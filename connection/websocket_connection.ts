@@ -570,8 +570,12 @@ export class WebSocketConnection {
     this.#readNext();
   };
 
-  /** The transport failed (reset, closed under us): an abnormal closure. */
-  #readFailed = (): void => {
+  /**
+   * The transport failed (reset, closed under us): an abnormal closure,
+   * unless it says why with a `WebSocketError` (see `ByteDuplex.readable`).
+   */
+  #readFailed = (error?: unknown): void => {
+    if (error instanceof WebSocketError) this.#protocol.fail(error.closeCode, error.message);
     this.#protocol.receiveEof();
     void this.#readingEnded();
   };
