@@ -70,10 +70,12 @@ export interface ConnectionOptions {
    */
   heartbeat?: HeartbeatOptions | undefined;
   /**
-   * Bytes waiting to be written to the peer above which the connection
-   * stops reading from it until they drain below (and `ready` waits): a
-   * peer that sends but does not read what it is sent (answers, pongs) is
-   * slowed down through TCP instead of growing this side's memory.
+   * Bytes waiting to be written to the peer above which `ready` waits, and
+   * a server stops reading from the peer until they drain below: a peer
+   * that sends but does not read what it is sent (answers, pongs) is
+   * slowed down through TCP instead of growing the server's memory.
+   * Clients read on (their server may stop reading too: two ends that both
+   * wait for the other to read would deadlock).
    * @default {262144}
    */
   writeHighWaterMark?: number | undefined;
@@ -532,11 +534,12 @@ export class WebSocketConnection {
       this.#paused.then(() => this.#readNext());
       return;
     }
-    if (this.#channel.bufferedAmount >= this.#writeHighWaterMark) {
+    if (this.#role === "server" && this.#channel.bufferedAmount >= this.#writeHighWaterMark) {
       // The peer does not read what it is sent. One that floods pings is
       // failed; any other is read from again once that has drained, so
       // that TCP slows it down rather than our memory taking what it sends
-      // and what we answer.
+      // and what we answer. (Clients read on: if both ends stopped reading
+      // while their writes wait, a large echo would deadlock them.)
       const pongs = this.#pongsTaken();
       if (pongs > this.#maxQueuedPongs) {
         this.#protocol.fail(
