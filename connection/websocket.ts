@@ -33,7 +33,10 @@ import {
  * ```ts
  * import type { WebSocketOptions } from "@edgews/websocket/connection";
  *
- * const options: WebSocketOptions = { pingInterval: 30_000, headers: { cookie: "session=1" } };
+ * const options: WebSocketOptions = {
+ *   heartbeat: { interval: 30_000 },
+ *   headers: { cookie: "session=1" },
+ * };
  * ```
  */
 export interface WebSocketOptions extends ConnectionOptions {
@@ -121,7 +124,7 @@ let _socketInternals: {
  * ```ts ignore
  * import { WebSocket } from "@edgews/websocket";
  *
- * const ws = new WebSocket("ws://127.0.0.1:8080/", "chat", { pingInterval: 30_000 });
+ * const ws = new WebSocket("ws://127.0.0.1:8080/", "chat", { heartbeat: { interval: 30_000 } });
  * ws.binaryType = "arraybuffer";
  * ws.onopen = () => ws.send("hello");
  * ws.onmessage = (event) => console.log(event.data);

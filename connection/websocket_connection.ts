@@ -24,7 +24,7 @@ import type { WebSocketCloseInfo } from "./close_info.ts";
 import { type _ByteChannel, _openChannel } from "./_byte_channel.ts";
 import type { ByteDuplex } from "./duplex.ts";
 import type { HeartbeatOptions } from "./heartbeat.ts";
-import { _Heartbeat } from "./_heartbeat.ts";
+import { _Heartbeat, _SERVER_HEARTBEAT } from "./_heartbeat.ts";
 
 /**
  * Limits and timers of a connection.
@@ -33,7 +33,11 @@ import { _Heartbeat } from "./_heartbeat.ts";
  * ```ts
  * import type { ConnectionOptions } from "@edgews/websocket/connection";
  *
- * const options: ConnectionOptions = { maxMessageSize: 1 << 20, pingInterval: 30_000, closeTimeout: 2_000 };
+ * const options: ConnectionOptions = {
+ *   maxMessageSize: 1 << 20,
+ *   heartbeat: { interval: 30_000 },
+ *   closeTimeout: 2_000,
+ * };
  * ```
  */
 export interface ConnectionOptions {
@@ -50,25 +54,15 @@ export interface ConnectionOptions {
    */
   closeTimeout?: number | undefined;
   /**
-   * Send a ping every this many milliseconds of silence from the peer; 0
-   * turns keep-alive off.
-   * @default {0}
+   * Keep-alive: ping every `interval` ms whatever the traffic, measure the
+   * round trip (`lastRoundTripTime`), and drop the connection (1006) after
+   * `maxMissedPongs` unanswered pings in a row; only pongs to these pings
+   * count. One timer serves every connection with the same interval.
+   * `false` turns it off. On by default for servers, so that a peer that
+   * vanished without closing TCP is dropped within about 45 s.
+   * @default {{ interval: 15000, maxMissedPongs: 2 } for servers, false for clients}
    */
-  pingInterval?: number | undefined;
-  /**
-   * How long to wait for any data (typically the pong) after a keep-alive
-   * ping before dropping the connection as unresponsive (1006).
-   * @default {pingInterval}
-   */
-  pongTimeout?: number | undefined;
-  /**
-   * Ping every `interval` ms whatever the traffic, measure the round trip
-   * (`lastRoundTripTime`), and drop the connection (1006) after
-   * `maxMissedPongs` unanswered pings in a row. Unlike `pingInterval`
-   * (which pings only a silent peer and accepts any data as a sign of
-   * life), only pongs to these pings count.
-   */
-  heartbeat?: HeartbeatOptions | undefined;
+  heartbeat?: HeartbeatOptions | false | undefined;
   /**
    * Bytes waiting to be written to the peer above which `ready` waits, and
    * a server stops reading from the peer until they drain below: a peer
@@ -236,8 +230,6 @@ export class WebSocketConnection {
   #leftover: Uint8Array | undefined;
   #channel: _ByteChannel;
   #closeTimeout: number;
-  #pingInterval: number;
-  #pongTimeout: number;
   #writeHighWaterMark: number;
   #maxQueuedPongs: number;
   /** Bytes handed to the channel so far: the offset the queued pongs end at. */
@@ -255,9 +247,7 @@ export class WebSocketConnection {
   #resumeReading: (() => void) | undefined;
   #paused: Promise<void> | undefined;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
-  #pingTimer: ReturnType<typeof setTimeout> | undefined;
-  #awaitingPong = false;
-  #heartbeat: _Heartbeat | undefined;
+  #heartbeat: _Heartbeat<WebSocketConnection> | undefined;
   #signal: AbortSignal | undefined;
   #onAbort: (() => void) | undefined;
   /** Made when first asked for: an idle connection need not hold it. */
@@ -320,17 +310,13 @@ export class WebSocketConnection {
         : {},
     });
     this.#closeTimeout = options.closeTimeout ?? 5000;
-    this.#pingInterval = options.pingInterval ?? 0;
-    this.#pongTimeout = options.pongTimeout ?? this.#pingInterval;
-    if (options.heartbeat !== undefined) {
-      this.#heartbeat = new _Heartbeat(
-        options.heartbeat,
-        (payload) => this.ping(payload),
-        (reason) => this.terminate(reason),
-        // Pongs cannot be seen while reading waits, nor count once closing.
-        () =>
-          this.#paused !== undefined || this.#draining !== undefined ||
-          this.#protocol.state !== "open",
+    const heartbeat = options.heartbeat ??
+      (options.role === "server" ? _SERVER_HEARTBEAT : false);
+    if (heartbeat !== false) {
+      this.#heartbeat = new _Heartbeat<WebSocketConnection>(
+        heartbeat,
+        this,
+        WebSocketConnection.#pongsUnseen,
       );
     }
     this.#signal = options.signal;
@@ -340,6 +326,12 @@ export class WebSocketConnection {
       // The transport is gone: nothing more can be sent.
       if (!this.#finished) this.terminate("Transport write failed");
     }, this.#writeHighWaterMark);
+  }
+
+  /** Pongs cannot be seen while reading waits, nor count once closing. */
+  static #pongsUnseen(connection: WebSocketConnection): boolean {
+    return connection.#paused !== undefined || connection.#draining !== undefined ||
+      connection.#protocol.state !== "open";
   }
 
   /** Resolves once, when the connection has ended and the transport is closed. */
@@ -356,7 +348,7 @@ export class WebSocketConnection {
 
   /**
    * Milliseconds between the last answered heartbeat ping and its pong, or
-   * `undefined` before the first (or without the `heartbeat` option).
+   * `undefined` before the first (or with the heartbeat off).
    */
   get lastRoundTripTime(): number | undefined {
     return this.#heartbeat?.lastRoundTripTime;
@@ -385,7 +377,6 @@ export class WebSocketConnection {
     // started): nothing to arm, and an abort listener added now would never
     // be removed.
     if (this.#finished) return;
-    this.#armKeepAlive();
     this.#heartbeat?.start();
     const signal = this.#signal;
     if (signal !== undefined) {
@@ -597,7 +588,6 @@ export class WebSocketConnection {
   }
 
   #receive(chunk: Uint8Array): void {
-    this.#awaitingPong = false;
     const protocol = this.#protocol;
     protocol.receiveData(chunk);
     const events = protocol.eventsReceived();
@@ -838,36 +828,11 @@ export class WebSocketConnection {
     }, this.#closeTimeout);
   }
 
-  #armKeepAlive(): void {
-    if (this.#pingInterval <= 0 || this.#finished) return;
-    this.#pingTimer = setTimeout(() => {
-      this.#pingTimer = undefined;
-      if (this.#finished || this.#protocol.state !== "open") return;
-      if (this.#awaitingPong) {
-        this.terminate("Keep-alive ping timed out: the peer stopped responding");
-        return;
-      }
-      this.#awaitingPong = true;
-      this.ping();
-      clearTimeout(this.#pingTimer);
-      this.#pingTimer = setTimeout(() => {
-        this.#pingTimer = undefined;
-        if (this.#finished) return;
-        if (this.#awaitingPong) {
-          this.terminate("Keep-alive ping timed out: the peer stopped responding");
-        } else {
-          this.#armKeepAlive();
-        }
-      }, this.#pongTimeout);
-    }, this.#pingInterval);
-  }
-
   async #finish(reason?: string): Promise<void> {
     if (this.#finished) return;
     this.#finished = true;
     this.#compression?.close();
     clearTimeout(this.#closeTimer);
-    clearTimeout(this.#pingTimer);
     this.#heartbeat?.stop();
     if (this.#onAbort !== undefined) this.#signal?.removeEventListener("abort", this.#onAbort);
     this.resume();
