@@ -280,3 +280,23 @@ Deno.test("ping flood with no pong limit: the flooder is no longer read once its
     await server.stop();
   }
 });
+
+Deno.test("silent peers are dropped by the server's heartbeat while others are served", async () => {
+  // The default interval is 15 s; 200 ms keeps the test short, the rule is the same.
+  const server = await startServer({ heartbeat: { interval: 200 } });
+  const silent: Deno.Conn[] = [];
+  try {
+    // Upgraded, then never a byte: no pong, no close.
+    for (let i = 0; i < 50; i++) silent.push(await openRaw(server.port));
+    const dropped = server.until(
+      (stats) => stats.closed.filter((code) => code === 1006).length === 50,
+      3000,
+      "50 silent peers dropped with 1006",
+    );
+    const [echoes] = await Promise.all([probe(server.port, dropped), dropped]);
+    assert.ok(echoes > 0, "the probe was answered");
+  } finally {
+    for (const conn of silent) conn.close();
+    await server.stop();
+  }
+});
