@@ -268,7 +268,9 @@ Deno.test("Broadcaster with a BroadcastChannel adapter: two servers share a room
     const bob = new WebSocket(`ws://127.0.0.1:${serverB.addr.port}/`);
     const received = (socket: WebSocket) =>
       new Promise<string>((resolve) => socket.onmessage = (event) => resolve(event.data as string));
-    await Promise.all([members(a, 1), members(b, 1)]);
+    // The server side may subscribe before the client has seen its 101: wait for both.
+    const opened = (socket: WebSocket) => new Promise((resolve) => socket.onopen = resolve);
+    await Promise.all([opened(alice), opened(bob), members(a, 1), members(b, 1)]);
     const bobGets = received(bob);
     const aliceGets = received(alice);
     alice.send("hello from A");
