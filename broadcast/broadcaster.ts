@@ -226,12 +226,17 @@ export class Broadcaster {
   }
 
   /**
-   * The number of members of `topic`, or of all topics.
+   * The number of members of `topic`, or of all topics. A socket that is
+   * closing or closed no longer counts, even in its own `onclose` (which may
+   * run before the listener that unsubscribes it).
    *
    * @param topic A topic, or none for every member.
    * @returns How many sockets would receive a publish.
    */
   size(topic?: string): number {
+    const members = topic === undefined ? this.#members.values() : this.#topics.get(topic);
+    if (members === undefined) return 0;
+    for (const member of members) if (member.socket.readyState > 1) this.#remove(member);
     return topic === undefined ? this.#members.size : (this.#topics.get(topic)?.size ?? 0);
   }
 

@@ -268,7 +268,9 @@ Deno.test("Broadcaster with a BroadcastChannel adapter: two servers share a room
     const bob = new WebSocket(`ws://127.0.0.1:${serverB.addr.port}/`);
     const received = (socket: WebSocket) =>
       new Promise<string>((resolve) => socket.onmessage = (event) => resolve(event.data as string));
-    await Promise.all([members(a, 1), members(b, 1)]);
+    // The server side may subscribe before the client has seen its 101: wait for both.
+    const opened = (socket: WebSocket) => new Promise((resolve) => socket.onopen = resolve);
+    await Promise.all([opened(alice), opened(bob), members(a, 1), members(b, 1)]);
     const bobGets = received(bob);
     const aliceGets = received(alice);
     alice.send("hello from A");
@@ -281,5 +283,42 @@ Deno.test("Broadcaster with a BroadcastChannel adapter: two servers share a room
     a.close();
     b.close();
     await Promise.all([serverA.shutdown(), serverB.shutdown()]);
+  }
+});
+
+Deno.test("Broadcaster: a member's own onclose sees it gone from size(), though onclose was set before subscribe", async () => {
+  const room = new Broadcaster();
+  const sizes: number[][] = [];
+  let joined = 0;
+  let allJoined!: () => void;
+  const both = new Promise<void>((resolve) => allJoined = resolve);
+  let serverClosed: (() => void) | undefined;
+  const server = serve({ hostname: "127.0.0.1", port: 0 }, (request) => {
+    const { response, socket } = upgradeWebSocket(request);
+    // The application's onclose is set first, so its listener runs before the broadcaster's.
+    socket.onclose = () => {
+      sizes.push([room.size("lobby"), room.size()]);
+      serverClosed?.();
+    };
+    socket.onopen = () => {
+      room.subscribe(socket, "lobby");
+      if (++joined === 2) allJoined();
+    };
+    return response;
+  });
+  try {
+    const url = `ws://127.0.0.1:${server.addr.port}/`;
+    const clients = [new WebSocket(url), new WebSocket(url)];
+    await both;
+    assert.equal(room.size("lobby"), 2);
+    for (const client of clients) {
+      const closed = new Promise<void>((resolve) => serverClosed = resolve);
+      client.close(1000);
+      await closed;
+    }
+    assert.deepEqual(sizes, [[1, 1], [0, 0]]);
+  } finally {
+    room.close();
+    await server.shutdown();
   }
 });

@@ -30,14 +30,12 @@ export interface _ByteChannel {
   write(chunk: Uint8Array): void;
   /** Bytes queued and not yet accepted by the transport. */
   readonly bufferedAmount: number;
-  /** Resolves when the queue is below the high-water mark. */
+  /** Resolves when the queue is below the high-water mark (or the channel failed). */
   ready(): Promise<void>;
   /** Flush queued bytes (for at most `timeout` ms), then close both directions. */
   close(timeout: number): Promise<void>;
 }
 
-/** Queued bytes above which `ready()` waits. */
-const _HIGH_WATER_MARK = 256 * 1024;
 /**
  * Read buffer sizes. An idle connection always has a read pending, and the
  * runtime holds its buffer for as long as it waits: so the buffer starts
@@ -50,17 +48,25 @@ const _READ_MAX = 256 * 1024;
 /** Reads under a quarter of the buffer, in a row, before it shrinks. */
 const _SHRINK_AFTER = 32;
 
-/** Pick the fastest channel the duplex allows. */
-export function _openChannel(duplex: ByteDuplex, onWriteError: () => void): _ByteChannel {
+/**
+ * Pick the fastest channel the duplex allows; `ready()` waits while
+ * `highWaterMark` bytes or more are queued.
+ */
+export function _openChannel(
+  duplex: ByteDuplex,
+  onWriteError: () => void,
+  highWaterMark: number,
+): _ByteChannel {
   return duplex.read !== undefined && duplex.write !== undefined
-    ? new _DirectChannel(duplex, onWriteError)
-    : new _StreamChannel(duplex, onWriteError);
+    ? new _DirectChannel(duplex, onWriteError, highWaterMark)
+    : new _StreamChannel(duplex, onWriteError, highWaterMark);
 }
 
 /** Over `read(buffer)`/`write(bytes)`, as `Deno.Conn` has them. */
 class _DirectChannel implements _ByteChannel {
   #duplex: ByteDuplex;
   #onWriteError: () => void;
+  #highWaterMark: number;
   #buffer = new Uint8Array(_READ_MIN);
   #smallReads = 0;
   #queue: Uint8Array[] = [];
@@ -69,9 +75,10 @@ class _DirectChannel implements _ByteChannel {
   #waiters: (() => void)[] | undefined;
   #failed = false;
 
-  constructor(duplex: ByteDuplex, onWriteError: () => void) {
+  constructor(duplex: ByteDuplex, onWriteError: () => void, highWaterMark: number) {
     this.#duplex = duplex;
     this.#onWriteError = onWriteError;
+    this.#highWaterMark = highWaterMark;
   }
 
   get bufferedAmount(): number {
@@ -116,7 +123,7 @@ class _DirectChannel implements _ByteChannel {
   }
 
   ready(): Promise<void> {
-    if (this.#queued < _HIGH_WATER_MARK || this.#failed) return Promise.resolve();
+    if (this.#queued < this.#highWaterMark || this.#failed) return Promise.resolve();
     return new Promise((resolve) => (this.#waiters ??= []).push(resolve));
   }
 
@@ -142,7 +149,7 @@ class _DirectChannel implements _ByteChannel {
         }
         if (pooled !== undefined) _giveBatchBuffer(pooled);
         this.#queued -= batch.length;
-        if (this.#queued < _HIGH_WATER_MARK) this.#wake();
+        if (this.#queued < this.#highWaterMark) this.#wake();
       }
     } catch {
       this.#failed = true;
@@ -185,14 +192,18 @@ class _DirectChannel implements _ByteChannel {
 class _StreamChannel implements _ByteChannel {
   #duplex: ByteDuplex;
   #onWriteError: () => void;
+  #highWaterMark: number;
   #reader: ReadableStreamDefaultReader<Uint8Array>;
   #writer: WritableStreamDefaultWriter<Uint8Array>;
   #queue: Uint8Array[] = [];
   #queued = 0;
+  #waiters: (() => void)[] | undefined;
+  #failed = false;
 
-  constructor(duplex: ByteDuplex, onWriteError: () => void) {
+  constructor(duplex: ByteDuplex, onWriteError: () => void, highWaterMark: number) {
     this.#duplex = duplex;
     this.#onWriteError = onWriteError;
+    this.#highWaterMark = highWaterMark;
     this.#reader = duplex.readable.getReader();
     this.#writer = duplex.writable.getWriter();
   }
@@ -224,16 +235,26 @@ class _StreamChannel implements _ByteChannel {
     const batch = queue.length === 1 ? queue[0]! : _concat(queue);
     const size = batch.length;
     this.#writer.write(batch).then(
-      () => this.#queued -= size,
+      () => this.#written(size),
       () => {
-        this.#queued -= size;
+        this.#failed = true;
+        this.#written(size);
         this.#onWriteError();
       },
     );
   }
 
+  #written(size: number): void {
+    this.#queued -= size;
+    const waiters = this.#waiters;
+    if (waiters === undefined || (this.#queued >= this.#highWaterMark && !this.#failed)) return;
+    this.#waiters = undefined;
+    for (const wake of waiters) wake();
+  }
+
   ready(): Promise<void> {
-    return this.#writer.ready.catch(() => {});
+    if (this.#queued < this.#highWaterMark || this.#failed) return Promise.resolve();
+    return new Promise((resolve) => (this.#waiters ??= []).push(resolve));
   }
 
   async close(timeout: number): Promise<void> {
@@ -247,6 +268,8 @@ class _StreamChannel implements _ByteChannel {
       new Promise<void>((resolve) => timer = setTimeout(resolve, timeout)),
     ]);
     clearTimeout(timer);
+    this.#failed = true;
+    this.#written(0);
     this.#reader.cancel().catch(() => {});
     try {
       this.#duplex.close?.();

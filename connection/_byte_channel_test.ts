@@ -31,7 +31,7 @@ function scriptedDuplex(sizes: number[]) {
 
 Deno.test("direct channel grows its read buffer under bulk reads and keeps handed-out chunks intact", async () => {
   const { duplex, bufferSizes } = scriptedDuplex(Array(12).fill(1 << 20));
-  const channel = _openChannel(duplex, () => {});
+  const channel = _openChannel(duplex, () => {}, 256 * 1024);
   const chunks: Uint8Array[] = [];
   for (let chunk = await readOnce(channel); chunk !== null; chunk = await readOnce(channel)) {
     chunks.push(chunk);
@@ -56,7 +56,7 @@ Deno.test("direct channel shrinks its read buffer after a run of small reads", a
     1 << 20,
     ...Array(300).fill(10),
   ]);
-  const channel = _openChannel(duplex, () => {});
+  const channel = _openChannel(duplex, () => {}, 256 * 1024);
   while (await readOnce(channel) !== null);
   assert.equal(bufferSizes[3], 32 * 1024);
   assert.equal(bufferSizes.at(-1), 512);
@@ -81,7 +81,11 @@ Deno.test("direct channels share batch buffers without overwriting a batch whose
         return n;
       },
     };
-    return { channel: _openChannel(duplex, () => assert.fail("write error")), written, index };
+    return {
+      channel: _openChannel(duplex, () => assert.fail("write error"), 256 * 1024),
+      written,
+      index,
+    };
   });
   const expected = channels.map(() => [] as number[]);
   for (let round = 0; round < 20; round++) {
@@ -121,7 +125,7 @@ Deno.test("after small batches fill the pool, bulk batches of just over 256 KiB 
         return bytes.length;
       },
     };
-    return { channel: _openChannel(duplex, () => assert.fail("write error")), buffers };
+    return { channel: _openChannel(duplex, () => assert.fail("write error"), 256 * 1024), buffers };
   };
   // 70 channels writing small batches at once: more buffers than the pool keeps.
   const small = Array.from({ length: 70 }, open);
@@ -183,5 +187,35 @@ Deno.test("a duplex whose read throws, or answers without a promise, still ends 
     assert.deepEqual(unhandled, []);
   } finally {
     globalThis.removeEventListener("unhandledrejection", onUnhandled);
+  }
+});
+
+Deno.test("both channels: ready() waits while the high-water mark is queued, until the transport takes it", async () => {
+  for (const direct of [true, false]) {
+    // A transport that takes nothing until released.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => release = resolve);
+    const duplex = {
+      readable: new ReadableStream<Uint8Array>(),
+      writable: new WritableStream<Uint8Array>({ write: () => released }),
+      ...(direct
+        ? {
+          read: () => Promise.resolve(null),
+          write: (bytes: Uint8Array) => released.then(() => bytes.length),
+        }
+        : {}),
+    };
+    const channel = _openChannel(duplex, () => assert.fail("write error"), 1000);
+    channel.write(new Uint8Array(999));
+    await channel.ready(); // under the mark
+    channel.write(new Uint8Array(1));
+    let ready = false;
+    const waiting = channel.ready().then(() => ready = true);
+    for (let i = 0; i < 10; i++) await new Promise((resolve) => setTimeout(resolve, 0));
+    assert.equal(ready, false, direct ? "direct" : "stream");
+    assert.equal(channel.bufferedAmount, 1000);
+    release();
+    await waiting;
+    assert.ok(channel.bufferedAmount < 1000);
   }
 });

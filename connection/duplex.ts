@@ -19,7 +19,12 @@
  * ```
  */
 export interface ByteDuplex {
-  /** Bytes from the peer. */
+  /**
+   * Bytes from the peer. Erroring it with a `WebSocketError` fails the
+   * connection with that error's close code (a runtime's socket that found
+   * a protocol violation itself); any other error is an abnormal closure
+   * (1006).
+   */
   readable: ReadableStream<Uint8Array>;
   /** Bytes to the peer. */
   writable: WritableStream<Uint8Array>;

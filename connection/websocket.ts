@@ -33,7 +33,10 @@ import {
  * ```ts
  * import type { WebSocketOptions } from "@edgews/websocket/connection";
  *
- * const options: WebSocketOptions = { pingInterval: 30_000, headers: { cookie: "session=1" } };
+ * const options: WebSocketOptions = {
+ *   heartbeat: { interval: 30_000 },
+ *   headers: { cookie: "session=1" },
+ * };
  * ```
  */
 export interface WebSocketOptions extends ConnectionOptions {
@@ -121,7 +124,7 @@ let _socketInternals: {
  * ```ts ignore
  * import { WebSocket } from "@edgews/websocket";
  *
- * const ws = new WebSocket("ws://127.0.0.1:8080/", "chat", { pingInterval: 30_000 });
+ * const ws = new WebSocket("ws://127.0.0.1:8080/", "chat", { heartbeat: { interval: 30_000 } });
  * ws.binaryType = "arraybuffer";
  * ws.onopen = () => ws.send("hello");
  * ws.onmessage = (event) => console.log(event.data);
@@ -203,6 +206,8 @@ export class WebSocket extends EventTarget {
     let transport: Promise<UpgradedTransport>;
     if (pending !== undefined) {
       role = this.#role = pending.role;
+      // Deno's server sockets (Deno.upgradeWebSocket) deliver ArrayBuffers.
+      if (role === "server") this.#binaryType = "arraybuffer";
       transport = pending.transport;
     } else {
       const opening = _openClientTransport("WebSocket", parsed, list, options);
@@ -242,7 +247,11 @@ export class WebSocket extends EventTarget {
   get bufferedAmount(): number {
     return (this.#connection?.bufferedAmount ?? 0) + this.#waiting + this.#discarded;
   }
-  /** How binary messages are delivered: `"blob"` (default) or `"arraybuffer"`. */
+  /**
+   * How binary messages are delivered: `"blob"` or `"arraybuffer"`. Clients
+   * start with `"blob"` (as browsers); server sockets with `"arraybuffer"`
+   * (as Deno's from `Deno.upgradeWebSocket`).
+   */
   get binaryType(): BinaryType {
     return this.#binaryType;
   }

@@ -24,7 +24,7 @@ import type { WebSocketCloseInfo } from "./close_info.ts";
 import { type _ByteChannel, _openChannel } from "./_byte_channel.ts";
 import type { ByteDuplex } from "./duplex.ts";
 import type { HeartbeatOptions } from "./heartbeat.ts";
-import { _Heartbeat } from "./_heartbeat.ts";
+import { _Heartbeat, _SERVER_HEARTBEAT } from "./_heartbeat.ts";
 
 /**
  * Limits and timers of a connection.
@@ -33,7 +33,11 @@ import { _Heartbeat } from "./_heartbeat.ts";
  * ```ts
  * import type { ConnectionOptions } from "@edgews/websocket/connection";
  *
- * const options: ConnectionOptions = { maxMessageSize: 1 << 20, pingInterval: 30_000, closeTimeout: 2_000 };
+ * const options: ConnectionOptions = {
+ *   maxMessageSize: 1 << 20,
+ *   heartbeat: { interval: 30_000 },
+ *   closeTimeout: 2_000,
+ * };
  * ```
  */
 export interface ConnectionOptions {
@@ -50,25 +54,32 @@ export interface ConnectionOptions {
    */
   closeTimeout?: number | undefined;
   /**
-   * Send a ping every this many milliseconds of silence from the peer; 0
-   * turns keep-alive off.
-   * @default {0}
+   * Keep-alive: ping every `interval` ms whatever the traffic, measure the
+   * round trip (`lastRoundTripTime`), and drop the connection (1006) after
+   * `maxMissedPongs` unanswered pings in a row; only pongs to these pings
+   * count. One timer serves every connection with the same interval.
+   * `false` turns it off. On by default for servers, so that a peer that
+   * vanished without closing TCP is dropped within about 45 s.
+   * @default {{ interval: 15000, maxMissedPongs: 2 } for servers, false for clients}
    */
-  pingInterval?: number | undefined;
+  heartbeat?: HeartbeatOptions | false | undefined;
   /**
-   * How long to wait for any data (typically the pong) after a keep-alive
-   * ping before dropping the connection as unresponsive (1006).
-   * @default {pingInterval}
+   * Bytes waiting to be written to the peer above which `ready` waits, and
+   * a server stops reading from the peer until they drain below: a peer
+   * that sends but does not read what it is sent (answers, pongs) is
+   * slowed down through TCP instead of growing the server's memory.
+   * Clients read on (their server may stop reading too: two ends that both
+   * wait for the other to read would deadlock).
+   * @default {262144}
    */
-  pongTimeout?: number | undefined;
+  writeHighWaterMark?: number | undefined;
   /**
-   * Ping every `interval` ms whatever the traffic, measure the round trip
-   * (`lastRoundTripTime`), and drop the connection (1006) after
-   * `maxMissedPongs` unanswered pings in a row. Unlike `pingInterval`
-   * (which pings only a silent peer and accepts any data as a sign of
-   * life), only pongs to these pings count.
+   * Pongs among the bytes queued for the peer when they reach
+   * `writeHighWaterMark` above which the connection fails with 1008 rather
+   * than pausing: a peer that floods pings and does not read the pongs.
+   * @default {60}
    */
-  heartbeat?: HeartbeatOptions | undefined;
+  maxQueuedPongs?: number | undefined;
   /**
    * Ends the connection whenever it aborts, for its whole lifetime: before
    * the handshake completes it aborts the handshake; once open, it starts
@@ -168,6 +179,12 @@ export interface ConnectionHandler {
 }
 
 const _encoder = new TextEncoder();
+/** `ConnectionOptions.writeHighWaterMark`'s default. */
+const _WRITE_HIGH_WATER_MARK = 256 * 1024;
+/** `ConnectionOptions.maxQueuedPongs`'s default. */
+const _MAX_QUEUED_PONGS = 60;
+/** Most places in the output remembered for queued pongs (older ones are merged). */
+const _PONG_MARKS = 32;
 /** `#draining` while a drain starts (see `#queueEvents`). */
 const _DRAIN_STARTING: Promise<void> = Promise.resolve();
 
@@ -213,8 +230,16 @@ export class WebSocketConnection {
   #leftover: Uint8Array | undefined;
   #channel: _ByteChannel;
   #closeTimeout: number;
-  #pingInterval: number;
-  #pongTimeout: number;
+  #writeHighWaterMark: number;
+  #maxQueuedPongs: number;
+  /** Bytes handed to the channel so far: the offset the queued pongs end at. */
+  #written = 0;
+  /**
+   * Pongs not yet accepted by the transport: pairs of (value of `#written`
+   * once they were queued, how many), oldest first, and their total.
+   */
+  #pongMarks: number[] | undefined;
+  #queuedPongs = 0;
 
   #started = false;
   #finished = false;
@@ -222,9 +247,7 @@ export class WebSocketConnection {
   #resumeReading: (() => void) | undefined;
   #paused: Promise<void> | undefined;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
-  #pingTimer: ReturnType<typeof setTimeout> | undefined;
-  #awaitingPong = false;
-  #heartbeat: _Heartbeat | undefined;
+  #heartbeat: _Heartbeat<WebSocketConnection> | undefined;
   #signal: AbortSignal | undefined;
   #onAbort: (() => void) | undefined;
   /** Made when first asked for: an idle connection need not hold it. */
@@ -278,6 +301,8 @@ export class WebSocketConnection {
       fragmentSize: options.fragmentSize,
       keys: options.keys,
       streamMessages: options.streamMessages,
+      // Replies to the messages read with the peer's close go out before the echo.
+      deferCloseReply: true,
       // A synchronous codec runs inside the protocol, but a message that
       // inflates past one slice is finished here; an asynchronous codec
       // runs here.
@@ -289,24 +314,28 @@ export class WebSocketConnection {
         : {},
     });
     this.#closeTimeout = options.closeTimeout ?? 5000;
-    this.#pingInterval = options.pingInterval ?? 0;
-    this.#pongTimeout = options.pongTimeout ?? this.#pingInterval;
-    if (options.heartbeat !== undefined) {
-      this.#heartbeat = new _Heartbeat(
-        options.heartbeat,
-        (payload) => this.ping(payload),
-        (reason) => this.terminate(reason),
-        // Pongs cannot be seen while reading waits, nor count once closing.
-        () =>
-          this.#paused !== undefined || this.#draining !== undefined ||
-          this.#protocol.state !== "open",
+    const heartbeat = options.heartbeat ??
+      (options.role === "server" ? _SERVER_HEARTBEAT : false);
+    if (heartbeat !== false) {
+      this.#heartbeat = new _Heartbeat<WebSocketConnection>(
+        heartbeat,
+        this,
+        WebSocketConnection.#pongsUnseen,
       );
     }
     this.#signal = options.signal;
+    this.#writeHighWaterMark = options.writeHighWaterMark ?? _WRITE_HIGH_WATER_MARK;
+    this.#maxQueuedPongs = options.maxQueuedPongs ?? _MAX_QUEUED_PONGS;
     this.#channel = _openChannel(duplex, () => {
       // The transport is gone: nothing more can be sent.
       if (!this.#finished) this.terminate("Transport write failed");
-    });
+    }, this.#writeHighWaterMark);
+  }
+
+  /** Pongs cannot be seen while reading waits, nor count once closing. */
+  static #pongsUnseen(connection: WebSocketConnection): boolean {
+    return connection.#paused !== undefined || connection.#draining !== undefined ||
+      connection.#protocol.state !== "open";
   }
 
   /** Resolves once, when the connection has ended and the transport is closed. */
@@ -323,7 +352,7 @@ export class WebSocketConnection {
 
   /**
    * Milliseconds between the last answered heartbeat ping and its pong, or
-   * `undefined` before the first (or without the `heartbeat` option).
+   * `undefined` before the first (or with the heartbeat off).
    */
   get lastRoundTripTime(): number | undefined {
     return this.#heartbeat?.lastRoundTripTime;
@@ -352,7 +381,6 @@ export class WebSocketConnection {
     // started): nothing to arm, and an abort listener added now would never
     // be removed.
     if (this.#finished) return;
-    this.#armKeepAlive();
     this.#heartbeat?.start();
     const signal = this.#signal;
     if (signal !== undefined) {
@@ -501,6 +529,25 @@ export class WebSocketConnection {
       this.#paused.then(() => this.#readNext());
       return;
     }
+    if (this.#role === "server" && this.#channel.bufferedAmount >= this.#writeHighWaterMark) {
+      // The peer does not read what it is sent. One that floods pings is
+      // failed; any other is read from again once that has drained, so
+      // that TCP slows it down rather than our memory taking what it sends
+      // and what we answer. (Clients read on: if both ends stopped reading
+      // while their writes wait, a large echo would deadlock them.)
+      const pongs = this.#pongsTaken();
+      if (pongs > this.#maxQueuedPongs) {
+        this.#protocol.fail(
+          CloseCode.PolicyViolation,
+          `Too many pongs waiting to be sent: ${pongs}, the limit is ${this.#maxQueuedPongs} (the peer pings and does not read)`,
+        );
+        this.#flush();
+        void this.#readingEnded();
+        return;
+      }
+      this.#channel.ready().then(() => this.#readNext());
+      return;
+    }
     this.#channel.read().then(this.#chunkRead, this.#readFailed);
   }
 
@@ -521,8 +568,12 @@ export class WebSocketConnection {
     this.#readNext();
   };
 
-  /** The transport failed (reset, closed under us): an abnormal closure. */
-  #readFailed = (): void => {
+  /**
+   * The transport failed (reset, closed under us): an abnormal closure,
+   * unless it says why with a `WebSocketError` (see `ByteDuplex.readable`).
+   */
+  #readFailed = (error?: unknown): void => {
+    if (error instanceof WebSocketError) this.#protocol.fail(error.closeCode, error.message);
     this.#protocol.receiveEof();
     void this.#readingEnded();
   };
@@ -541,30 +592,65 @@ export class WebSocketConnection {
   }
 
   #receive(chunk: Uint8Array): void {
-    this.#awaitingPong = false;
     const protocol = this.#protocol;
     protocol.receiveData(chunk);
     const events = protocol.eventsReceived();
+    let pings = 0;
     try {
-      if (this.#async !== undefined || this.#draining !== undefined) this.#queueEvents(events);
-      else {
+      if (this.#async !== undefined || this.#draining !== undefined) {
+        pings = _countPings(events, 0);
+        this.#queueEvents(events);
+      } else {
         for (let i = 0; i < events.length; i++) {
           const event = events[i]!;
           if (event.type === "compressed") {
             // A long message to inflate: it and what follows go through the queue.
+            pings += _countPings(events, i);
             this.#queueEvents(i === 0 ? events : events.slice(i));
             break;
           }
+          if (event.type === "ping") pings++;
           this.#dispatch(event);
         }
       }
     } finally {
-      // Pongs, close echoes and the application's replies go out in the
-      // order the frames came in; a violation later in the chunk fails the
-      // connection only now (WebSocketProtocol.receiveData).
+      // Pongs, the application's replies and then the close frame go out
+      // in the order the frames came in: the peer's close, or a violation
+      // later in the chunk, is answered only now (deferCloseReply). (With
+      // an asynchronous codec the events are still queued: their replies
+      // come after the close.)
+      protocol.eventsHandled();
       this.#flush();
     }
+    if (pings > 0) this.#countPongs(pings);
     this.#afterProtocolStep();
+  }
+
+  /** `count` pongs were just queued: note where they end in the output. */
+  #countPongs(count: number): void {
+    const marks = this.#pongMarks ??= [];
+    this.#pongsTaken();
+    if (marks.length < 2 * _PONG_MARKS) marks.push(this.#written, count);
+    else {
+      // Full: the newest mark takes these too (they count as waiting until it is taken).
+      marks[marks.length - 2] = this.#written;
+      marks[marks.length - 1]! += count;
+    }
+    this.#queuedPongs += count;
+  }
+
+  /** Drop the marks of pongs the transport has taken; returns how many still wait. */
+  #pongsTaken(): number {
+    const marks = this.#pongMarks;
+    if (marks === undefined) return 0;
+    const accepted = this.#written - this.#channel.bufferedAmount;
+    let done = 0;
+    while (done < marks.length && marks[done]! <= accepted) {
+      this.#queuedPongs -= marks[done + 1]!;
+      done += 2;
+    }
+    if (done > 0) marks.splice(0, done);
+    return this.#queuedPongs;
   }
 
   /**
@@ -734,6 +820,7 @@ export class WebSocketConnection {
   }
 
   #write(chunk: Uint8Array): void {
+    this.#written += chunk.length;
     this.#channel.write(chunk);
   }
 
@@ -752,36 +839,11 @@ export class WebSocketConnection {
     }, this.#closeTimeout);
   }
 
-  #armKeepAlive(): void {
-    if (this.#pingInterval <= 0 || this.#finished) return;
-    this.#pingTimer = setTimeout(() => {
-      this.#pingTimer = undefined;
-      if (this.#finished || this.#protocol.state !== "open") return;
-      if (this.#awaitingPong) {
-        this.terminate("Keep-alive ping timed out: the peer stopped responding");
-        return;
-      }
-      this.#awaitingPong = true;
-      this.ping();
-      clearTimeout(this.#pingTimer);
-      this.#pingTimer = setTimeout(() => {
-        this.#pingTimer = undefined;
-        if (this.#finished) return;
-        if (this.#awaitingPong) {
-          this.terminate("Keep-alive ping timed out: the peer stopped responding");
-        } else {
-          this.#armKeepAlive();
-        }
-      }, this.#pongTimeout);
-    }, this.#pingInterval);
-  }
-
   async #finish(reason?: string): Promise<void> {
     if (this.#finished) return;
     this.#finished = true;
     this.#compression?.close();
     clearTimeout(this.#closeTimer);
-    clearTimeout(this.#pingTimer);
     this.#heartbeat?.stop();
     if (this.#onAbort !== undefined) this.#signal?.removeEventListener("abort", this.#onAbort);
     this.resume();
@@ -810,4 +872,11 @@ export class WebSocketConnection {
     this.#transportClosed = true;
     await this.#channel.close(this.#closeTimeout);
   }
+}
+
+/** The pings among `events` from `start` on. */
+function _countPings(events: Message[], start: number): number {
+  let pings = 0;
+  for (let i = start; i < events.length; i++) if (events[i]!.type === "ping") pings++;
+  return pings;
 }

@@ -114,6 +114,17 @@ export interface WebSocketProtocolOptions {
    * @default {false}
    */
   streamMessages?: boolean | undefined;
+  /**
+   * Send the close frame that answers a chunk (the echo of the peer's
+   * close, or the failure for a violation found after other frames) only
+   * at {@linkcode WebSocketProtocol.eventsHandled}, so that replies to the
+   * events before it, sent while the caller handles them, go out first (as
+   * in `ws` and Deno; §5.5.1 allows either order). Until then `state` stays
+   * `open`. Without it, the close is answered as it is parsed (as in
+   * Python's `websockets`).
+   * @default {false}
+   */
+  deferCloseReply?: boolean | undefined;
 }
 
 /**
@@ -165,6 +176,9 @@ export class WebSocketProtocol {
   #error: WebSocketError | undefined;
   /** A violation found after events the caller has not taken yet (see receiveData). */
   #pendingError: WebSocketError | undefined;
+  #deferCloseReply: boolean;
+  /** The peer's close frame waits for `eventsHandled()` to be answered. */
+  #closeReplyDue = false;
   #eof = false;
   #compression: MessageCompression | undefined;
   #maxMessageSize: number;
@@ -187,6 +201,7 @@ export class WebSocketProtocol {
     this.#compression = compression;
     this.#maxMessageSize = maxMessageSize ?? DEFAULT_MAX_PAYLOAD;
     this.#streamMessages = options.streamMessages ?? false;
+    this.#deferCloseReply = options.deferCloseReply ?? false;
     this.#decoder = new FrameDecoder(
       new MessageAssembler((message) => this.#onMessage(message), {
         maxMessageSize,
@@ -270,9 +285,33 @@ export class WebSocketProtocol {
   /** Fail with a pending violation once the events before it were taken. */
   #settle(): void {
     const error = this.#pendingError;
-    if (error === undefined || this.#events.length > 0) return;
+    if (error === undefined || this.#events.length > 0 || this.#deferCloseReply) return;
     this.#pendingError = undefined;
     this.#failWith(error);
+  }
+
+  /**
+   * Report that the events taken with `eventsReceived()` were handled and
+   * the replies to them sent. With `deferCloseReply`, the close frame that
+   * answers them (the echo of the peer's close, or a pending failure) is
+   * queued now; otherwise this does nothing.
+   */
+  eventsHandled(): void {
+    const error = this.#pendingError;
+    if (error !== undefined) {
+      this.#pendingError = undefined;
+      this.#failWith(error);
+    }
+    if (!this.#closeReplyDue) return;
+    this.#closeReplyDue = false;
+    this.#answerClose();
+  }
+
+  /** §5.5.1: answer the peer's close frame, echoing its status code. */
+  #answerClose(): void {
+    const code = this.#closeCode;
+    if (!this.#closeSent) this.sendClose(code === CloseCode.NoStatusReceived ? undefined : code);
+    this.#state = "closed";
   }
 
   /**
@@ -556,11 +595,8 @@ export class WebSocketProtocol {
         this.#closeReceived = true;
         this.#closeCode = message.code;
         this.#closeReason = message.reason;
-        // §5.5.1: answer with a close frame echoing the status code.
-        if (!this.#closeSent) {
-          this.sendClose(message.code === CloseCode.NoStatusReceived ? undefined : message.code);
-        }
-        this.#state = "closed";
+        if (this.#deferCloseReply && !this.#closeSent) this.#closeReplyDue = true;
+        else this.#answerClose();
         break;
     }
     this.#events.push(message);

@@ -72,3 +72,66 @@ Deno.test("WebSocketProtocol: the violation waits while the events before it are
   assert.equal(server.eventsReceived().length, 1);
   assert.equal(server.closeExpected(), true);
 });
+
+const close = (code: number) =>
+  encodeFrame({
+    opcode: Opcode.Close,
+    payload: new Uint8Array([code >> 8, code & 0xff]),
+    mask: KEY,
+  });
+
+Deno.test("WebSocketProtocol: with deferCloseReply, replies to messages read with the peer's close go out before the echo", () => {
+  const server = new WebSocketProtocol({ role: "server", deferCloseReply: true });
+  server.receiveData(concat([hello(), hello(), close(1000)]));
+  // The close is recorded but not answered: replies may still be sent.
+  assert.equal(server.state, "open");
+  assert.equal(server.closeReceived, true);
+  assert.equal(server.closeExpected(), false);
+  const events = server.eventsReceived();
+  assert.deepEqual(events.map((event) => event.type), ["text", "text", "close"]);
+  server.sendText("Hello");
+  assert.deepEqual(sentFrames(server).map((f) => f.opcode), [Opcode.Text]);
+  server.sendText("Hello");
+  server.eventsHandled();
+  const frames = sentFrames(server);
+  assert.deepEqual(frames.map((f) => f.opcode), [Opcode.Text, Opcode.Close]);
+  assert.equal(parseClosePayload(frames[1]!.payload).code, 1000);
+  assert.equal(server.state, "closed");
+  assert.equal(server.closeExpected(), true);
+  assert.throws(() => server.sendText("late"), /Cannot send text: the connection is closed/);
+});
+
+Deno.test("WebSocketProtocol: without deferCloseReply, the peer's close is answered as it is parsed", () => {
+  const server = new WebSocketProtocol({ role: "server" });
+  server.receiveData(concat([hello(), close(1000)]));
+  assert.equal(server.state, "closed");
+  assert.throws(() => server.sendText("Hello"), /Cannot send text: the connection is closed/);
+  assert.deepEqual(sentFrames(server).map((f) => f.opcode), [Opcode.Close]);
+});
+
+Deno.test("WebSocketProtocol: with deferCloseReply, every reply to the messages before a violation precedes the 1002", () => {
+  const server = new WebSocketProtocol({ role: "server", deferCloseReply: true });
+  server.receiveData(concat([hello(), hello(), reservedBits()]));
+  assert.equal(server.eventsReceived().length, 2);
+  server.sendText("one");
+  assert.equal(sentFrames(server).length, 1); // taking the output does not fail it yet
+  server.sendText("two");
+  server.eventsHandled();
+  const frames = sentFrames(server);
+  assert.deepEqual(frames.map((f) => f.opcode), [Opcode.Text, Opcode.Close]);
+  assert.equal(parseClosePayload(frames[1]!.payload).code, 1002);
+  assert.equal(server.closeExpected(), true);
+});
+
+Deno.test("WebSocketProtocol: with deferCloseReply, a close sent before eventsHandled() completes the handshake", () => {
+  const server = new WebSocketProtocol({ role: "server", deferCloseReply: true });
+  server.receiveData(close(4000));
+  server.eventsReceived();
+  server.sendClose(1001, "going away");
+  server.eventsHandled();
+  const frames = sentFrames(server);
+  assert.deepEqual(frames.map((f) => f.opcode), [Opcode.Close]);
+  assert.equal(parseClosePayload(frames[0]!.payload).code, 1001);
+  assert.equal(server.state, "closed");
+  assert.equal(server.closeCode, 4000);
+});

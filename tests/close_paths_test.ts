@@ -102,13 +102,12 @@ Deno.test("keep-alive: a peer that stops answering pings is dropped", async () =
   });
   try {
     const socket = new OurWebSocket(`ws://127.0.0.1:${raw.port}/`, [], {
-      pingInterval: 100,
-      pongTimeout: 100,
+      heartbeat: { interval: 100, maxMissedPongs: 1 },
     });
     await nextEvent(socket, "open");
     const close = await nextEvent<CloseEvent>(socket, "close");
     assert.equal(close.code, 1006);
-    assert.match(close.reason, /ping timed out/);
+    assert.match(close.reason, /Heartbeat failed/);
   } finally {
     await raw.close();
   }

@@ -197,7 +197,7 @@ Deno.test("subprotocol negotiation end to end", async () => {
 });
 
 Deno.test("ping from the server is answered by our client automatically", async () => {
-  const server = startEchoServer({ pingInterval: 50, pongTimeout: 2000 });
+  const server = startEchoServer({ heartbeat: { interval: 50, maxMissedPongs: 2 } });
   try {
     const socket = new OurWebSocket(`ws://127.0.0.1:${server.addr.port}/`);
     await nextEvent(socket, "open");

@@ -14,6 +14,7 @@ import { isValidCloseCode } from "../frames/close_code.ts";
 import { FrameDecoder } from "../frames/frame_decoder.ts";
 import { FrameEncoder } from "../frames/frame_encoder.ts";
 import { Opcode } from "../frames/opcode.ts";
+import { WebSocketError } from "../frames/websocket_error.ts";
 import { encodeClosePayload } from "../messages/close_payload.ts";
 import type { Message } from "../messages/message.ts";
 import { MessageAssembler } from "../messages/message_assembler.ts";
@@ -36,6 +37,23 @@ const _HIGH_WATER_MARK = 256 * 1024;
 /** No size limit on what the engine sends: its own options limit what it receives. */
 const _NO_LIMIT = Number.MAX_SAFE_INTEGER;
 const _encoder = new TextEncoder();
+/**
+ * The protocol violations Deno's server socket fails a connection with by
+ * itself (the `error` event's message; its close event then says code 0),
+ * and the close code this module's framing fails the same violation with.
+ */
+const _RUNTIME_VIOLATIONS: Record<string, number> = {
+  "Invalid UTF-8": 1007,
+  "Frame too large": 1009,
+  "Reserved bits are not zero": 1002,
+  "Control frame must not be fragmented": 1002,
+  "Ping frame too large": 1002,
+  "Invalid continuation frame": 1002,
+  "Invalid fragment": 1002,
+  "Invalid close frame": 1002,
+  "Invalid close code": 1002,
+  "Invalid value": 1002,
+};
 
 /**
  * Bridge `socket`. Incoming messages become masked client frames on
@@ -69,11 +87,22 @@ export function _nativeSocketDuplex(socket: _NativeSocket): ByteDuplex {
       push(Opcode.Binary, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     }
   });
+  // A violation the runtime found: the engine fails with the same code as on its own framing.
+  let violation: WebSocketError | undefined;
+  socket.addEventListener("error", (event) => {
+    const message = (event as ErrorEvent).message;
+    const code = typeof message === "string" ? _RUNTIME_VIOLATIONS[message] : undefined;
+    if (code !== undefined) violation = new WebSocketError(code, `Protocol violation: ${message}`);
+  });
   socket.addEventListener("close", (event) => {
     const { code, reason, wasClean } = event as CloseEvent;
     if (wasClean && code === 1005) push(Opcode.Close, new Uint8Array(0));
     else if (wasClean && isValidCloseCode(code)) {
       push(Opcode.Close, encodeClosePayload(code, reason));
+    } else if (violation !== undefined && !ended) {
+      ended = true;
+      inbound.error(violation);
+      return;
     }
     end();
   });

@@ -29,8 +29,9 @@ type _DenoUpgrade = (
 /**
  * Upgrade with the runtime's own WebSocket. The handshake is checked first
  * with this module's rules (origin policy, subprotocol choice, and the same
- * 400/403/426 answers); `options.headers` go on the 101. `pingInterval` maps
- * to Deno's `idleTimeout` (whole seconds): the runtime sends the pings.
+ * 400/403/426 answers); `options.headers` go on the 101. `heartbeat.interval`
+ * maps to Deno's `idleTimeout` (whole seconds; `heartbeat: false` to 0, off):
+ * the runtime sends the pings.
  * Extension options are not used: the runtime negotiates its own.
  */
 export function _upgradeNative(
@@ -75,12 +76,14 @@ export function _upgradeNative(
         webSocket: ends[0],
       } as ResponseInit);
     } else {
-      // The runtime pings: at the heartbeat's interval, or pingInterval's.
-      const pingEvery = options.heartbeat?.interval ?? options.pingInterval;
+      // The runtime pings: at the heartbeat's interval, or at its own default (30 s).
+      const heartbeat = options.heartbeat;
       const upgraded = denoUpgrade!(request, {
         ...(handshake.protocol !== "" ? { protocol: handshake.protocol } : {}),
-        ...(pingEvery !== undefined && pingEvery > 0
-          ? { idleTimeout: Math.max(1, Math.round(pingEvery / 1000)) }
+        ...(heartbeat === false
+          ? { idleTimeout: 0 }
+          : heartbeat !== undefined
+          ? { idleTimeout: Math.max(1, Math.round(heartbeat.interval / 1000)) }
           : {}),
       });
       native = upgraded.socket;
@@ -104,8 +107,7 @@ export function _upgradeNative(
   const socketOptions = {
     ...options,
     // The runtime does keep-alive (Deno's idleTimeout); the engine cannot send pings through it.
-    pingInterval: 0,
-    heartbeat: undefined,
+    heartbeat: false,
     [_PENDING]: pending,
   } as ConnectionOptions;
   return { response, url, socketOptions };

@@ -57,9 +57,8 @@ export interface WebSocketUpgrade {
  * - Cloudflare Workers: the Workers runtime, through a `WebSocketPair`.
  *
  * In the last two the runtime's socket is wrapped, so the handler's code is
- * the same; the runtime sends keep-alive pings (`heartbeat.interval` or
- * `pingInterval` becomes Deno's `idleTimeout`, and `lastRoundTripTime`
- * stays `undefined`), negotiates no extensions, and cannot stop reading
+ * the same; the runtime sends keep-alive pings (`heartbeat.interval`
+ * becomes Deno's `idleTimeout`, and `lastRoundTripTime` stays `undefined`), negotiates no extensions, and cannot stop reading
  * for backpressure (unread messages queue in memory).
  *
  * Extra headers on the 101 (such as `Set-Cookie`): pass them as

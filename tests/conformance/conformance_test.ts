@@ -2,7 +2,9 @@
  * CI's conformance gate: the whole suite (Autobahn groups 1-7, 9, 10, 12, 13
  * and the role-specific cases) against this module's echo server and echo
  * client, as subprocesses. Every case must be OK (or INFORMATIONAL where
- * Autobahn makes it so): no FAILED, no NON-STRICT, no UNIMPLEMENTED.
+ * Autobahn makes it so): no FAILED, no NON-STRICT, no UNIMPLEMENTED. Of the
+ * informational ones, 7.1.6 must have echoed the messages sent with the
+ * close frame before answering it (as `ws` and Deno do).
  * `deno task conformance` runs the same cases against Deno's native
  * WebSocket and `ws` too, and writes the report.
  */
@@ -18,6 +20,8 @@ function assertConformant(result: TargetResult, expectedCases: number): void {
     0,
     `${summaryLine(result)}\n` + bad.map((r) => `  ${r.id} ${r.outcome}: ${r.reason}`).join("\n"),
   );
+  const closeOrder = result.results.find((r) => r.id === "7.1.6");
+  assert.equal(closeOrder?.reason, "Messages were echoed before the close.", "7.1.6");
   assert.equal(result.results.length, expectedCases, "every case ran");
   assert.equal(result.error, undefined);
 }
