@@ -23,7 +23,7 @@ const _JOIN_LIMIT = 16 * 1024;
 const _SOON_TURNS = 64;
 
 export class _ResponseWriter {
-  readonly #write: (bytes: Uint8Array) => Promise<void>;
+  readonly #write: (bytes: Uint8Array, complete?: boolean) => Promise<void>;
   readonly #head: boolean;
   readonly #http10: boolean;
   #reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
@@ -33,10 +33,17 @@ export class _ResponseWriter {
 
   /**
    * @param write Writes all of the bytes; rejects when the client is gone.
+   * `complete` marks the last write of a response after which the
+   * connection goes on: the writer may hold it to join the next response
+   * (pipelined requests answered in one system call).
    * @param head Whether this answers a HEAD request (no body is sent).
    * @param http10 Whether the client speaks HTTP/1.0 (no chunked coding).
    */
-  constructor(write: (bytes: Uint8Array) => Promise<void>, head: boolean, http10: boolean) {
+  constructor(
+    write: (bytes: Uint8Array, complete?: boolean) => Promise<void>,
+    head: boolean,
+    http10: boolean,
+  ) {
     this.#write = write;
     this.#head = head;
     this.#http10 = http10;
@@ -130,7 +137,7 @@ export class _ResponseWriter {
       if (this.#http10) {
         // No chunked coding in HTTP/1.0: the body ends where the connection does.
         this.keepAlive = false;
-        if (!await this.#send(statusLine, fields, true, gathered)) return false;
+        if (!await this.#send(statusLine, fields, true, gathered, false)) return false;
         while (true) {
           const { done, value } = await next;
           if (done) return !this.#cancelled;
@@ -140,7 +147,7 @@ export class _ResponseWriter {
       }
       fields += "transfer-encoding: chunked\r\n";
       this.keepAlive = !close;
-      if (!await this.#send(statusLine, fields, close, [])) return false;
+      if (!await this.#send(statusLine, fields, close, [], false)) return false;
       if (size > 0) await this.#writeChunk(_join(gathered, size));
       while (true) {
         const { done, value } = await next;
@@ -174,7 +181,9 @@ export class _ResponseWriter {
   ): Promise<boolean> {
     const reader = this.#reader!;
     this.keepAlive = !close;
-    if (!await this.#send(statusLine, `${fields}content-length: ${declared}\r\n`, close, _NONE)) {
+    if (
+      !await this.#send(statusLine, `${fields}content-length: ${declared}\r\n`, close, _NONE, false)
+    ) {
       return false;
     }
     let left = declared;
@@ -204,6 +213,7 @@ export class _ResponseWriter {
     fields: string,
     close: boolean,
     body: Uint8Array[],
+    complete = true,
   ): Promise<boolean> {
     if (this.#cancelled) return false;
     let head = statusLine + fields;
@@ -212,10 +222,11 @@ export class _ResponseWriter {
     const headBytes = latin1Encode(head + "\r\n");
     let size = 0;
     for (const part of body) size += part.length;
+    const last = complete && !close;
     if (size === 0) {
-      await this.#write(headBytes);
+      await this.#write(headBytes, last);
     } else if (size <= _JOIN_LIMIT) {
-      await this.#write(_join([headBytes, ...body], headBytes.length + size));
+      await this.#write(_join([headBytes, ...body], headBytes.length + size), last);
     } else {
       await this.#write(headBytes);
       for (const part of body) await this.#write(part);
