@@ -87,7 +87,7 @@ export function asciiLowercase(value: string): string {
     : value.toLowerCase();
 }
 
-const _NON_ASCII = /[^\x00-\x7f]/;
+const _NON_ASCII = /[\u0080-\uffff]/;
 
 /** Longest piece of peer input quoted in an error message. */
 const _QUOTE_MAX = 64;
