@@ -69,6 +69,11 @@ export class _Fanout<T> {
     return this.#policy;
   }
 
+  /** Under `"wait"`: whether `maxPending` publishes already wait (a new one would be refused). */
+  get full(): boolean {
+    return this.#policy === "wait" && this.#pending >= this.#maxPending;
+  }
+
   get stats(): Readonly<BroadcastStats> {
     return { ...this.#stats };
   }
@@ -134,6 +139,13 @@ export class _Fanout<T> {
     return member === undefined ? undefined : this.#offer(member, item);
   }
 
+  /** The error for a publish refused under `"wait"`. */
+  fullError(): RangeError {
+    return new RangeError(
+      `Cannot publish: ${this.#pending} publishes already wait for slow members (maxPending)`,
+    );
+  }
+
   close(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
@@ -178,13 +190,7 @@ export class _Fanout<T> {
           this.#send(member, item);
           return undefined;
         }
-        if (this.#pending >= this.#maxPending) {
-          return Promise.reject(
-            new RangeError(
-              `Cannot publish: ${this.#pending} publishes already wait for slow members (maxPending)`,
-            ),
-          );
-        }
+        if (this.#pending >= this.#maxPending) return Promise.reject(this.fullError());
         this.#pending++;
         this.#stats.queued++;
         this.#markSlow(member);

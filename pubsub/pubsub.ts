@@ -1,0 +1,186 @@
+/**
+ * Topics over WebSockets: subscribe sockets, publish to every member, here
+ * and through an engine in other processes.
+ *
+ * @module
+ */
+
+import { _Fanout } from "../broadcast/_fanout.ts";
+import type { BroadcasterOptions } from "../broadcast/broadcaster.ts";
+import type { BroadcastMember, BroadcastStats } from "../broadcast/slow_member.ts";
+import type { PubSubEngine, StreamPosition, TopicMessage } from "./engine.ts";
+import { MemoryEngine } from "./memory_engine.ts";
+import { _Publication } from "./_publication.ts";
+
+/** Options for {@linkcode PubSub}: the slow-member policy and limits, and the engine. */
+export interface PubSubOptions extends Omit<BroadcasterOptions, "adapter"> {
+  /** How messages reach other processes, and where history lives. @default {new MemoryEngine()} */
+  engine?: PubSubEngine | undefined;
+  /**
+   * What members receive for a message: by default its data as published.
+   * Give a format that carries `offset` and `epoch` (JSON, say) when clients
+   * are to resume with `since` after a reconnect. Called once per message,
+   * whatever the number of members.
+   * @default {(message) => message.data}
+   */
+  format?: ((message: TopicMessage) => string | Uint8Array) | undefined;
+}
+
+/** What {@linkcode PubSub.subscribe} resolves with. */
+export interface SubscribeResult {
+  /** The topic's position when the member joined: it gets what follows. */
+  position: StreamPosition;
+}
+
+/**
+ * Topics of WebSockets with exact-match names. `publish` numbers a message
+ * through the engine (offset and epoch) and sends it to every member of the
+ * topic in every process that shares the engine; a member that falls behind
+ * is handled by the slow-member policy (wait, drop-oldest, close with 1013),
+ * never by an unbounded queue. A socket leaves its topics when it closes.
+ *
+ * @example
+ * ```ts
+ * import { PubSub } from "@edgews/websocket/pubsub";
+ * import assert from "node:assert/strict";
+ *
+ * const received: unknown[] = [];
+ * const socket = { bufferedAmount: 0, readyState: 1, send: (data: unknown) => void received.push(data), close() {} };
+ * const pubsub = new PubSub();
+ * await pubsub.subscribe(socket, "room-1");
+ * const message = await pubsub.publish("room-1", "hello");
+ * assert.deepEqual(received, ["hello"]);
+ * assert.equal(message.offset, 1);
+ * await pubsub.close();
+ * ```
+ */
+export class PubSub {
+  #engine: PubSubEngine;
+  #format: (message: TopicMessage) => string | Uint8Array;
+  #fanout: _Fanout<_Publication>;
+  /** Topics subscribed upstream, with the engine's answer. */
+  #upstream = new Map<string, Promise<StreamPosition>>();
+  /** `"wait"`: deliveries still waiting for slow members, by topic and offset. */
+  #waits = new Map<string, Promise<void>>();
+
+  /**
+   * Create a topic registry.
+   *
+   * @param options Slow-member policy and limits, engine, wire format.
+   */
+  constructor(options: PubSubOptions = {}) {
+    this.#engine = options.engine ?? new MemoryEngine();
+    this.#format = options.format ?? ((message) => message.data);
+    this.#fanout = new _Fanout<_Publication>(options, {
+      send: (member, publication) => publication.sendTo(member),
+      topicChanged: (topic, present) => present ? void this.#up(topic) : this.#down(topic),
+    });
+    this.#engine.open((message) => this.#deliver(message));
+  }
+
+  /** The engine's node id. */
+  get nodeId(): string {
+    return this.#engine.nodeId;
+  }
+
+  /** Counters: messages sent and dropped, members closed, messages queued. */
+  get stats(): Readonly<BroadcastStats> {
+    return this.#fanout.stats;
+  }
+
+  /**
+   * The number of local members of `topic`, or of all topics.
+   *
+   * @param topic A topic, or none for every member.
+   * @returns How many sockets of this process would receive a publish.
+   */
+  size(topic?: string): number {
+    return this.#fanout.size(topic);
+  }
+
+  /**
+   * Add `socket` to `topic`; it receives the topic's messages from now on.
+   * A socket with `addEventListener` leaves its topics when it closes.
+   *
+   * @param socket The member.
+   * @param topic The topic (names match exactly).
+   * @returns Resolves once the engine delivers the topic's messages here.
+   */
+  async subscribe(socket: BroadcastMember, topic: string): Promise<SubscribeResult> {
+    this.#fanout.subscribe(socket, topic);
+    const position = await this.#up(topic);
+    return { position };
+  }
+
+  /**
+   * Remove `socket` from `topic`, or from every topic.
+   *
+   * @param socket The member.
+   * @param topic The topic to leave; none for all.
+   */
+  unsubscribe(socket: BroadcastMember, topic?: string): void {
+    this.#fanout.unsubscribe(socket, topic);
+  }
+
+  /**
+   * Publish `data` to every member of `topic`, in every process sharing the
+   * engine.
+   *
+   * @param topic The topic.
+   * @param data The message: a string goes out as text, bytes as binary.
+   * @returns The numbered message, once this process's members took it
+   * (under `"wait"`, once the slowest of them did).
+   * @throws {RangeError} Under `"wait"`, beyond `maxPending` waiting publishes.
+   */
+  async publish(topic: string, data: string | Uint8Array): Promise<TopicMessage> {
+    // Refused before it goes anywhere, as the Broadcaster does.
+    if (this.#fanout.full) throw this.#fanout.fullError();
+    const position = await this.#engine.publish(topic, data);
+    const key = `${position.offset}:${position.epoch}:${topic}`;
+    const wait = this.#waits.get(key);
+    if (wait !== undefined) {
+      this.#waits.delete(key);
+      await wait;
+    }
+    return { topic, data, offset: position.offset, epoch: position.epoch };
+  }
+
+  /** Leave every topic upstream and close the engine; members are left open. */
+  async close(): Promise<void> {
+    this.#fanout.close();
+    this.#upstream.clear();
+    await this.#engine.close();
+  }
+
+  #deliver(message: TopicMessage): void {
+    const publication = new _Publication(this.#format(message));
+    const wait = this.#fanout.deliver(message.topic, publication);
+    if (wait === undefined) return;
+    const key = `${message.offset}:${message.epoch}:${message.topic}`;
+    // Kept for `publish` to await, and gone once settled, whoever published.
+    // A delivery refused for want of room (a publish of another process)
+    // leaves the slow member without the message.
+    const settled = wait.catch(() => {}).finally(() => this.#waits.delete(key));
+    this.#waits.set(key, settled);
+  }
+
+  /** Subscribe upstream to `topic` unless it is. */
+  #up(topic: string): Promise<StreamPosition> {
+    let subscribed = this.#upstream.get(topic);
+    if (subscribed === undefined) {
+      subscribed = this.#engine.subscribe(topic);
+      const current = subscribed;
+      // A failed subscription is tried again by the next member.
+      current.catch(() => {
+        if (this.#upstream.get(topic) === current) this.#upstream.delete(topic);
+      });
+      this.#upstream.set(topic, subscribed);
+    }
+    return subscribed;
+  }
+
+  #down(topic: string): void {
+    if (!this.#upstream.delete(topic)) return;
+    this.#engine.unsubscribe(topic);
+  }
+}
