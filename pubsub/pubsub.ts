@@ -10,7 +10,7 @@ import type { BroadcasterOptions } from "../broadcast/broadcaster.ts";
 import type { BroadcastMember, BroadcastStats } from "../broadcast/slow_member.ts";
 import type { PubSubEngine, StreamPosition, TopicMessage } from "./engine.ts";
 import { MemoryEngine } from "./memory_engine.ts";
-import { _Publication } from "./_publication.ts";
+import { _Publication, _SharedDeflate } from "./_publication.ts";
 
 /** Options for {@linkcode PubSub}: the slow-member policy and limits, and the engine. */
 export interface PubSubOptions extends Omit<BroadcasterOptions, "adapter"> {
@@ -24,6 +24,23 @@ export interface PubSubOptions extends Omit<BroadcasterOptions, "adapter"> {
    * @default {(message) => message.data}
    */
   format?: ((message: TopicMessage) => string | Uint8Array) | undefined;
+  /**
+   * Compression shared by the members whose permessage-deflate has no
+   * context takeover on the server side: each message is compressed once
+   * for all of them. Servers get that by negotiating
+   * `perMessageDeflate: { serverNoContextTakeover: true }` (RFC 7692 lets a
+   * server answer `server_no_context_takeover` to any offer). Members that
+   * keep a context compress each message on their own.
+   */
+  compression?: PubSubCompression | undefined;
+}
+
+/** Settings of the compression shared by members without context takeover. */
+export interface PubSubCompression {
+  /** Messages shorter than this (text as UTF-8) go out uncompressed. @default {1024} */
+  threshold?: number | undefined;
+  /** zlib compression level, 0–9. @default {6} */
+  level?: number | undefined;
 }
 
 /** What {@linkcode PubSub.subscribe} resolves with. */
@@ -38,6 +55,11 @@ export interface SubscribeResult {
  * topic in every process that shares the engine; a member that falls behind
  * is handled by the slow-member policy (wait, drop-oldest, close with 1013),
  * never by an unbounded queue. A socket leaves its topics when it closes.
+ *
+ * Each message is framed once: this module's server sockets get the same
+ * frame bytes on their outgoing queues (server frames are unmasked), and the
+ * members without compression context one compressed frame (see
+ * `compression`). Other sockets (Deno's, `ws`) get `send()`.
  *
  * @example
  * ```ts
@@ -58,6 +80,7 @@ export class PubSub {
   #engine: PubSubEngine;
   #format: (message: TopicMessage) => string | Uint8Array;
   #fanout: _Fanout<_Publication>;
+  #deflate: _SharedDeflate;
   /** Topics subscribed upstream, with the engine's answer. */
   #upstream = new Map<string, Promise<StreamPosition>>();
   /** `"wait"`: deliveries still waiting for slow members, by topic and offset. */
@@ -71,6 +94,10 @@ export class PubSub {
   constructor(options: PubSubOptions = {}) {
     this.#engine = options.engine ?? new MemoryEngine();
     this.#format = options.format ?? ((message) => message.data);
+    this.#deflate = new _SharedDeflate(
+      options.compression?.threshold ?? 1024,
+      options.compression?.level ?? 6,
+    );
     this.#fanout = new _Fanout<_Publication>(options, {
       send: (member, publication) => publication.sendTo(member),
       topicChanged: (topic, present) => present ? void this.#up(topic) : this.#down(topic),
@@ -148,12 +175,13 @@ export class PubSub {
   /** Leave every topic upstream and close the engine; members are left open. */
   async close(): Promise<void> {
     this.#fanout.close();
+    this.#deflate.close();
     this.#upstream.clear();
     await this.#engine.close();
   }
 
   #deliver(message: TopicMessage): void {
-    const publication = new _Publication(this.#format(message));
+    const publication = new _Publication(this.#format(message), this.#deflate);
     const wait = this.#fanout.deliver(message.topic, publication);
     if (wait === undefined) return;
     const key = `${message.offset}:${message.epoch}:${message.topic}`;

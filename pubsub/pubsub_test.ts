@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
-import { WebSocket } from "../connection/websocket.ts";
-import { serve, type WebSocketServer } from "../transports/serve.ts";
-import { upgradeWebSocket, type UpgradeWebSocketOptions } from "../transports/upgrade_websocket.ts";
-import "../transports/mod.ts"; // registers the Deno connector for clients
+import type { WebSocket } from "../connection/websocket.ts";
 import { rawClient, texts } from "../tests/_raw_client.ts";
+import { collector, members, startPubSubServer, within } from "../tests/_pubsub.ts";
 import type { StreamPosition } from "./engine.ts";
 import { MemoryEngine } from "./memory_engine.ts";
 import { PubSub, type PubSubOptions } from "./pubsub.ts";
@@ -11,87 +9,18 @@ import { PubSub, type PubSubOptions } from "./pubsub.ts";
 const SIZE = 1024;
 const HIGH_WATER_MARK = 64 * 1024;
 
-/** A server whose sockets join the topics named in the URL's `topics` once open. */
-function startServer(
-  pubsub: PubSub,
-  options: UpgradeWebSocketOptions = {},
-  sockets: WebSocket[] = [],
-): WebSocketServer {
-  return serve({ hostname: "127.0.0.1", port: 0 }, (request) => {
-    const topics = new URL(request.url).searchParams.get("topics")?.split(",") ?? ["room"];
-    const { response, socket } = upgradeWebSocket(request, options);
-    sockets.push(socket);
-    socket.onopen = () => {
-      for (const topic of topics) void pubsub.subscribe(socket, topic);
-    };
-    return response;
-  });
-}
-
 async function withServer(
   options: PubSubOptions,
   run: (pubsub: PubSub, port: number, sockets: WebSocket[]) => Promise<void>,
 ): Promise<void> {
   const pubsub = new PubSub({ highWaterMark: HIGH_WATER_MARK, ...options });
   const sockets: WebSocket[] = [];
-  const server = startServer(pubsub, {}, sockets);
+  const server = startPubSubServer(pubsub, {}, sockets);
   try {
     await run(pubsub, server.addr.port, sockets);
   } finally {
     await pubsub.close();
     await server.shutdown();
-  }
-}
-
-/** Wait (bounded) until `topic` has `count` local members. */
-async function members(pubsub: PubSub, count: number, topic = "room"): Promise<void> {
-  for (let i = 0; i < 500 && pubsub.size(topic) !== count; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  assert.equal(pubsub.size(topic), count);
-}
-
-/** A client that collects text messages and can wait for the n-th. */
-function collector(url: string) {
-  const socket = new WebSocket(url);
-  const got: string[] = [];
-  let want = Infinity;
-  let wake: (() => void) | undefined;
-  socket.onmessage = (event) => {
-    got.push(event.data as string);
-    if (got.length >= want) wake?.();
-  };
-  return {
-    socket,
-    got,
-    /** Resolves once `count` messages arrived; rejects after 10 s. */
-    reached(count: number): Promise<void> {
-      if (got.length >= count) return Promise.resolve();
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`stuck at ${got.length}/${count}`)),
-          10_000,
-        );
-        want = count;
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    },
-  };
-}
-
-/** `promise`, or a rejection after `ms`. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, deadline]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -169,7 +98,7 @@ Deno.test("PubSub drop-oldest: a member that never reads costs a bounded queue, 
       if (i % 32 === 31) await fast.reached(i + 1 - 32);
     }
     await fast.reached(messages);
-    fast.got.forEach((t, i) => assert.ok(t.startsWith(`${i} `), `message ${i} out of order`));
+    fast.got.forEach((t, i) => assert.ok(`${t}`.startsWith(`${i} `), `message ${i} out of order`));
     assert.ok(maxQueued <= 100, `queued ${maxQueued} for the slow member, limit 100`);
     const dropped = pubsub.stats.dropped;
     assert.ok(dropped > messages / 2, `only ${dropped} dropped for a member that never read`);

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { FrameDecoder, ReservedBits } from "../frames/frame_decoder.ts";
 import { MessageAssembler } from "../messages/message_assembler.ts";
 import type { Message } from "../messages/message.ts";
+import type { FrameHeader } from "../frames/frame.ts";
 
 /** A raw client connection. */
 export interface RawClient {
@@ -16,6 +17,8 @@ export interface RawClient {
   extensions: string;
   /** Everything decoded so far (compressed messages stay `{ type: "compressed" }`). */
   messages: Message[];
+  /** Frame headers received so far, in order. */
+  frames: FrameHeader[];
   /** Read until the connection ends or `count` data messages arrived in all. */
   drain(count?: number): Promise<void>;
   /** Send raw bytes (frames must be masked by the caller). */
@@ -46,15 +49,22 @@ export async function rawClient(port: number, extensions?: string): Promise<RawC
   assert.match(head, /^HTTP\/1\.1 101 /);
   const agreed = /^sec-websocket-extensions: *(.*?)\r$/im.exec(head)?.[1] ?? "";
   const messages: Message[] = [];
-  const decoder = new FrameDecoder(
-    new MessageAssembler((m) => messages.push(m), { compression: agreed !== "" }),
-    { role: "client", allowedReservedBits: agreed !== "" ? ReservedBits.Rsv1 : 0 },
-  );
+  const frames: FrameHeader[] = [];
+  const assembler = new MessageAssembler((m) => messages.push(m), { compression: agreed !== "" });
+  const decoder = new FrameDecoder({
+    onFrameStart(header) {
+      frames.push({ ...header });
+      assembler.onFrameStart(header);
+    },
+    onFramePayload: (chunk) => assembler.onFramePayload(chunk),
+    onFrameEnd: () => assembler.onFrameEnd(),
+  }, { role: "client", allowedReservedBits: agreed !== "" ? ReservedBits.Rsv1 : 0 });
   let data = 0;
   return {
     head,
     extensions: agreed,
     messages,
+    frames,
     async drain(count = Infinity): Promise<void> {
       const buffer = new Uint8Array(256 * 1024);
       while (data < count) {
