@@ -15,6 +15,7 @@
  *
  * @module
  */
+export * from "./broadcast_channel_engine.ts";
 export * from "./engine.ts";
 export * from "./memory_engine.ts";
 export * from "./pubsub.ts";
