@@ -19,3 +19,4 @@ export * from "./broadcast_channel_engine.ts";
 export * from "./engine.ts";
 export * from "./memory_engine.ts";
 export * from "./pubsub.ts";
+export * from "./resp.ts";
