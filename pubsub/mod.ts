@@ -19,4 +19,6 @@ export * from "./broadcast_channel_engine.ts";
 export * from "./engine.ts";
 export * from "./memory_engine.ts";
 export * from "./pubsub.ts";
+export * from "./redis_client.ts";
+export * from "./redis_subscriber.ts";
 export * from "./resp.ts";

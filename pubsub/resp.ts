@@ -157,7 +157,10 @@ export class RespDecoder {
   write(chunk: Uint8Array): RespValue[] {
     if (this.#failed) throw new TypeError("Invalid RESP: the decoder failed before");
     const out: RespValue[] = [];
-    let data = chunk;
+    // A subclass (Node's Buffer) may slice without copying: read it as a plain view.
+    let data = chunk.constructor === Uint8Array
+      ? chunk
+      : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     if (this.#partial.length > 0) {
       data = new Uint8Array(this.#partial.length + chunk.length);
       data.set(this.#partial);

@@ -151,3 +151,18 @@ Deno.test("encodeCommand: an array of bulk strings that RespDecoder reads back",
     new Uint8Array(0),
   ]]);
 });
+
+Deno.test("RespDecoder: a chunk whose slice() shares memory (Node's Buffer) is still copied", () => {
+  /** Like Node's Buffer: slice() is a view. */
+  class SharingSlice extends Uint8Array {
+    override slice(start?: number, end?: number): Uint8Array<ArrayBuffer> {
+      return this.subarray(start, end);
+    }
+  }
+  const buffer = new SharingSlice(text("$2\r\nhi\r\n+OK\r"));
+  const decoder = new RespDecoder();
+  const values = decoder.write(buffer);
+  buffer.fill(0x21);
+  values.push(...decoder.write(text("\n")));
+  assert.deepEqual(values, [text("hi"), "OK"]);
+});
