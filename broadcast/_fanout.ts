@@ -92,6 +92,8 @@ export class _Fanout<T> {
   }
 
   subscribe(socket: BroadcastMember, topic: string): void {
+    // A closed socket would never leave (its close event has passed).
+    if (socket.readyState > 1) return;
     let member = this.#members.get(socket);
     if (member === undefined) {
       member = { socket, topics: new Set(), sink: undefined, queue: [], waiters: [] };

@@ -8,7 +8,7 @@
 import { _Fanout } from "../broadcast/_fanout.ts";
 import type { BroadcasterOptions } from "../broadcast/broadcaster.ts";
 import type { BroadcastMember, BroadcastStats } from "../broadcast/slow_member.ts";
-import type { PubSubEngine, StreamPosition, TopicMessage } from "./engine.ts";
+import type { HistoryResult, PubSubEngine, StreamPosition, TopicMessage } from "./engine.ts";
 import { MemoryEngine } from "./memory_engine.ts";
 import { _Publication, _SharedDeflate } from "./_publication.ts";
 
@@ -43,10 +43,52 @@ export interface PubSubCompression {
   level?: number | undefined;
 }
 
+/** Options for {@linkcode PubSub.subscribe}. */
+export interface SubscribeOptions {
+  /**
+   * The position of the last message the client has (from the `offset` and
+   * `epoch` of the messages it received, see `format`): the messages after
+   * it are sent first, from the engine's bounded history, and then the live
+   * ones, none twice. `{ offset: 0, epoch: "" }` asks for the whole history.
+   */
+  since?: StreamPosition | undefined;
+}
+
 /** What {@linkcode PubSub.subscribe} resolves with. */
 export interface SubscribeResult {
-  /** The topic's position when the member joined: it gets what follows. */
+  /**
+   * - `"subscribed"`: no `since`; the member gets what is published from now on.
+   * - `"recovered"`: every message after `since` was sent, then live ones follow.
+   * - `"resync"`: what came after `since` cannot be told (`reason`): the
+   *   client must reload its state. It gets the messages after `position`.
+   * - `"closed"`: the socket closed before it could join; nothing was sent.
+   */
+  status: "subscribed" | "recovered" | "resync" | "closed";
+  /** The member gets every message after this position. */
   position: StreamPosition;
+  /** How many missed messages were sent (`"recovered"`). */
+  recovered: number;
+  /**
+   * `"resync"`: the history was lost (`"epoch-changed"`), no longer reaches
+   * back to `since` (`"too-old"`), or more than `maxQueue` live messages
+   * came while the history was read (`"overflow"`).
+   */
+  reason?: "epoch-changed" | "too-old" | "overflow" | undefined;
+}
+
+/** What `subscribe` says of a socket that closed before it could join. */
+const _CLOSED: SubscribeResult = Object.freeze({
+  status: "closed",
+  position: Object.freeze({ offset: 0, epoch: "" }),
+  recovered: 0,
+});
+
+/** A member catching up: live messages wait here while the history is read. */
+interface _Recovery {
+  buffer: TopicMessage[];
+  overflow: boolean;
+  /** The last live message seen, buffered or not. */
+  last: StreamPosition | undefined;
 }
 
 /**
@@ -85,6 +127,9 @@ export class PubSub {
   #upstream = new Map<string, Promise<StreamPosition>>();
   /** `"wait"`: deliveries still waiting for slow members, by topic and offset. */
   #waits = new Map<string, Promise<void>>();
+  /** Members catching up, by topic. */
+  #recovering = new Map<string, Set<_Recovery>>();
+  #maxQueue: number;
 
   /**
    * Create a topic registry.
@@ -93,6 +138,7 @@ export class PubSub {
    */
   constructor(options: PubSubOptions = {}) {
     this.#engine = options.engine ?? new MemoryEngine();
+    this.#maxQueue = options.maxQueue ?? 256;
     this.#format = options.format ?? ((message) => message.data);
     this.#deflate = new _SharedDeflate(
       options.compression?.threshold ?? 1024,
@@ -126,17 +172,64 @@ export class PubSub {
   }
 
   /**
-   * Add `socket` to `topic`; it receives the topic's messages from now on.
-   * A socket with `addEventListener` leaves its topics when it closes.
+   * Add `socket` to `topic`; it receives the topic's messages from now on,
+   * or, with `since`, first those it missed (see `SubscribeResult`). A
+   * socket with `addEventListener` leaves its topics when it closes.
    *
    * @param socket The member.
    * @param topic The topic (names match exactly).
-   * @returns Resolves once the engine delivers the topic's messages here.
+   * @param options `since`: the last position the client has.
+   * @returns Resolves once the engine delivers the topic's messages here
+   * (and, with `since`, the missed ones were handed to the socket).
+   *
+   * @example Recovery after a reconnection
+   * ```ts
+   * import { PubSub, type TopicMessage } from "@edgews/websocket/pubsub";
+   * import assert from "node:assert/strict";
+   *
+   * const socket = () => {
+   *   const got: unknown[] = [];
+   *   return { got, bufferedAmount: 0, readyState: 1, send: (d: unknown) => void got.push(d), close() {} };
+   * };
+   * const pubsub = new PubSub({ format: (m: TopicMessage) => JSON.stringify([m.offset, m.epoch, m.data]) });
+   * const first = socket();
+   * await pubsub.subscribe(first, "news");
+   * await pubsub.publish("news", "a");
+   * const [offset, epoch] = JSON.parse(first.got[0] as string);
+   * await pubsub.publish("news", "b"); // missed while reconnecting
+   * const again = socket();
+   * const result = await pubsub.subscribe(again, "news", { since: { offset, epoch } });
+   * assert.equal(result.status, "recovered");
+   * assert.deepEqual(again.got.map((m) => JSON.parse(m as string)[2]), ["b"]);
+   * await pubsub.close();
+   * ```
    */
-  async subscribe(socket: BroadcastMember, topic: string): Promise<SubscribeResult> {
-    this.#fanout.subscribe(socket, topic);
-    const position = await this.#up(topic);
-    return { position };
+  async subscribe(
+    socket: BroadcastMember,
+    topic: string,
+    options: SubscribeOptions = {},
+  ): Promise<SubscribeResult> {
+    const since = options.since;
+    if (socket.readyState > 1) return _CLOSED;
+    if (since === undefined) {
+      this.#fanout.subscribe(socket, topic);
+      const position = await this.#up(topic);
+      return { status: "subscribed", position, recovered: 0 };
+    }
+    // Live messages wait for this member from before the upstream subscription.
+    const recovery: _Recovery = { buffer: [], overflow: false, last: undefined };
+    let recoveries = this.#recovering.get(topic);
+    if (recoveries === undefined) this.#recovering.set(topic, recoveries = new Set());
+    recoveries.add(recovery);
+    let history: HistoryResult;
+    try {
+      await this.#up(topic);
+      history = await this.#engine.history(topic, since);
+    } finally {
+      recoveries.delete(recovery);
+      if (recoveries.size === 0) this.#recovering.delete(topic);
+    }
+    return this.#join(socket, topic, history, recovery);
   }
 
   /**
@@ -180,7 +273,56 @@ export class PubSub {
     await this.#engine.close();
   }
 
+  /** A recovering member joins: its missed messages, then the live ones it waited with. */
+  #join(
+    socket: BroadcastMember,
+    topic: string,
+    history: HistoryResult,
+    recovery: _Recovery,
+  ): SubscribeResult {
+    let position = history.position;
+    let result: SubscribeResult = history.ok
+      ? { status: "recovered", position, recovered: history.messages.length }
+      : { status: "resync", position, recovered: 0, reason: history.reason };
+    if (recovery.overflow) {
+      position = recovery.last!;
+      result = { status: "resync", position, recovered: 0, reason: "overflow" };
+    }
+    if (socket.readyState > 1) {
+      if (this.#fanout.size(topic) === 0 && !this.#recovering.has(topic)) this.#down(topic);
+      return _CLOSED;
+    }
+    this.#fanout.subscribe(socket, topic);
+    const send = (message: TopicMessage) => {
+      const publication = new _Publication(this.#format(message), this.#deflate);
+      this.#fanout.deliverTo(socket, publication)?.catch(() => {});
+    };
+    if (result.status === "recovered" && history.ok) history.messages.forEach(send);
+    for (const message of recovery.buffer) {
+      // A topic without history yet: its first epoch starts now.
+      if (position.epoch === "") position = { offset: 0, epoch: message.epoch };
+      if (message.epoch === position.epoch && message.offset > position.offset) {
+        send(message);
+        position = message;
+      }
+    }
+    return { ...result, position: { offset: position.offset, epoch: position.epoch } };
+  }
+
   #deliver(message: TopicMessage): void {
+    const recoveries = this.#recovering.get(message.topic);
+    if (recoveries !== undefined) {
+      for (const recovery of recoveries) {
+        recovery.last = message;
+        if (recovery.overflow) continue;
+        if (recovery.buffer.length < this.#maxQueue) recovery.buffer.push(message);
+        else {
+          recovery.overflow = true;
+          recovery.buffer = [];
+        }
+      }
+    }
+    if (this.#fanout.size(message.topic) === 0) return;
     const publication = new _Publication(this.#format(message), this.#deflate);
     const wait = this.#fanout.deliver(message.topic, publication);
     if (wait === undefined) return;
@@ -208,7 +350,8 @@ export class PubSub {
   }
 
   #down(topic: string): void {
-    if (!this.#upstream.delete(topic)) return;
+    // A member still catching up keeps the topic.
+    if (this.#recovering.has(topic) || !this.#upstream.delete(topic)) return;
     this.#engine.unsubscribe(topic);
   }
 }

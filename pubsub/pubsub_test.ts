@@ -161,3 +161,17 @@ Deno.test("PubSub wait: publish waits for the slowest member, and refuses beyond
     slow.close();
   });
 });
+
+Deno.test("PubSub: a socket already closed is not added (its close event has passed)", async () => {
+  const engine = new RecordingEngine();
+  const pubsub = new PubSub({ engine });
+  const closed = { bufferedAmount: 0, readyState: 3, send() {}, close() {} };
+  assert.equal((await pubsub.subscribe(closed, "t")).status, "closed");
+  assert.equal(
+    (await pubsub.subscribe(closed, "t", { since: { offset: 0, epoch: "" } })).status,
+    "closed",
+  );
+  assert.equal(pubsub.size(), 0);
+  assert.deepEqual(engine.calls, []);
+  await pubsub.close();
+});
