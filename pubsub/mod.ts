@@ -20,5 +20,6 @@ export * from "./engine.ts";
 export * from "./memory_engine.ts";
 export * from "./pubsub.ts";
 export * from "./redis_client.ts";
+export * from "./redis_engine.ts";
 export * from "./redis_subscriber.ts";
 export * from "./resp.ts";

@@ -70,6 +70,11 @@ export class RedisSubscriber {
     });
   }
 
+  /** Whether the connection is up. */
+  get connected(): boolean {
+    return this.#socket.open;
+  }
+
   /**
    * Subscribe to `channel`.
    *
