@@ -41,8 +41,11 @@ export interface _RedisSocketEvents {
   onOpen(): void;
   /** A reply or a push. */
   onValue(value: RespValue): void;
-  /** The connection is gone (it reconnects by itself unless closed). */
-  onLost(error: Error): void;
+  /**
+   * The connection is gone, or an attempt to connect failed (`wasOpen`
+   * false); it reconnects by itself unless closed.
+   */
+  onLost(error: Error, wasOpen: boolean): void;
 }
 
 /** The part of a `node:net` socket used here. */
@@ -146,6 +149,7 @@ export class _RedisSocket {
       if (wasOpen || error !== undefined || this.#closed) {
         this.#events.onLost(
           new Error(`Redis connection lost: ${error?.message ?? "closed by the server"}`),
+          wasOpen,
         );
       }
       if (this.#closed) {

@@ -17,6 +17,8 @@ export interface RedisConnectionOptions {
   reconnectDelay?: number | undefined;
   /** Longest delay between attempts to reconnect, in ms. @default {2000} */
   maxReconnectDelay?: number | undefined;
+  /** Told when the connection comes up (`true`) and when it breaks (`false`). */
+  onConnectionChange?: ((connected: boolean) => void) | undefined;
 }
 
 /** Options for {@linkcode RedisClient}. */
@@ -71,9 +73,15 @@ export class RedisClient {
   constructor(options: RedisClientOptions = {}) {
     this.#maxPending = options.maxPending ?? 10_000;
     this.#socket = new _RedisSocket(_socketOptions(options), {
-      onOpen: () => this.#flushQueued(),
+      onOpen: () => {
+        this.#flushQueued();
+        options.onConnectionChange?.(true);
+      },
       onValue: (value) => this.#reply(value),
-      onLost: (error) => this.#lost(error),
+      onLost: (error, wasOpen) => {
+        this.#lost(error);
+        if (wasOpen) options.onConnectionChange?.(false);
+      },
     });
   }
 

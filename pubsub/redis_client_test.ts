@@ -31,7 +31,13 @@ Deno.test("RedisClient: commands, binary values, error replies, and 1,000 pipeli
 Deno.test("RedisClient: commands wait for Redis (bounded), and it reconnects after Redis restarts", async () => {
   const redis = await startRedis();
   await redis.kill();
-  const client = new RedisClient({ port: redis.port, maxPending: 3, maxReconnectDelay: 100 });
+  const changes: boolean[] = [];
+  const client = new RedisClient({
+    port: redis.port,
+    maxPending: 3,
+    maxReconnectDelay: 100,
+    onConnectionChange: (connected) => changes.push(connected),
+  });
   try {
     // Redis is down: commands queue, up to maxPending.
     const queued = [1, 2, 3].map(() => client.command(["INCR", "n"]));
@@ -43,6 +49,8 @@ Deno.test("RedisClient: commands wait for Redis (bounded), and it reconnects aft
     await redis.restart();
     assert.equal(await within(client.command(["INCR", "n"]), 10_000, "after restart"), 1);
     assert.equal(client.connected, true);
+    // Failed attempts while Redis was down are not changes.
+    assert.deepEqual(changes, [true, false, true]);
   } finally {
     await client.close();
     await redis.kill();

@@ -121,13 +121,22 @@ export class RedisEngine implements PubSubEngine {
     this.#prefix = options.prefix ?? "edgews";
     this.#historySize = options.historySize ?? 1000;
     this.#historyTtl = options.historyTtl ?? 86400;
-    this.#client = new RedisClient(options);
+    // Told when both connections are up, and when either breaks.
+    const onChange = options.onConnectionChange;
+    let up = 0;
+    const change = (connected: boolean) => {
+      const before = up === 2;
+      up += connected ? 1 : -1;
+      if (before !== (up === 2)) onChange?.(up === 2);
+    };
+    const connection = { ...options, onConnectionChange: change };
+    this.#client = new RedisClient(connection);
     this.#sequencer = new _Sequencer(
       { gapTimeout: options.gapTimeout ?? 100, maxHeld: options.maxHeld ?? 1024 },
       (message) => this.#onMessage?.(message),
       (topic, since) => this.history(topic, since),
     );
-    this.#subscriber = new RedisSubscriber(options, {
+    this.#subscriber = new RedisSubscriber(connection, {
       onMessage: (channel, payload) => this.#received(channel, payload),
       onSubscribed: (channel) => this.#subscribed(channel),
     });

@@ -147,7 +147,9 @@ Deno.test("RedisEngine: recovery from the Stream: missed messages, too old, and 
 });
 
 Deno.test("RedisEngine: Redis killed and restarted: what was published meanwhile reaches both nodes, in order", async () => {
-  await withNodes({}, async (a, b, redis, engines) => {
+  const changes: boolean[] = [];
+  const onConnectionChange = (connected: boolean) => changes.push(connected);
+  await withNodes({ onConnectionChange }, async (a, b, redis, engines) => {
     const onA = member();
     const onB = member();
     await a.subscribe(onA.socket, "room");
@@ -180,6 +182,11 @@ Deno.test("RedisEngine: Redis killed and restarted: what was published meanwhile
       onB.got.slice(5).map((m) => [m[0], m[1]]),
       expected.slice(5).map((_, i) => [i + 1, epoch]),
     );
+    // Each engine: up once both connections were, down at the kill, up again.
+    for (let i = 0; i < 500 && changes.length < 6; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.deepEqual([changes.filter((c) => c).length, changes.filter((c) => !c).length], [4, 2]);
   });
 });
 

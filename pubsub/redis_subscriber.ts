@@ -61,11 +61,13 @@ export class RedisSubscriber {
     this.#socket = new _RedisSocket(_socketOptions(options), {
       onOpen: () => {
         if (this.#channels.size > 0) this.#write("SUBSCRIBE", [...this.#channels]);
+        options.onConnectionChange?.(true);
       },
       onValue: (value) => this.#value(value),
-      onLost: () => {
+      onLost: (_error, wasOpen) => {
         this.#confirmed.clear();
         this.#unconfirmed.clear();
+        if (wasOpen) options.onConnectionChange?.(false);
       },
     });
   }
