@@ -9,7 +9,8 @@
  * `--window` messages in flight: message i + window goes out once every
  * subscriber has message i. After `--warmup` ms it counts, for `--duration`
  * ms, deliveries (a message received by one subscriber) and the latency of
- * each (receive time − send time, one clock). Prints one JSON line:
+ * each (receive time − send time, one clock). Prints `measuring` when it starts
+ * counting, then one JSON line:
  * `{ deliveries, seconds, perSecond, p50, p99, cpu, published, completed }`
  * (`completed`: messages every subscriber received).
  *
@@ -190,6 +191,8 @@ await new Promise((resolve) => setTimeout(resolve, WARMUP));
 const cpuBefore = process.cpuUsage();
 const start = performance.now();
 measuring = true;
+// The runner samples the server's CPU time between this line and the result.
+console.log("measuring");
 await new Promise((resolve) => setTimeout(resolve, DURATION));
 measuring = false;
 const seconds = (performance.now() - start) / 1000;

@@ -14,7 +14,9 @@
  * `node:net` sockets in one Node process, with 32 messages in flight (a
  * message goes out when every subscriber has the one 32 before it). It
  * reports deliveries per second (a message received by one subscriber) and
- * the latency of each delivery. Rounds are interleaved (the order of the
+ * the latency of each delivery, and the server's CPU time per delivery
+ * (from /proc/PID/stat over the same window: under a noisy neighbour the
+ * steadiest figure). Rounds are interleaved (the order of the
  * servers rotates) and the median round is shown with the range; the ratio
  * is against Bun in the same round, its median and range.
  *
@@ -74,6 +76,21 @@ interface Result {
   p99: number;
   /** The generator's CPU, in cores. */
   cpu: number;
+  /** The server's CPU time per delivery, in µs. */
+  serverCpu: number;
+}
+
+/**
+ * User + system CPU seconds of a process, from /proc/PID/stat (clock ticks
+ * of 10 ms), read with `cat` (Deno wants `--allow-all` to read /proc/PID).
+ */
+function cpuSeconds(pid: number): number {
+  const output = new Deno.Command("cat", { args: [`/proc/${pid}/stat`], stderr: "null" })
+    .outputSync();
+  const stat = new TextDecoder().decode(output.stdout);
+  // Fields after the parenthesised command name: utime is field 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** Start a server on a free port; resolves once it prints its port. */
@@ -102,6 +119,7 @@ async function startServer(key: Key) {
   })();
   return {
     port,
+    pid: child.pid,
     async stop() {
       child.kill("SIGKILL");
       await child.status;
@@ -110,8 +128,8 @@ async function startServer(key: Key) {
   };
 }
 
-async function runLoad(port: number, size: number): Promise<Result> {
-  const { code, stdout, stderr } = await new Deno.Command("node", {
+async function runLoad(port: number, serverPid: number, size: number): Promise<Result> {
+  const child = new Deno.Command("node", {
     args: [
       "bench/_fanout_load.mjs",
       "--port",
@@ -130,10 +148,22 @@ async function runLoad(port: number, size: number): Promise<Result> {
     cwd: ROOT,
     stdout: "piped",
     stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(stdout).trim();
-  if (code !== 0) throw new Error(`generator failed: ${new TextDecoder().decode(stderr)}`);
-  return JSON.parse(text.split("\n").at(-1)!);
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  let output = "";
+  let cpuStart: number | undefined;
+  let cpuEnd: number | undefined;
+  for await (const text of child.stdout.pipeThrough(new TextDecoderStream())) {
+    output += text;
+    if (cpuStart === undefined && output.includes("measuring\n")) cpuStart = cpuSeconds(serverPid);
+    if (cpuEnd === undefined && output.includes("}")) cpuEnd = cpuSeconds(serverPid);
+  }
+  const { code } = await child.status;
+  if (code !== 0 || cpuStart === undefined || cpuEnd === undefined) {
+    throw new Error(`generator failed: ${await stderr}\n${output}`);
+  }
+  const result = JSON.parse(output.trim().split("\n").at(-1)!);
+  return { ...result, serverCpu: ((cpuEnd - cpuStart) / result.deliveries) * 1e6 };
 }
 
 function median(values: number[]): number {
@@ -154,7 +184,7 @@ for (let round = 0; round < ROUNDS; round++) {
     for (const key of order) {
       const server = await startServer(key);
       try {
-        const result = await runLoad(server.port, size);
+        const result = await runLoad(server.port, server.pid, size);
         console.error(
           `round ${round + 1}, ${size} B, ${key}: ${Math.round(result.perSecond)} deliveries/s, ` +
             `p99 ${result.p99.toFixed(1)} ms`,
@@ -173,8 +203,8 @@ const lines = [
   `Fan-out to ${SUBSCRIBERS} subscribers, ${WINDOW} messages in flight, ${ROUNDS} interleaved ` +
   `rounds of ${DURATION} ms (median, range); ratio against Bun in the same round.`,
   "",
-  "| server | size | deliveries/s (k) | ratio to Bun | p50 ms | p99 ms | generator CPU |",
-  "|---|---:|---:|---:|---:|---:|---:|",
+  "| server | size | deliveries/s (k) | ratio to Bun | server CPU µs/delivery | p50 ms | p99 ms | generator CPU |",
+  "|---|---:|---:|---:|---:|---:|---:|---:|",
 ];
 for (const size of SIZES) {
   const bun = results.get(`bun/${size}`);
@@ -185,9 +215,8 @@ for (const size of SIZES) {
       : runs.map((run, i) => run.perSecond / bun[i]!.perSecond);
     lines.push(
       `| ${SERVERS[key].name} | ${size} B | ${range(runs.map((r) => r.perSecond), 0, 1000)} | ` +
-        `${ratios === undefined ? "–" : range(ratios, 2)} | ${
-          range(runs.map((r) => r.p50), 0)
-        } | ` +
+        `${ratios === undefined ? "–" : range(ratios, 2)} | ` +
+        `${range(runs.map((r) => r.serverCpu), 2)} | ${range(runs.map((r) => r.p50), 0)} | ` +
         `${range(runs.map((r) => r.p99), 0)} | ${median(runs.map((r) => r.cpu)).toFixed(2)} |`,
     );
   }
