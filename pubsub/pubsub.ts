@@ -129,6 +129,8 @@ export class PubSub {
   #waits = new Map<string, Promise<void>>();
   /** Members catching up, by topic. */
   #recovering = new Map<string, Set<_Recovery>>();
+  /** The last message delivered here, by topic subscribed upstream. */
+  #last = new Map<string, StreamPosition>();
   #maxQueue: number;
 
   /**
@@ -213,21 +215,25 @@ export class PubSub {
     if (socket.readyState > 1) return _CLOSED;
     if (since === undefined) {
       this.#fanout.subscribe(socket, topic);
+      // What came before the member joined, if anything came since the topic was subscribed.
+      const last = this.#last.get(topic);
       const position = await this.#up(topic);
-      return { status: "subscribed", position, recovered: 0 };
+      return { status: "subscribed", position: last ?? position, recovered: 0 };
     }
     // Live messages wait for this member from before the upstream subscription.
     const recovery: _Recovery = { buffer: [], overflow: false, last: undefined };
     let recoveries = this.#recovering.get(topic);
     if (recoveries === undefined) this.#recovering.set(topic, recoveries = new Set());
     recoveries.add(recovery);
-    let history: HistoryResult;
+    let history: HistoryResult | undefined;
     try {
       await this.#up(topic);
       history = await this.#engine.history(topic, since);
     } finally {
       recoveries.delete(recovery);
       if (recoveries.size === 0) this.#recovering.delete(topic);
+      // The history could not be read: the topic may have nobody left.
+      if (history === undefined && this.#fanout.size(topic) === 0) this.#down(topic);
     }
     return this.#join(socket, topic, history, recovery);
   }
@@ -310,6 +316,7 @@ export class PubSub {
   }
 
   #deliver(message: TopicMessage): void {
+    this.#last.set(message.topic, { offset: message.offset, epoch: message.epoch });
     const recoveries = this.#recovering.get(message.topic);
     if (recoveries !== undefined) {
       for (const recovery of recoveries) {
@@ -352,6 +359,7 @@ export class PubSub {
   #down(topic: string): void {
     // A member still catching up keeps the topic.
     if (this.#recovering.has(topic) || !this.#upstream.delete(topic)) return;
+    this.#last.delete(topic);
     this.#engine.unsubscribe(topic);
   }
 }

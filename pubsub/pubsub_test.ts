@@ -175,3 +175,28 @@ Deno.test("PubSub: a socket already closed is not added (its close event has pas
   assert.deepEqual(engine.calls, []);
   await pubsub.close();
 });
+
+Deno.test("PubSub: a member joining a busy topic is told the last message before it joined", async () => {
+  const pubsub = new PubSub();
+  const member = () => ({ bufferedAmount: 0, readyState: 1, send() {}, close() {} });
+  const first = await pubsub.subscribe(member(), "t");
+  assert.deepEqual(first.position, { offset: 0, epoch: "" });
+  await pubsub.publish("t", "a");
+  const second = await pubsub.publish("t", "b");
+  const joined = await pubsub.subscribe(member(), "t");
+  assert.deepEqual(joined.position, { offset: 2, epoch: second.epoch });
+  await pubsub.close();
+});
+
+Deno.test("PubSub: a recovery whose history cannot be read leaves the topic upstream", async () => {
+  const engine = new RecordingEngine();
+  engine.history = () => Promise.reject(new Error("history unavailable"));
+  const pubsub = new PubSub({ engine });
+  const socket = { bufferedAmount: 0, readyState: 1, send() {}, close() {} };
+  await assert.rejects(
+    pubsub.subscribe(socket, "t", { since: { offset: 1, epoch: "e" } }),
+    /history unavailable/,
+  );
+  assert.deepEqual(engine.calls, ["+t", "-t"]);
+  await pubsub.close();
+});
