@@ -1,7 +1,7 @@
 /** Servers and clients for the pubsub tests: all on loopback, all stoppable. */
 import assert from "node:assert/strict";
 import { WebSocket } from "../connection/websocket.ts";
-import { serve, type WebSocketServer } from "../transports/serve.ts";
+import { serve, type WebSocketServer } from "../server/serve.ts";
 import { upgradeWebSocket, type UpgradeWebSocketOptions } from "../transports/upgrade_websocket.ts";
 import "../transports/mod.ts"; // registers the Deno connector for clients
 import type { PubSub } from "../pubsub/pubsub.ts";
