@@ -6,56 +6,8 @@
  * @module
  */
 
-/**
- * What a {@linkcode Broadcaster} needs of a socket. This module's
- * `WebSocket`, Deno's native `WebSocket`, a browser's, and `ws`'s all fit.
- *
- * @example
- * ```ts
- * import type { BroadcastMember } from "@edgews/websocket/broadcast";
- *
- * const sent: unknown[] = [];
- * const member: BroadcastMember = {
- *   bufferedAmount: 0,
- *   readyState: 1,
- *   send: (data) => void sent.push(data),
- *   close() {},
- * };
- * ```
- */
-export interface BroadcastMember {
-  /** Bytes queued for sending and not yet handed to the network. */
-  readonly bufferedAmount: number;
-  /** 1 while open (`WebSocket.OPEN`); anything else leaves the broadcaster. */
-  readonly readyState: number;
-  /** Send a message. */
-  send(data: string | Uint8Array): void;
-  /** Close the socket with a code and reason. */
-  close(code?: number, reason?: string): void;
-  /** When present (any `EventTarget` socket), a `close` event unsubscribes it. */
-  addEventListener?(type: "close", listener: () => void): void;
-}
-
-/**
- * What to do when a member has more than `highWaterMark` bytes buffered:
- *
- * - `"wait"`: `publish` resolves only once every member of the topic took
- *   the message, so the publisher slows down to the slowest member (the
- *   publisher's own queue is bounded by `maxPending`).
- * - `"drop-oldest"`: messages wait in a per-member queue of at most
- *   `maxQueue`; when it is full the oldest is dropped and counted.
- * - `"close"`: the member is closed with `closeCode` (1013 "Try Again
- *   Later" by default, or 1008 "Policy Violation") and removed.
- *
- * @example
- * ```ts
- * import { Broadcaster, type SlowMemberPolicy } from "@edgews/websocket/broadcast";
- *
- * const policy: SlowMemberPolicy = "drop-oldest";
- * const broadcaster = new Broadcaster({ policy, maxQueue: 100 });
- * ```
- */
-export type SlowMemberPolicy = "wait" | "drop-oldest" | "close";
+import { _Fanout } from "./_fanout.ts";
+import type { BroadcastMember, BroadcastStats, SlowMemberPolicy } from "./slow_member.ts";
 
 /**
  * A message on the wire between broadcasters of several processes.
@@ -128,37 +80,6 @@ export interface BroadcasterOptions {
 }
 
 /**
- * Counters of a {@linkcode Broadcaster}, for logs and tests.
- *
- * @example
- * ```ts
- * import { Broadcaster, type BroadcastStats } from "@edgews/websocket/broadcast";
- *
- * const stats: BroadcastStats = new Broadcaster().stats;
- * console.log(stats.sent, stats.dropped, stats.closed);
- * ```
- */
-export interface BroadcastStats {
-  /** Messages handed to a member's `send`. */
-  sent: number;
-  /** Messages dropped for slow members (`"drop-oldest"`). */
-  dropped: number;
-  /** Members closed for being slow (`"close"`). */
-  closed: number;
-  /** Messages currently queued for slow members, over all members. */
-  queued: number;
-}
-
-interface _Member {
-  socket: BroadcastMember;
-  topics: Set<string>;
-  /** `"drop-oldest"` queue (a ring would save the shift; it is at most maxQueue). */
-  queue: (string | Uint8Array)[];
-  /** `"wait"`: messages, in order, whose publishes wait for this member to have room. */
-  waiters: { data: string | Uint8Array; resolve: () => void }[];
-}
-
-/**
  * Publishes messages to the members of a topic, applying a policy to slow
  * members instead of queueing without bound.
  *
@@ -182,20 +103,9 @@ interface _Member {
  * ```
  */
 export class Broadcaster {
-  #policy: SlowMemberPolicy;
-  #highWaterMark: number;
-  #maxQueue: number;
-  #maxPending: number;
-  #closeCode: number;
-  #pollInterval: number;
+  #fanout: _Fanout<string | Uint8Array>;
   #adapter: BroadcastAdapter | undefined;
   #onAdapterMessage: ((event: MessageEvent) => void) | undefined;
-  #members = new Map<BroadcastMember, _Member>();
-  #topics = new Map<string, Set<_Member>>();
-  #slow = new Set<_Member>();
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #pending = 0;
-  #stats: BroadcastStats = { sent: 0, dropped: 0, closed: 0, queued: 0 };
 
   /**
    * Create a broadcaster.
@@ -203,12 +113,9 @@ export class Broadcaster {
    * @param options The slow-member policy, its limits, and an optional adapter.
    */
   constructor(options: BroadcasterOptions = {}) {
-    this.#policy = options.policy ?? "drop-oldest";
-    this.#highWaterMark = options.highWaterMark ?? 1024 * 1024;
-    this.#maxQueue = options.maxQueue ?? 256;
-    this.#maxPending = options.maxPending ?? 1024;
-    this.#closeCode = options.closeCode ?? 1013;
-    this.#pollInterval = options.pollInterval ?? 10;
+    this.#fanout = new _Fanout(options, {
+      send: (member, data) => member.socket.send(data),
+    });
     this.#adapter = options.adapter;
     if (this.#adapter !== undefined) {
       this.#onAdapterMessage = (event) => {
@@ -222,7 +129,7 @@ export class Broadcaster {
 
   /** Counters: messages sent and dropped, members closed, messages queued. */
   get stats(): Readonly<BroadcastStats> {
-    return { ...this.#stats };
+    return this.#fanout.stats;
   }
 
   /**
@@ -234,10 +141,7 @@ export class Broadcaster {
    * @returns How many sockets would receive a publish.
    */
   size(topic?: string): number {
-    const members = topic === undefined ? this.#members.values() : this.#topics.get(topic);
-    if (members === undefined) return 0;
-    for (const member of members) if (member.socket.readyState > 1) this.#remove(member);
-    return topic === undefined ? this.#members.size : (this.#topics.get(topic)?.size ?? 0);
+    return this.#fanout.size(topic);
   }
 
   /**
@@ -248,16 +152,7 @@ export class Broadcaster {
    * @param topic The topic to join.
    */
   subscribe(socket: BroadcastMember, topic: string): void {
-    let member = this.#members.get(socket);
-    if (member === undefined) {
-      member = { socket, topics: new Set(), queue: [], waiters: [] };
-      this.#members.set(socket, member);
-      socket.addEventListener?.("close", () => this.unsubscribe(socket));
-    }
-    member.topics.add(topic);
-    let members = this.#topics.get(topic);
-    if (members === undefined) this.#topics.set(topic, members = new Set());
-    members.add(member);
+    this.#fanout.subscribe(socket, topic);
   }
 
   /**
@@ -267,15 +162,7 @@ export class Broadcaster {
    * @param topic The topic to leave; none for all.
    */
   unsubscribe(socket: BroadcastMember, topic?: string): void {
-    const member = this.#members.get(socket);
-    if (member === undefined) return;
-    for (const name of topic === undefined ? [...member.topics] : [topic]) {
-      member.topics.delete(name);
-      const members = this.#topics.get(name);
-      members?.delete(member);
-      if (members?.size === 0) this.#topics.delete(name);
-    }
-    if (member.topics.size === 0) this.#remove(member);
+    this.#fanout.unsubscribe(socket, topic);
   }
 
   /**
@@ -296,141 +183,14 @@ export class Broadcaster {
 
   /** Detach from the adapter and stop the timer; members are left open. */
   close(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
     if (this.#adapter !== undefined && this.#onAdapterMessage !== undefined) {
       this.#adapter.removeEventListener("message", this.#onAdapterMessage);
       this.#adapter.close?.();
     }
-    for (const member of this.#members.values()) this.#release(member);
-    this.#members.clear();
-    this.#topics.clear();
-    this.#slow.clear();
+    this.#fanout.close();
   }
 
-  async #deliver(topic: string, data: string | Uint8Array): Promise<void> {
-    const members = this.#topics.get(topic);
-    if (members === undefined) return;
-    let waits: Promise<void>[] | undefined;
-    for (const member of [...members]) {
-      const wait = this.#offer(member, data);
-      if (wait !== undefined) (waits ??= []).push(wait);
-    }
-    if (waits !== undefined) await Promise.all(waits);
-  }
-
-  /** Give `data` to one member, or apply the policy; a promise when it must wait. */
-  #offer(member: _Member, data: string | Uint8Array): Promise<void> | undefined {
-    const socket = member.socket;
-    if (socket.readyState !== 1) {
-      if (socket.readyState > 1) this.#remove(member);
-      return undefined;
-    }
-    const slow = socket.bufferedAmount > this.#highWaterMark;
-    switch (this.#policy) {
-      case "close":
-        if (slow) {
-          this.#stats.closed++;
-          this.#remove(member);
-          socket.close(this.#closeCode, "Too slow: the broadcast outpaced this connection");
-        } else this.#send(member, data);
-        return undefined;
-      case "drop-oldest":
-        if (!slow && member.queue.length === 0) {
-          this.#send(member, data);
-          return undefined;
-        }
-        if (member.queue.length >= this.#maxQueue) {
-          member.queue.shift();
-          this.#stats.dropped++;
-          this.#stats.queued--;
-        }
-        member.queue.push(data);
-        this.#stats.queued++;
-        this.#markSlow(member);
-        return undefined;
-      case "wait":
-        if (!slow && member.waiters.length === 0) {
-          this.#send(member, data);
-          return undefined;
-        }
-        if (this.#pending >= this.#maxPending) {
-          return Promise.reject(
-            new RangeError(
-              `Cannot publish: ${this.#pending} publishes already wait for slow members (maxPending)`,
-            ),
-          );
-        }
-        this.#pending++;
-        this.#stats.queued++;
-        this.#markSlow(member);
-        return new Promise<void>((resolve) => member.waiters.push({ data, resolve }));
-    }
-  }
-
-  #send(member: _Member, data: string | Uint8Array): void {
-    try {
-      member.socket.send(data);
-      this.#stats.sent++;
-    } catch {
-      // A socket that cannot send any more is on its way out.
-      this.#remove(member);
-    }
-  }
-
-  #markSlow(member: _Member): void {
-    this.#slow.add(member);
-    this.#timer ??= setTimeout(() => this.#poll(), this.#pollInterval);
-  }
-
-  /** Move queued messages to members that have room again. */
-  #poll(): void {
-    this.#timer = undefined;
-    for (const member of this.#slow) {
-      const socket = member.socket;
-      if (socket.readyState !== 1) {
-        this.#remove(member);
-        continue;
-      }
-      while (socket.bufferedAmount <= this.#highWaterMark) {
-        const next = member.queue.shift();
-        if (next !== undefined) {
-          this.#stats.queued--;
-          this.#send(member, next);
-          continue;
-        }
-        const waiter = member.waiters.shift();
-        if (waiter === undefined) break;
-        this.#pending--;
-        this.#stats.queued--;
-        this.#send(member, waiter.data);
-        waiter.resolve();
-      }
-      if (member.queue.length === 0 && member.waiters.length === 0) this.#slow.delete(member);
-    }
-    if (this.#slow.size > 0) this.#timer = setTimeout(() => this.#poll(), this.#pollInterval);
-  }
-
-  #remove(member: _Member): void {
-    this.#members.delete(member.socket);
-    for (const name of member.topics) {
-      const members = this.#topics.get(name);
-      members?.delete(member);
-      if (members?.size === 0) this.#topics.delete(name);
-    }
-    member.topics.clear();
-    this.#release(member);
-  }
-
-  /** Drop a member's queue and let its waiting publishes go (they have nobody to wait for). */
-  #release(member: _Member): void {
-    this.#slow.delete(member);
-    this.#stats.queued -= member.queue.length;
-    member.queue = [];
-    const waiters = member.waiters;
-    member.waiters = [];
-    this.#pending -= waiters.length;
-    this.#stats.queued -= waiters.length;
-    for (const waiter of waiters) waiter.resolve();
+  #deliver(topic: string, data: string | Uint8Array): Promise<void> {
+    return this.#fanout.deliver(topic, data) ?? Promise.resolve();
   }
 }

@@ -322,3 +322,10 @@ Deno.test("Broadcaster: a member's own onclose sees it gone from size(), though 
     await server.shutdown();
   }
 });
+
+Deno.test("Broadcaster: a socket already closed is not added (its close event has passed)", () => {
+  const room = new Broadcaster();
+  room.subscribe({ bufferedAmount: 0, readyState: 3, send() {}, close() {} }, "room");
+  assert.equal(room.size(), 0);
+  room.close();
+});

@@ -15,3 +15,4 @@
  * @module
  */
 export * from "./broadcaster.ts";
+export * from "./slow_member.ts";

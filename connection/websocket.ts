@@ -19,6 +19,7 @@ import {
 import type { Connector, UpgradedTransport } from "./upgraded.ts";
 import { _openClientTransport } from "./_client_transport.ts";
 import { _checkHeartbeat } from "./_heartbeat.ts";
+import { _connectionFrames, _frameHook } from "./_frame_hook.ts";
 import {
   type ConnectionCloseEvent,
   type ConnectionHandler,
@@ -514,6 +515,18 @@ export class WebSocket extends EventTarget {
         if (socket.#readyState === WebSocket.OPEN) socket.#readyState = WebSocket.CLOSING;
       },
       closeWith: (socket, event) => socket.#closeWith(event),
+    };
+    _frameHook.compression = (socket) => {
+      if (!(#connection in socket) || socket.#readyState !== WebSocket.OPEN) return undefined;
+      const connection = socket.#connection;
+      return connection === undefined ? undefined : _connectionFrames.compression(connection);
+    };
+    _frameHook.write = (socket, frame) => {
+      // Behind a Blob being read, a frame would jump the queue.
+      if (!(#connection in socket) || socket.#sendQueue !== undefined) return false;
+      const connection = socket.#connection;
+      return socket.#readyState === WebSocket.OPEN && connection !== undefined &&
+        _connectionFrames.write(connection, frame);
     };
   }
 

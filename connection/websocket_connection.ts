@@ -10,6 +10,7 @@ import type {
   PerMessageDeflate,
   PerMessageDeflateConfig,
 } from "../compression/per_message_deflate.ts";
+import type { PerMessageDeflateParams } from "../handshake/permessage_deflate.ts";
 import { CloseCode } from "../frames/close_code.ts";
 import { DEFAULT_MAX_PAYLOAD } from "../frames/frame_decoder.ts";
 import { WebSocketError } from "../frames/websocket_error.ts";
@@ -22,6 +23,7 @@ import {
 } from "../protocol/websocket_protocol.ts";
 import type { WebSocketCloseInfo } from "./close_info.ts";
 import { type _ByteChannel, _openChannel } from "./_byte_channel.ts";
+import { _connectionFrames } from "./_frame_hook.ts";
 import type { ByteDuplex } from "./duplex.ts";
 import type { HeartbeatOptions } from "./heartbeat.ts";
 import { _Heartbeat, _SERVER_HEARTBEAT } from "./_heartbeat.ts";
@@ -272,6 +274,8 @@ export class WebSocketConnection {
   #sending: Promise<void> | undefined;
   /** A `close()` that waits for the outbox to be sent first. */
   #closeAfterSending: { code: number | undefined; reason: string | undefined } | undefined;
+  /** Messages go out as single frames (no `fragmentSize`). */
+  #wholeFrames: boolean;
 
   /**
    * Wrap an upgraded transport.
@@ -293,6 +297,7 @@ export class WebSocketConnection {
     this.#compression = compression;
     this.#maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_PAYLOAD;
     this.#streamMessages = options.streamMessages ?? false;
+    this.#wholeFrames = (options.fragmentSize ?? Infinity) === Infinity;
     if (compression !== undefined && !compression.synchronous) this.#async = compression;
     this.#protocol = new WebSocketProtocol({
       role: options.role,
@@ -509,6 +514,30 @@ export class WebSocketConnection {
     this.#paused = undefined;
     this.#resumeReading = undefined;
     resume?.();
+  }
+
+  static {
+    _connectionFrames.compression = (connection) => connection.#frameCompression();
+    _connectionFrames.write = (connection, frame) => connection.#writeFrame(frame);
+  }
+
+  /** See `_FrameHook.compression`: servers only, whose frames are unmasked. */
+  #frameCompression(): PerMessageDeflateParams | null | undefined {
+    if (this.#role !== "server" || !this.#wholeFrames) return undefined;
+    return this.#compression === undefined ? null : this.#compression.params;
+  }
+
+  /** See `_FrameHook.write`: a whole message's frame, when one may start now. */
+  #writeFrame(frame: Uint8Array): boolean {
+    const protocol = this.#protocol;
+    if (
+      this.#finished || this.#transportClosed || this.#sending !== undefined ||
+      protocol.closeSent || protocol.state !== "open"
+    ) {
+      return false;
+    }
+    this.#write(frame);
+    return true;
   }
 
   /**

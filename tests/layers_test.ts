@@ -18,6 +18,7 @@ const LAYERS = [
   "server",
   "transports",
   "broadcast",
+  "pubsub",
 ];
 
 const root = new URL("../", import.meta.url);

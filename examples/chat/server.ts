@@ -13,11 +13,14 @@
  * Run: `deno task start`, then open http://localhost:8000 in two tabs.
  * `PORT` changes the port; `ORIGINS` (comma-separated, such as
  * `https://chat.example.com`) lists the origins of the page when it is
- * served under other names, e.g. behind a proxy.
+ * served under other names, e.g. behind a proxy. With `REDIS=host:port`
+ * the room spans every process started that way (README, "Topics and
+ * scale-out").
  *
  * @module
  */
-import { Broadcaster, serve, upgradeWebSocket } from "../../mod.ts";
+import { serve, upgradeWebSocket } from "../../mod.ts";
+import { MemoryEngine, PubSub, RedisEngine } from "../../pubsub/mod.ts";
 import { Presence } from "./presence.ts";
 import { TokenBucket } from "./token_bucket.ts";
 
@@ -30,11 +33,21 @@ const MAX_LINE_BYTES = 4096;
 const BURST = 10;
 const LINES_PER_SECOND = 1;
 
+/** In this process only, or through Redis with `REDIS=host:port`. */
+function engine(): MemoryEngine | RedisEngine {
+  const redis = Deno.env.get("REDIS");
+  if (redis === undefined) return new MemoryEngine();
+  const [redisHost, redisPort] = redis.split(":");
+  return new RedisEngine({
+    hostname: redisHost,
+    port: Number(redisPort ?? "6379"),
+    onConnectionChange: (up) => console.log(`redis ${up ? "connected" : "disconnected"}`),
+  });
+}
+
 // One room. A member more than 1 MiB behind is closed with 1013 "try again
-// later" rather than buffered without bound. With a BroadcastChannel adapter
-// (`adapter: new BroadcastChannel("chat")`) the room spans every isolate of a
-// Deno Deploy app; the Deno CLI delivers BroadcastChannel within one process.
-const room = new Broadcaster({ policy: "close", highWaterMark: 1024 * 1024 });
+// later" rather than buffered without bound.
+const room = new PubSub({ engine: engine(), policy: "close", highWaterMark: 1024 * 1024 });
 const presence = new Presence({
   send: (update) => broadcast({ type: "presence", count: room.size("chat"), ...update }),
 });
@@ -43,7 +56,10 @@ let nextId = 1;
 let origins: string[] = [];
 
 function broadcast(message: object): void {
-  void room.publish("chat", JSON.stringify(message));
+  // While Redis is down, publishes wait for it (up to 10,000).
+  room.publish("chat", JSON.stringify(message)).catch((error) => {
+    console.error(`publish failed: ${error.message}`);
+  });
 }
 
 function chat(request: Request): Response {
@@ -61,7 +77,7 @@ function chat(request: Request): Response {
   const name = `guest-${nextId++}`;
   const bucket = new TokenBucket({ capacity: BURST, refillPerSecond: LINES_PER_SECOND });
   socket.onopen = () => {
-    room.subscribe(socket, "chat");
+    void room.subscribe(socket, "chat");
     socket.send(JSON.stringify({
       type: "welcome",
       name,
@@ -113,3 +129,4 @@ Deno.addSignalListener("SIGINT", () => void server.shutdown());
 Deno.addSignalListener("SIGTERM", () => void server.shutdown());
 await server.finished;
 presence.close();
+await room.close();

@@ -1,0 +1,33 @@
+/**
+ * Fan-out server on Bun, for `bench/fanout.ts`: `/sub` sockets subscribe to
+ * topic `t` and every message from `/pub` goes out with `server.publish`
+ * (uWebSockets frames it once for all subscribers).
+ *
+ * Run: `bun bench/fanout_bun.ts --port 0` (prints `listening on PORT`).
+ */
+// deno-lint-ignore-file no-explicit-any
+declare const Bun: any;
+declare const process: { argv: string[] };
+
+const i = process.argv.indexOf("--port");
+const port = i === -1 ? 0 : Number(process.argv[i + 1]);
+
+const server = Bun.serve({
+  hostname: "127.0.0.1",
+  port,
+  fetch(request: Request, server: any) {
+    const role = new URL(request.url).pathname;
+    if (server.upgrade(request, { data: { role } })) return undefined;
+    return new Response("WebSocket only\n", { status: 426 });
+  },
+  websocket: {
+    perMessageDeflate: false,
+    open(ws: any) {
+      if (ws.data.role === "/sub") ws.subscribe("t");
+    },
+    message(_ws: any, message: unknown) {
+      server.publish("t", message);
+    },
+  },
+});
+console.log(`listening on ${server.port}`);

@@ -1,0 +1,79 @@
+/**
+ * What fan-out needs of a socket, what it does with a slow one, and what it
+ * counts: shared by `Broadcaster` and `PubSub`.
+ *
+ * @module
+ */
+
+/**
+ * What fan-out (`Broadcaster`, `PubSub`) needs of a socket. This module's
+ * `WebSocket`, Deno's native `WebSocket`, a browser's, and `ws`'s all fit.
+ *
+ * @example
+ * ```ts
+ * import type { BroadcastMember } from "@edgews/websocket/broadcast";
+ *
+ * const sent: unknown[] = [];
+ * const member: BroadcastMember = {
+ *   bufferedAmount: 0,
+ *   readyState: 1,
+ *   send: (data) => void sent.push(data),
+ *   close() {},
+ * };
+ * ```
+ */
+export interface BroadcastMember {
+  /** Bytes queued for sending and not yet handed to the network. */
+  readonly bufferedAmount: number;
+  /** 1 while open (`WebSocket.OPEN`); anything else leaves the broadcaster. */
+  readonly readyState: number;
+  /** Send a message. */
+  send(data: string | Uint8Array): void;
+  /** Close the socket with a code and reason. */
+  close(code?: number, reason?: string): void;
+  /** When present (any `EventTarget` socket), a `close` event unsubscribes it. */
+  addEventListener?(type: "close", listener: () => void): void;
+}
+
+/**
+ * What to do when a member has more than `highWaterMark` bytes buffered:
+ *
+ * - `"wait"`: `publish` resolves only once every member of the topic took
+ *   the message, so the publisher slows down to the slowest member (the
+ *   publisher's own queue is bounded by `maxPending`).
+ * - `"drop-oldest"`: messages wait in a per-member queue of at most
+ *   `maxQueue`; when it is full the oldest is dropped and counted.
+ * - `"close"`: the member is closed with `closeCode` (1013 "Try Again
+ *   Later" by default, or 1008 "Policy Violation") and removed.
+ *
+ * @example
+ * ```ts
+ * import { Broadcaster, type SlowMemberPolicy } from "@edgews/websocket/broadcast";
+ *
+ * const policy: SlowMemberPolicy = "drop-oldest";
+ * const broadcaster = new Broadcaster({ policy, maxQueue: 100 });
+ * ```
+ */
+export type SlowMemberPolicy = "wait" | "drop-oldest" | "close";
+
+/**
+ * Counters of a `Broadcaster` or `PubSub`, for logs and tests.
+ *
+ * @example
+ * ```ts
+ * import { Broadcaster, type BroadcastStats } from "@edgews/websocket/broadcast";
+ *
+ * const stats: BroadcastStats = new Broadcaster().stats;
+ * console.log(stats.sent, stats.dropped, stats.closed);
+ * ```
+ */
+export interface BroadcastStats {
+  /** Messages handed to a member's `send`. */
+  sent: number;
+  /** Messages dropped for slow members (`"drop-oldest"`). */
+  dropped: number;
+  /** Members closed for being slow (`"close"`). */
+  closed: number;
+  /** Messages currently queued for slow members, over all members. */
+  queued: number;
+}
