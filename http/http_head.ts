@@ -664,7 +664,7 @@ function _parseResponse(lines: string[]): Omit<ResponseHead, "leftover"> {
   if (httpVersion === undefined || code === undefined) {
     throw _malformed(`Invalid status line: ${quote(statusLine)}`);
   }
-  _checkVersion(httpVersion, `status line ${quote(statusLine)}`);
+  _checkVersion(httpVersion, "status line", statusLine);
   const status = Number(code);
   if (status < 100 || status > 599) {
     throw _malformed(`Invalid status line: status ${status} is not from 100 to 599`);

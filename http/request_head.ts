@@ -64,7 +64,7 @@ export function parseRequestHead(
   ) {
     throw _malformed(`Invalid request line: ${quote(startLine)}`);
   }
-  _checkVersion(httpVersion, `request line ${quote(startLine)}`);
+  _checkVersion(httpVersion, "request line", startLine);
   if (!isTokenString(method)) {
     throw _malformed(`Invalid request line: method ${quote(method)} is not a token`);
   }
@@ -109,9 +109,9 @@ const _NORMALIZED_METHODS = new Set(["DELETE", "GET", "HEAD", "OPTIONS", "POST",
 const _HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)(?::[0-9]*)?$/;
 
 /** `HTTP-version = "HTTP/" DIGIT "." DIGIT`, major version 1 only. */
-export function _checkVersion(version: string, where: string): void {
+export function _checkVersion(version: string, kind: string, line: string): void {
   const match = /^HTTP\/([0-9])\.[0-9]$/.exec(version);
-  if (match === null) throw _malformed(`Invalid ${where}: bad HTTP version`);
+  if (match === null) throw _malformed(`Invalid ${kind} ${quote(line)}: bad HTTP version`);
   if (match[1] !== "1") {
     throw new HttpHeadError(
       505,

@@ -18,7 +18,7 @@ import { _DenoConnDuplex } from "./_deno_conn_duplex.ts";
 import { _noDelay } from "./_no_delay.ts";
 import { _ResponseWriter } from "./_response_writer.ts";
 import { _completeUpgrade, _failUpgrade } from "./_upgrade_handoff.ts";
-import { _setUpgradeSlot, type _UpgradeSlot } from "./_upgrade_slot.ts";
+import { _ServerRequest, type _UpgradeSlot } from "./_upgrade_slot.ts";
 import type { NetAddr, ServeHandler, ServeHandlerInfo, ServeOptions } from "./serve.ts";
 
 /** What every connection of one server shares. */
@@ -104,8 +104,8 @@ export class _HttpConnection {
   #eof = false;
   #phase: _Phase = "idle";
   #closed = false;
-  /** Aborts the current request's signal and response when the client goes away. */
-  #abort: AbortController | undefined;
+  /** The request being answered: its signal aborts when the client goes away. */
+  #request: _ServerRequest | undefined;
   #writer: _ResponseWriter | undefined;
   /** Responses held to be written with the next (see `#write`). */
   #out: Uint8Array[] = [];
@@ -142,7 +142,7 @@ export class _HttpConnection {
     } else if (this.#phase === "active") {
       const ms = this.#context.options.shutdownTimeout ?? 5000;
       this.#shutdownTimer = setTimeout(() => {
-        this.#abort?.abort(new Error("The server shut down before the response was complete"));
+        this.#abortRequest(new Error("The server shut down before the response was complete"));
         this.#close();
       }, ms);
     }
@@ -185,9 +185,7 @@ export class _HttpConnection {
         continueSent: false,
       };
       const method = head.method;
-      const abort = new AbortController();
-      this.#abort = abort;
-      const init: RequestInit & { duplex?: "half" } = { method, signal: abort.signal };
+      const init: RequestInit & { duplex?: "half" } = { method };
       if (!body.done && method !== "GET" && method !== "HEAD") {
         init.body = new ReadableStream<Uint8Array>({
           start: (controller) => void (body.controller = controller),
@@ -196,13 +194,13 @@ export class _HttpConnection {
         }, { highWaterMark: 0 });
         init.duplex = "half";
       }
-      let request: Request;
+      let request: _ServerRequest;
       let upgrade = false;
       try {
         const url = this.#context.secure && head.target.startsWith("/")
           ? "https" + head.url.slice(4)
           : head.url;
-        request = new Request(url, init);
+        request = new _ServerRequest(url, init, _PLAIN_SLOT);
         const headers = request.headers;
         const fields = head.fields;
         for (let i = 0; i < fields.length; i += 2) {
@@ -218,8 +216,9 @@ export class _HttpConnection {
         );
       }
       const info = new _Info(this.#remoteAddr);
-      const slot = upgrade ? this.#slotFor(request, head.httpVersion) : _PLAIN_SLOT;
-      _setUpgradeSlot(request, slot);
+      this.#request = request;
+      const slot = upgrade ? this.#slotFor(head.httpVersion) : _PLAIN_SLOT;
+      if (upgrade) _ServerRequest.setSlot(request, slot);
       if (!upgrade && body.done) this.#watch();
       let response: Response;
       try {
@@ -235,7 +234,7 @@ export class _HttpConnection {
       _failUpgrade(slot, new Error("The handler did not upgrade"));
       const keepAlive = await this.#respond(response, request, body, head.httpVersion, upgrade);
       info._complete();
-      this.#abort = undefined;
+      this.#request = undefined;
       if (!keepAlive || this.#closed) return this.#close();
       if (this.#shutdownTimer !== undefined || this.#context.stopping()) {
         return await this.#flushAndClose();
@@ -352,7 +351,7 @@ export class _HttpConnection {
     void this.#fill().then((n) => {
       if (n !== null) return;
       const reason = new Error("The client closed the connection");
-      this.#abort?.abort(reason);
+      this.#abortRequest(reason);
       this.#writer?.cancel(reason);
     });
   }
@@ -426,7 +425,7 @@ export class _HttpConnection {
   }
 
   /** The slot that lets `upgradeWebSocket` take this connection over. */
-  #slotFor(_request: Request, httpVersion: string): _UpgradeSlot {
+  #slotFor(httpVersion: string): _UpgradeSlot {
     const context = this.#context;
     // deno-lint-ignore no-this-alias
     const self = this;
@@ -502,7 +501,7 @@ export class _HttpConnection {
       this.#writer = undefined;
     }
     if (!sent) {
-      this.#abort?.abort(new Error("The response could not be sent"));
+      this.#abortRequest(new Error("The response could not be sent"));
       return false;
     }
     if (!writer.keepAlive) keepAlive = false;
@@ -630,6 +629,10 @@ export class _HttpConnection {
     }
   }
 
+  #abortRequest(reason: unknown): void {
+    if (this.#request !== undefined) _ServerRequest.abort(this.#request, reason);
+  }
+
   async #flushAndClose(): Promise<void> {
     try {
       await this.#flush();
@@ -643,7 +646,7 @@ export class _HttpConnection {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#shutdownTimer);
-    this.#abort?.abort(new Error("The connection closed"));
+    this.#abortRequest(new Error("The connection closed"));
     this.#writer?.cancel(new Error("The connection closed"));
     try {
       this.#conn.close();
