@@ -36,6 +36,13 @@ export interface ServeOptions {
   hostname?: string | undefined;
   /** Port; 0 picks a free one. @default {8000} */
   port?: number | undefined;
+  /**
+   * Let several processes or workers listen on the same port, the kernel
+   * spreading connections between them (`SO_REUSEPORT`, Linux): the way to
+   * use every core. Deno gates it behind `--unstable-net`. Not with TLS.
+   * @default {false}
+   */
+  reusePort?: boolean | undefined;
   /** PEM certificate chain: serve TLS (`https:`, `wss:`) when given with `key`. */
   cert?: string | undefined;
   /** PEM private key for `cert`. */
@@ -139,7 +146,7 @@ export function serve(options: ServeOptions, handler: ServeHandler): WebSocketSe
   const tls = options.cert !== undefined && options.key !== undefined;
   const listener = tls
     ? Deno.listenTls({ hostname, port, cert: options.cert!, key: options.key! })
-    : Deno.listen({ hostname, port });
+    : Deno.listen({ hostname, port, ...(options.reusePort ? { reusePort: true } : {}) });
   const addr = listener.addr as NetAddr;
   if (options.onListen !== undefined) {
     options.onListen(addr);
