@@ -21,6 +21,8 @@ export interface RequestFraming {
   keepAlive: boolean;
   /** Whether the client waits for `100 Continue` before sending the body. */
   expectContinue: boolean;
+  /** Whether the request has an `Upgrade` header (RFC 9110 §7.8), such as a WebSocket handshake. */
+  upgrade: boolean;
 }
 
 /**
@@ -45,6 +47,7 @@ export interface RequestFraming {
  *   length: 0,
  *   keepAlive: true,
  *   expectContinue: false,
+ *   upgrade: false,
  * });
  * ```
  */
@@ -56,11 +59,12 @@ export function requestFraming(head: ParsedRequestHead): RequestFraming {
   let close = false;
   let keepAliveToken = false;
   let expectContinue = false;
+  let upgrade = false;
   for (let i = 0; i < fields.length; i += 2) {
     const name = fields[i]!;
     // Only names of these lengths matter: skip the lowercasing for the rest.
     const n = name.length;
-    if (n !== 17 && n !== 14 && n !== 10 && n !== 6) continue;
+    if (n !== 17 && n !== 14 && n !== 10 && n !== 7 && n !== 6) continue;
     const lower = asciiLowercase(name);
     const value = fields[i + 1]!;
     if (lower === "transfer-encoding") {
@@ -73,6 +77,8 @@ export function requestFraming(head: ParsedRequestHead): RequestFraming {
         if (option === "close") close = true;
         else if (option === "keep-alive") keepAliveToken = true;
       }
+    } else if (lower === "upgrade") {
+      upgrade = true;
     } else if (lower === "expect") {
       if (asciiLowercase(value) === "100-continue") expectContinue = !http10;
     }
@@ -101,12 +107,12 @@ export function requestFraming(head: ParsedRequestHead): RequestFraming {
         `Unsupported transfer coding: ${codings[0]} (only chunked is understood)`,
       );
     }
-    return { body: "chunked", length: 0, keepAlive, expectContinue };
+    return { body: "chunked", length: 0, keepAlive, expectContinue, upgrade };
   }
   if (contentLength > 0) {
-    return { body: "length", length: contentLength, keepAlive, expectContinue };
+    return { body: "length", length: contentLength, keepAlive, expectContinue, upgrade };
   }
-  return { body: "none", length: 0, keepAlive, expectContinue: false };
+  return { body: "none", length: 0, keepAlive, expectContinue: false, upgrade };
 }
 
 /** Most digits of a Content-Length: 15 keeps every value a safe integer. */

@@ -40,6 +40,8 @@ Deno.test("requestFraming: the body length and persistence of valid requests", (
     ["no 100-continue without a body", ["Expect: 100-continue"], "HTTP/1.1", {
       expectContinue: false,
     }],
+    ["an upgrade", ["Upgrade: websocket", "Connection: Upgrade"], "HTTP/1.1", { upgrade: true }],
+    ["no upgrade", ["X-Upgrade: websocket"], "HTTP/1.1", { upgrade: false }],
   ];
   for (const [name, fields, version, expected] of cases) {
     const result = framing(fields, version);

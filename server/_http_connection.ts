@@ -13,7 +13,7 @@ import { HeadScanner } from "../http/head_scanner.ts";
 import { DEFAULT_MAX_HEAD_SIZE, DEFAULT_MAX_HEADERS } from "../http/http_head.ts";
 import { HttpHeadError, HttpHeadErrorCode } from "../http/http_head_error.ts";
 import { type RequestFraming, requestFraming } from "../http/message_framing.ts";
-import { parseRequestHead } from "../http/request_head.ts";
+import { type ParsedRequestHead, parseRequestHead } from "../http/request_head.ts";
 import { _DenoConnDuplex } from "./_deno_conn_duplex.ts";
 import { _noDelay } from "./_no_delay.ts";
 import { _ResponseWriter } from "./_response_writer.ts";
@@ -174,47 +174,10 @@ export class _HttpConnection {
         return await this.#fail(error);
       }
       this.#phase = "active";
-      const body: _Body = {
-        framing,
-        remaining: framing.length,
-        chunked: framing.body === "chunked" ? new ChunkedDecoder(options.maxHeadSize) : undefined,
-        done: framing.body === "none",
-        received: 0,
-        controller: undefined,
-        error: undefined,
-        continueSent: false,
-      };
-      const method = head.method;
-      const init: RequestInit & { duplex?: "half" } = { method };
-      if (!body.done && method !== "GET" && method !== "HEAD") {
-        init.body = new ReadableStream<Uint8Array>({
-          start: (controller) => void (body.controller = controller),
-          pull: (controller) => this.#pullBody(body, controller),
-          cancel: () => void (body.controller = undefined),
-        }, { highWaterMark: 0 });
-        init.duplex = "half";
-      }
-      let request: _ServerRequest;
-      let upgrade = false;
-      try {
-        const url = this.#context.secure && head.target.startsWith("/")
-          ? "https" + head.url.slice(4)
-          : head.url;
-        request = new _ServerRequest(url, init, _PLAIN_SLOT);
-        const headers = request.headers;
-        const fields = head.fields;
-        for (let i = 0; i < fields.length; i += 2) {
-          const name = fields[i]!;
-          headers.append(name, fields[i + 1]!);
-          if (name.length === 7 && !upgrade) upgrade = name.toLowerCase() === "upgrade";
-        }
-      } catch (error) {
-        return await this.#fail(
-          new HttpHeadError(400, HttpHeadErrorCode.Malformed, "Invalid request head", {
-            cause: error,
-          }),
-        );
-      }
+      const made = this.#makeRequest(head, framing);
+      if (made instanceof HttpHeadError) return await this.#fail(made);
+      const { request, body } = made;
+      const upgrade = framing.upgrade;
       const info = new _Info(this.#remoteAddr);
       this.#request = request;
       const slot = upgrade ? this.#slotFor(head.httpVersion) : _PLAIN_SLOT;
@@ -240,6 +203,50 @@ export class _HttpConnection {
         return await this.#flushAndClose();
       }
       this.#phase = "idle";
+    }
+  }
+
+  /** The `Request` for a parsed head, with its body as a stream read from this connection. */
+  #makeRequest(
+    head: ParsedRequestHead,
+    framing: RequestFraming,
+  ): { request: _ServerRequest; body: _Body } | HttpHeadError {
+    const body: _Body = {
+      framing,
+      remaining: framing.length,
+      chunked: framing.body === "chunked"
+        ? new ChunkedDecoder(this.#context.options.maxHeadSize)
+        : undefined,
+      done: framing.body === "none",
+      received: 0,
+      controller: undefined,
+      error: undefined,
+      continueSent: false,
+    };
+    const method = head.method;
+    const init: RequestInit & { duplex?: "half" } = { method };
+    // GET and HEAD cannot carry a body in a Request: one sent anyway is read and dropped.
+    if (!body.done && method !== "GET" && method !== "HEAD") {
+      init.body = new ReadableStream<Uint8Array>({
+        start: (controller) => void (body.controller = controller),
+        pull: (controller) => this.#pullBody(body, controller),
+        cancel: () => void (body.controller = undefined),
+      }, { highWaterMark: 0 });
+      init.duplex = "half";
+    }
+    try {
+      const url = this.#context.secure && head.target.startsWith("/")
+        ? "https" + head.url.slice(4)
+        : head.url;
+      const request = new _ServerRequest(url, init, _PLAIN_SLOT);
+      const headers = request.headers;
+      const fields = head.fields;
+      for (let i = 0; i < fields.length; i += 2) headers.append(fields[i]!, fields[i + 1]!);
+      return { request, body };
+    } catch (error) {
+      return new HttpHeadError(400, HttpHeadErrorCode.Malformed, "Invalid request head", {
+        cause: error,
+      });
     }
   }
 
