@@ -88,6 +88,7 @@ export function asciiLowercase(value: string): string {
 }
 
 const _NON_ASCII = /[\u0080-\uffff]/;
+const _encoder = new TextEncoder();
 
 /** Longest piece of peer input quoted in an error message. */
 const _QUOTE_MAX = 64;
@@ -135,6 +136,12 @@ export function latin1Decode(bytes: Uint8Array): string {
  */
 export function latin1Encode(text: string): Uint8Array {
   const bytes = new Uint8Array(text.length);
+  // ASCII (nearly every head) is the same in UTF-8: the native encoder is
+  // about twice as fast as the loop below.
+  if (!_NON_ASCII.test(text)) {
+    _encoder.encodeInto(text, bytes);
+    return bytes;
+  }
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
     if (code > 0xff) {

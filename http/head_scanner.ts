@@ -136,5 +136,5 @@ function _splitLines(parts: Uint8Array[]): string[] {
   const lines = head.slice(0, -4).split("\r\n");
   let first = 0;
   while (lines[first] === "") first++;
-  return lines.slice(first);
+  return first === 0 ? lines : lines.slice(first);
 }
