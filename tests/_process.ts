@@ -152,3 +152,54 @@ async function _feed(child: Deno.ChildProcess, bytes: Uint8Array): Promise<void>
     // The child exited early; its output tells why.
   }
 }
+
+/** A child process that talks in lines: what it prints, read a line at a time. */
+export interface LineChild {
+  process: Deno.ChildProcess;
+  /** The next line it printed (without the newline); rejects once it exited. */
+  nextLine(): Promise<string>;
+  /** Write `line` and a newline to its stdin (when started with `stdin: true`). */
+  send(line: string): Promise<void>;
+  /** Close its stdin (the child's cue to end) and stop reading its stdout. */
+  close(): Promise<void>;
+}
+
+/**
+ * Start `deno args...` in the repository root with piped stdout (and stdin
+ * when asked), stderr inherited: the servers that memory tests measure in
+ * a process of their own.
+ */
+export function spawnDeno(args: string[], options: { stdin?: boolean } = {}): LineChild {
+  const process = new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: ROOT,
+    stdin: options.stdin ? "piped" : "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const lines = process.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const stdin = options.stdin ? process.stdin.getWriter() : undefined;
+  const encoder = new TextEncoder();
+  let pending = "";
+  return {
+    process,
+    async nextLine() {
+      while (!pending.includes("\n")) {
+        const { value, done } = await lines.read();
+        if (done) throw new Error("the child exited");
+        pending += value;
+      }
+      const line = pending.slice(0, pending.indexOf("\n"));
+      pending = pending.slice(line.length + 1);
+      return line;
+    },
+    async send(line) {
+      if (stdin === undefined) throw new Error("the child was started without stdin");
+      await stdin.write(encoder.encode(`${line}\n`));
+    },
+    async close() {
+      await stdin?.close().catch(() => {});
+      await lines.cancel().catch(() => {});
+    },
+  };
+}

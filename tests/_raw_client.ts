@@ -27,10 +27,15 @@ export interface RawClient {
 }
 
 /**
- * Connect to `port`, offering `extensions` when given, and read the 101
- * byte by byte so that no frame is consumed with it.
+ * Open a connection to `port` and send a WebSocket handshake (offering
+ * `extensions` when given); the response head is read byte by byte, so
+ * that no frame after it is consumed with it. The server's answer may be
+ * anything: `head` says what it was.
  */
-export async function rawClient(port: number, extensions?: string): Promise<RawClient> {
+export async function rawHandshake(
+  port: number,
+  extensions?: string,
+): Promise<{ conn: Deno.Conn; head: string }> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   await conn.write(
     new TextEncoder().encode(
@@ -43,9 +48,25 @@ export async function rawClient(port: number, extensions?: string): Promise<RawC
   let head = "";
   const one = new Uint8Array(1);
   while (!head.endsWith("\r\n\r\n")) {
-    assert.equal(await conn.read(one), 1, "server closed during the handshake");
+    if (await conn.read(one) !== 1) throw new Error(`closed during the handshake: ${head}`);
     head += String.fromCharCode(one[0]!);
   }
+  return { conn, head };
+}
+
+/** A raw WebSocket connection whose handshake got a 101 (nothing read after it). */
+export async function openRaw(port: number, extensions?: string): Promise<Deno.Conn> {
+  const { conn, head } = await rawHandshake(port, extensions);
+  assert.match(head, /^HTTP\/1\.1 101 /);
+  return conn;
+}
+
+/**
+ * Connect to `port`, offering `extensions` when given, and read the 101
+ * byte by byte so that no frame is consumed with it.
+ */
+export async function rawClient(port: number, extensions?: string): Promise<RawClient> {
+  const { conn, head } = await rawHandshake(port, extensions);
   assert.match(head, /^HTTP\/1\.1 101 /);
   const agreed = /^sec-websocket-extensions: *(.*?)\r$/im.exec(head)?.[1] ?? "";
   const messages: Message[] = [];

@@ -12,9 +12,9 @@
  * wave used to grow the process again.
  */
 import assert from "node:assert/strict";
+import { spawnDeno } from "./_process.ts";
 import { WebSocket } from "../mod.ts";
 
-const ROOT = new URL("../", import.meta.url);
 const WAVE = 400;
 const WAVES = 3;
 /** A JSON message over the 1 KiB threshold: compressed both ways. */
@@ -51,33 +51,14 @@ async function wave(url: string, count: number): Promise<void> {
 }
 
 Deno.test("closed compressed connections leave their zlib streams to the next ones: later waves do not grow the process", async () => {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--v8-flags=--expose-gc",
-      "--allow-net=127.0.0.1",
-      "tests/_compression_memory_server.ts",
-    ],
-    cwd: ROOT,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let pending = "";
-  const nextLine = async (): Promise<string> => {
-    while (!pending.includes("\n")) {
-      const { value, done } = await lines.read();
-      if (done) throw new Error("the server exited");
-      pending += value;
-    }
-    const line = pending.slice(0, pending.indexOf("\n"));
-    pending = pending.slice(line.length + 1);
-    return line;
-  };
-  const stdin = child.stdin.getWriter();
+  const { process: child, nextLine, send, close } = spawnDeno([
+    "run",
+    "--v8-flags=--expose-gc",
+    "--allow-net=127.0.0.1",
+    "tests/_compression_memory_server.ts",
+  ], { stdin: true });
   const rss = async (): Promise<number> => {
-    await stdin.write(new TextEncoder().encode("rss\n"));
+    await send("rss");
     return (JSON.parse(await nextLine()) as { rss: number }).rss;
   };
   try {
@@ -99,8 +80,7 @@ Deno.test("closed compressed connections leave their zlib streams to the next on
       `RSS ${mib(baseline)} MiB, then ${after.map(mib).join(", ")} after each wave of ${WAVE}`,
     );
   } finally {
-    await stdin.close().catch(() => {});
-    await lines.cancel().catch(() => {});
+    await close();
     try {
       child.kill();
     } catch {

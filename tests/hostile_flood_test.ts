@@ -7,9 +7,9 @@
  * throughout.
  */
 import assert from "node:assert/strict";
+import { spawnDeno } from "./_process.ts";
+import { openRaw } from "./_raw_client.ts";
 
-const ROOT = new URL("../", import.meta.url);
-const encoder = new TextEncoder();
 /** What the flooders may send: today's code queued all of it in answers. */
 const FLOOD_BYTES = 256 * 1024 * 1024;
 /** A write that has not completed after this long means the server stopped reading. */
@@ -31,25 +31,12 @@ interface Stats {
 
 /** The server child, with what it reported so far. */
 async function startServer(options: Record<string, unknown>) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net=127.0.0.1", "tests/_hostile_server.ts", JSON.stringify(options)],
-    cwd: ROOT,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let pending = "";
-  const nextLine = async (): Promise<string> => {
-    while (!pending.includes("\n")) {
-      const { value, done } = await lines.read();
-      if (done) throw new Error("the server exited");
-      pending += value;
-    }
-    const line = pending.slice(0, pending.indexOf("\n"));
-    pending = pending.slice(line.length + 1);
-    return line;
-  };
+  const { process: child, nextLine } = spawnDeno([
+    "run",
+    "--allow-net=127.0.0.1",
+    "tests/_hostile_server.ts",
+    JSON.stringify(options),
+  ]);
   const port = Number(new URL(await nextLine()).port);
   let latest: Stats = { rss: 0, buffered: 0, closed: [] };
   let maxRss = 0;
@@ -88,24 +75,6 @@ async function startServer(options: Record<string, unknown>) {
       await reading;
     },
   };
-}
-
-/** A raw WebSocket connection, handshake done (the server sends nothing after the 101). */
-async function openRaw(port: number): Promise<Deno.Conn> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  await conn.write(encoder.encode(
-    "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-  ));
-  const buffer = new Uint8Array(1024);
-  let head = "";
-  while (!head.includes("\r\n\r\n")) {
-    const n = await conn.read(buffer);
-    if (n === null) throw new Error(`closed during the handshake: ${head}`);
-    head += new TextDecoder().decode(buffer.subarray(0, n));
-  }
-  assert.match(head, /^HTTP\/1\.1 101 /);
-  return conn;
 }
 
 /** `count` masked frames (key 0) of `opcode` with `size`-byte payloads, back to back. */

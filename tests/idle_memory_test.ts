@@ -6,8 +6,9 @@
  * twice what is live before it collects).
  */
 import assert from "node:assert/strict";
+import { spawnDeno } from "./_process.ts";
+import { openRaw } from "./_raw_client.ts";
 
-const ROOT = new URL("../", import.meta.url);
 const WARM = 100;
 const COUNT = 1000;
 /**
@@ -19,54 +20,15 @@ const COUNT = 1000;
  */
 const MAX_BYTES_PER_CONNECTION = 5200;
 
-const encoder = new TextEncoder();
-
-/** Open a WebSocket with a raw handshake; returns the conn once the 101 is in. */
-async function openRaw(port: number): Promise<Deno.Conn> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  await conn.write(encoder.encode(
-    "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-  ));
-  const buffer = new Uint8Array(512);
-  let head = "";
-  while (!head.includes("\r\n\r\n")) {
-    const n = await conn.read(buffer);
-    if (n === null) throw new Error(`closed during the handshake: ${head}`);
-    head += new TextDecoder().decode(buffer.subarray(0, n));
-  }
-  assert.match(head, /^HTTP\/1\.1 101 /);
-  return conn;
-}
-
 Deno.test("an idle server connection keeps under 5.2 KB of JS heap", async () => {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--v8-flags=--expose-gc",
-      "--allow-net=127.0.0.1",
-      "tests/_idle_memory_server.ts",
-    ],
-    cwd: ROOT,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let pending = "";
-  const nextLine = async (): Promise<string> => {
-    while (!pending.includes("\n")) {
-      const { value, done } = await lines.read();
-      if (done) throw new Error("the server exited");
-      pending += value;
-    }
-    const line = pending.slice(0, pending.indexOf("\n"));
-    pending = pending.slice(line.length + 1);
-    return line;
-  };
-  const stdin = child.stdin.getWriter();
+  const { process: child, nextLine, send, close } = spawnDeno([
+    "run",
+    "--v8-flags=--expose-gc",
+    "--allow-net=127.0.0.1",
+    "tests/_idle_memory_server.ts",
+  ], { stdin: true });
   const heapUsed = async (): Promise<number> => {
-    await stdin.write(encoder.encode("heap\n"));
+    await send("heap");
     return (JSON.parse(await nextLine()) as { heapUsed: number }).heapUsed;
   };
   const conns: Deno.Conn[] = [];
@@ -94,8 +56,7 @@ Deno.test("an idle server connection keeps under 5.2 KB of JS heap", async () =>
     );
   } finally {
     for (const conn of conns) conn.close();
-    await stdin.close().catch(() => {});
-    await lines.cancel().catch(() => {});
+    await close();
     try {
       child.kill();
     } catch {

@@ -5,6 +5,7 @@
  * `Deno.upgradeWebSocket`.
  */
 import assert from "node:assert/strict";
+import { openRaw } from "./_raw_client.ts";
 import { serve, upgradeWebSocket, type WebSocket } from "../mod.ts";
 import { nextEvent } from "./_servers.ts";
 
@@ -23,19 +24,7 @@ function startServer(path: typeof PATHS[number], onSocket: (socket: WebSocket) =
 
 /** A raw client: the handshake, then `bytes` (masked frames) written as they are. */
 async function rawClient(port: number, bytes: Uint8Array): Promise<Deno.Conn> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  await conn.write(new TextEncoder().encode(
-    "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-  ));
-  const buffer = new Uint8Array(1024);
-  let head = "";
-  while (!head.includes("\r\n\r\n")) {
-    const n = await conn.read(buffer);
-    if (n === null) throw new Error(`closed during the handshake: ${head}`);
-    head += new TextDecoder().decode(buffer.subarray(0, n));
-  }
-  assert.match(head, /^HTTP\/1\.1 101 /);
+  const conn = await openRaw(port);
   await conn.write(bytes);
   return conn;
 }
