@@ -43,6 +43,6 @@ export * from "./compression/mod.ts";
 export * from "./connection/mod.ts";
 export * from "./transports/mod.ts";
 export * from "./transports/proxy.ts";
-export * from "./transports/proxy_error.ts";
+export * from "./errors/proxy_error.ts";
 export * from "./transports/cloudflare.ts";
 export * from "./broadcast/mod.ts";

@@ -7,8 +7,8 @@
  * @module
  */
 
-import { CloseCode } from "../frames/close_code.ts";
-import { WebSocketError } from "../frames/websocket_error.ts";
+import { CloseCode } from "../errors/close_code.ts";
+import { WebSocketError } from "../errors/websocket_error.ts";
 import { _acquireTurn, _INLINE, _SLICE as _OUTPUT_SLICE, _yieldToEventLoop } from "./_turns.ts";
 
 /** The sync-flush tail a receiver appends (RFC 7692 §7.2.2). */

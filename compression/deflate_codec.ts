@@ -5,8 +5,8 @@
  * @module
  */
 
-import { CloseCode } from "../frames/close_code.ts";
-import { WebSocketError } from "../frames/websocket_error.ts";
+import { CloseCode } from "../errors/close_code.ts";
+import { WebSocketError } from "../errors/websocket_error.ts";
 import { type _Zlib, _zlib, type _ZlibContext } from "./_zlib.ts";
 
 /**

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { WebSocketError } from "../frames/websocket_error.ts";
+import { WebSocketError } from "../errors/websocket_error.ts";
 import { MessageDeflater, MessageInflater } from "./deflate_codec.ts";
 
 const encoder = new TextEncoder();

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { WebSocketError } from "../frames/websocket_error.ts";
+import { WebSocketError } from "../errors/websocket_error.ts";
 import { formatExtensionHeader, parseExtensionHeader } from "../handshake/extension_header.ts";
 import { deflateBackend, PerMessageDeflate } from "./per_message_deflate.ts";
 

@@ -7,8 +7,8 @@
  * @module
  */
 
-import { CloseCode } from "../frames/close_code.ts";
-import { WebSocketError } from "../frames/websocket_error.ts";
+import { CloseCode } from "../errors/close_code.ts";
+import { WebSocketError } from "../errors/websocket_error.ts";
 import type { MessageChunk } from "../messages/message.ts";
 import { Utf8Validator } from "../messages/utf8_validator.ts";
 import type { StreamedMessage, StreamedMessageInit } from "./streamed_message.ts";

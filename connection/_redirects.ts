@@ -7,9 +7,9 @@
  * @module
  */
 
-import { CloseCode } from "../frames/close_code.ts";
-import { WebSocketError } from "../frames/websocket_error.ts";
-import { HandshakeStatusError } from "../handshake/handshake_status_error.ts";
+import { CloseCode } from "../errors/close_code.ts";
+import { WebSocketError } from "../errors/websocket_error.ts";
+import { HandshakeStatusError } from "../errors/handshake_status_error.ts";
 import type { Connector, ConnectRequest, UpgradedTransport } from "./upgraded.ts";
 
 /** Statuses that carry a `Location` to retry the handshake at (RFC 9110 §15.4). */

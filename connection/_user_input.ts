@@ -5,7 +5,7 @@
  * @module
  */
 
-import { isValidCloseCode } from "../frames/close_code.ts";
+import { isValidCloseCode } from "../errors/close_code.ts";
 import { isTokenString } from "../http/_http_syntax.ts";
 
 /**

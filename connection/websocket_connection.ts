@@ -11,9 +11,9 @@ import type {
   PerMessageDeflateConfig,
 } from "../compression/per_message_deflate.ts";
 import type { PerMessageDeflateParams } from "../handshake/permessage_deflate.ts";
-import { CloseCode } from "../frames/close_code.ts";
+import { CloseCode } from "../errors/close_code.ts";
 import { DEFAULT_MAX_PAYLOAD } from "../frames/frame_decoder.ts";
-import { WebSocketError } from "../frames/websocket_error.ts";
+import { WebSocketError } from "../errors/websocket_error.ts";
 import { encodeClosePayload } from "../messages/close_payload.ts";
 import type { Message, MessageChunk } from "../messages/message.ts";
 import { decodeTextMessage } from "../messages/message_assembler.ts";

@@ -12,10 +12,10 @@
  */
 
 import { mask as applyMask } from "../masking/mask.ts";
-import { CloseCode } from "./close_code.ts";
+import { CloseCode } from "../errors/close_code.ts";
 import type { FrameHandler, FrameHeader } from "./frame.ts";
 import { Opcode } from "./opcode.ts";
-import { WebSocketError } from "./websocket_error.ts";
+import { WebSocketError } from "../errors/websocket_error.ts";
 
 /**
  * The default limit for one frame's and one message's payload: 64 MiB.

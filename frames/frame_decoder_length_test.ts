@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { FrameCollector } from "./frame_collector.ts";
 import { FrameDecoder } from "./frame_decoder.ts";
-import { WebSocketError } from "./websocket_error.ts";
+import { WebSocketError } from "../errors/websocket_error.ts";
 
 /** A binary frame header with a 64-bit length of `high * 2^32 + low`. */
 function header64(high: number, low: number): Uint8Array {

@@ -4,11 +4,11 @@
  * @module
  */
 
-import { CloseCode } from "./close_code.ts";
+import { CloseCode } from "../errors/close_code.ts";
 import type { Frame } from "./frame.ts";
 import { FrameCollector } from "./frame_collector.ts";
 import { FrameDecoder, type FrameDecoderOptions } from "./frame_decoder.ts";
-import { WebSocketError } from "./websocket_error.ts";
+import { WebSocketError } from "../errors/websocket_error.ts";
 
 /**
  * A `TransformStream` from raw bytes to validated {@linkcode Frame}s, a thin

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { concat, SeededRandom } from "../tests/_random.ts";
-import { CloseCode } from "./close_code.ts";
+import { CloseCode } from "../errors/close_code.ts";
 import type { Frame } from "./frame.ts";
 import { FrameCollector } from "./frame_collector.ts";
 import { FrameDecoder, type FrameDecoderOptions, ReservedBits } from "./frame_decoder.ts";
 import { encodeFrame } from "./frame_encoder.ts";
 import { Opcode } from "./opcode.ts";
-import { WebSocketError } from "./websocket_error.ts";
+import { WebSocketError } from "../errors/websocket_error.ts";
 
 function decodeAll(
   chunks: Uint8Array[],

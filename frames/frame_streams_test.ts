@@ -4,7 +4,7 @@ import type { Frame, FrameInit } from "./frame.ts";
 import { FrameDecoderStream } from "./frame_decoder_stream.ts";
 import { FrameEncoderStream } from "./frame_encoder_stream.ts";
 import { Opcode } from "./opcode.ts";
-import { WebSocketError } from "./websocket_error.ts";
+import { WebSocketError } from "../errors/websocket_error.ts";
 
 Deno.test("FrameEncoderStream -> FrameDecoderStream: client frames are masked with fresh keys and round-trip", async () => {
   const random = new SeededRandom(3);

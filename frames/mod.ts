@@ -19,7 +19,7 @@
  *
  * @module
  */
-export * from "./close_code.ts";
+export * from "../errors/close_code.ts";
 export * from "./frame.ts";
 export * from "./frame_collector.ts";
 export * from "./frame_decoder.ts";
@@ -27,4 +27,4 @@ export * from "./frame_decoder_stream.ts";
 export * from "./frame_encoder.ts";
 export * from "./frame_encoder_stream.ts";
 export * from "./opcode.ts";
-export * from "./websocket_error.ts";
+export * from "../errors/websocket_error.ts";

@@ -5,8 +5,8 @@
  * @module
  */
 
-import { CloseCode } from "../frames/close_code.ts";
-import { WebSocketError } from "../frames/websocket_error.ts";
+import { CloseCode } from "../errors/close_code.ts";
+import { WebSocketError } from "../errors/websocket_error.ts";
 import { _BODY_PREFIX_LIMIT } from "./_body_prefix.ts";
 import { asciiLowercase, isTokenString, quote, trimWhitespace } from "../http/_http_syntax.ts";
 import { computeAcceptKey, generateKey } from "./accept_key.ts";
@@ -16,7 +16,7 @@ import {
   parseExtensionHeader,
 } from "./extension_header.ts";
 import { containsToken } from "./header_tokens.ts";
-import { HandshakeStatusError } from "./handshake_status_error.ts";
+import { HandshakeStatusError } from "../errors/handshake_status_error.ts";
 
 /**
  * Options for {@linkcode createClientHandshake}.

@@ -6,8 +6,8 @@
  * @module
  */
 
-import { CloseCode } from "../frames/close_code.ts";
-import { WebSocketError } from "../frames/websocket_error.ts";
+import { CloseCode } from "../errors/close_code.ts";
+import { WebSocketError } from "../errors/websocket_error.ts";
 import type { ExtensionOffer } from "./extension_header.ts";
 import type { ServerExtension } from "./server_handshake.ts";
 

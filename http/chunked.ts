@@ -7,7 +7,7 @@
  */
 
 import { latin1Encode } from "./_http_syntax.ts";
-import { HttpHeadError, HttpHeadErrorCode } from "./http_head_error.ts";
+import { HttpHeadError, HttpHeadErrorCode } from "../errors/http_head_error.ts";
 
 const _CR = 0x0d;
 const _LF = 0x0a;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ChunkedDecoder, chunkHead, CRLF, LAST_CHUNK } from "./chunked.ts";
-import { HttpHeadError } from "./http_head_error.ts";
+import { HttpHeadError } from "../errors/http_head_error.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

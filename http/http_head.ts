@@ -8,7 +8,7 @@
  */
 
 import { isFieldChar, latin1Encode, quote } from "./_http_syntax.ts";
-import { HttpHeadError, HttpHeadErrorCode } from "./http_head_error.ts";
+import { HttpHeadError, HttpHeadErrorCode } from "../errors/http_head_error.ts";
 import { HeadScanner } from "./head_scanner.ts";
 import { _checkVersion, _parseFields, parseRequestHead } from "./request_head.ts";
 

@@ -7,7 +7,7 @@ import {
   writeResponse,
   writeResponseHead,
 } from "./http_head.ts";
-import { HttpHeadError } from "./http_head_error.ts";
+import { HttpHeadError } from "../errors/http_head_error.ts";
 import { latin1Decode, latin1Encode } from "./_http_syntax.ts";
 
 const HEAD = "GET /chat?x=1 HTTP/1.1\r\n" +

@@ -8,7 +8,7 @@
  */
 
 import { asciiLowercase } from "./_http_syntax.ts";
-import { HttpHeadError, HttpHeadErrorCode } from "./http_head_error.ts";
+import { HttpHeadError, HttpHeadErrorCode } from "../errors/http_head_error.ts";
 import type { ParsedRequestHead } from "./request_head.ts";
 
 /** What {@linkcode requestFraming} decides. */

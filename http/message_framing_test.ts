@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { HttpHeadError } from "./http_head_error.ts";
+import { HttpHeadError } from "../errors/http_head_error.ts";
 import { requestFraming } from "./message_framing.ts";
 import { parseRequestHead } from "./request_head.ts";
 

@@ -31,6 +31,6 @@
 export * from "./chunked.ts";
 export * from "./head_scanner.ts";
 export * from "./http_head.ts";
-export * from "./http_head_error.ts";
+export * from "../errors/http_head_error.ts";
 export * from "./message_framing.ts";
 export * from "./request_head.ts";

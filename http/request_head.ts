@@ -13,7 +13,7 @@ import {
   quote,
   trimWhitespace,
 } from "./_http_syntax.ts";
-import { HttpHeadError, HttpHeadErrorCode } from "./http_head_error.ts";
+import { HttpHeadError, HttpHeadErrorCode } from "../errors/http_head_error.ts";
 
 /** A request head, checked: what {@linkcode parseRequestHead} returns. */
 export interface ParsedRequestHead {

@@ -16,8 +16,8 @@
  * @module
  */
 
-import { CloseCode } from "../frames/close_code.ts";
-import { WebSocketError } from "../frames/websocket_error.ts";
+import { CloseCode } from "../errors/close_code.ts";
+import { WebSocketError } from "../errors/websocket_error.ts";
 
 const _TAIL = [0x00, 0x00, 0xff, 0xff];
 

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { CloseCode } from "../frames/close_code.ts";
+import { CloseCode } from "../errors/close_code.ts";
 import type { FrameHandler, FrameHeader } from "../frames/frame.ts";
 import {
   DEFAULT_MAX_PAYLOAD,
@@ -14,7 +14,7 @@ import {
   type Role,
 } from "../frames/frame_decoder.ts";
 import { Opcode } from "../frames/opcode.ts";
-import { WebSocketError } from "../frames/websocket_error.ts";
+import { WebSocketError } from "../errors/websocket_error.ts";
 import { parseClosePayload } from "../messages/close_payload.ts";
 import { Utf8Validator } from "../messages/utf8_validator.ts";
 import { _MessageInflater } from "./_message_inflater.ts";

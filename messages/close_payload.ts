@@ -5,8 +5,8 @@
  * @module
  */
 
-import { CloseCode, isValidCloseCode } from "../frames/close_code.ts";
-import { WebSocketError } from "../frames/websocket_error.ts";
+import { CloseCode, isValidCloseCode } from "../errors/close_code.ts";
+import { WebSocketError } from "../errors/websocket_error.ts";
 import { Utf8Validator } from "./utf8_validator.ts";
 
 /**

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { WebSocketError } from "../frames/websocket_error.ts";
+import { WebSocketError } from "../errors/websocket_error.ts";
 import { encodeClosePayload, parseClosePayload } from "./close_payload.ts";
 
 function body(code: number, reason: number[] = []): Uint8Array {

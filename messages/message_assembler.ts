@@ -5,11 +5,11 @@
  * @module
  */
 
-import { CloseCode } from "../frames/close_code.ts";
+import { CloseCode } from "../errors/close_code.ts";
 import type { Frame, FrameHandler, FrameHeader } from "../frames/frame.ts";
 import { DEFAULT_MAX_PAYLOAD } from "../frames/frame_decoder.ts";
 import { Opcode } from "../frames/opcode.ts";
-import { WebSocketError } from "../frames/websocket_error.ts";
+import { WebSocketError } from "../errors/websocket_error.ts";
 import { parseClosePayload } from "./close_payload.ts";
 import type { Message } from "./message.ts";
 import { Utf8Validator } from "./utf8_validator.ts";

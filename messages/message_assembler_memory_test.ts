@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { FrameDecoder } from "../frames/frame_decoder.ts";
-import type { WebSocketError } from "../frames/websocket_error.ts";
+import type { WebSocketError } from "../errors/websocket_error.ts";
 import { SeededRandom } from "../tests/_random.ts";
 import type { Message } from "./message.ts";
 import { MessageAssembler } from "./message_assembler.ts";

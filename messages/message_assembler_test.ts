@@ -4,7 +4,7 @@ import { FrameDecoder } from "../frames/frame_decoder.ts";
 import { encodeFrame } from "../frames/frame_encoder.ts";
 import type { FrameInit } from "../frames/frame.ts";
 import { Opcode } from "../frames/opcode.ts";
-import type { WebSocketError } from "../frames/websocket_error.ts";
+import type { WebSocketError } from "../errors/websocket_error.ts";
 import type { Message } from "./message.ts";
 import {
   decodeTextMessage,

@@ -5,7 +5,7 @@
  */
 
 import type { Frame } from "../frames/frame.ts";
-import { WebSocketError } from "../frames/websocket_error.ts";
+import { WebSocketError } from "../errors/websocket_error.ts";
 import type { Message } from "./message.ts";
 import { MessageAssembler, type MessageAssemblerOptions } from "./message_assembler.ts";
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { FrameDecoderStream } from "../frames/frame_decoder_stream.ts";
 import { FrameEncoderStream } from "../frames/frame_encoder_stream.ts";
 import { Opcode } from "../frames/opcode.ts";
-import { WebSocketError } from "../frames/websocket_error.ts";
+import { WebSocketError } from "../errors/websocket_error.ts";
 import type { Message } from "./message.ts";
 import { MessageDecoderStream } from "./message_decoder_stream.ts";
 import { MessageEncoderStream } from "./message_encoder_stream.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { CloseCode } from "../frames/close_code.ts";
+import { CloseCode } from "../errors/close_code.ts";
 import {
   DEFAULT_MAX_PAYLOAD,
   FrameDecoder,
@@ -16,7 +16,7 @@ import {
 import { FrameEncoder } from "../frames/frame_encoder.ts";
 import type { FrameInit } from "../frames/frame.ts";
 import { Opcode } from "../frames/opcode.ts";
-import { WebSocketError } from "../frames/websocket_error.ts";
+import { WebSocketError } from "../errors/websocket_error.ts";
 import type { MaskKeyGenerator } from "../masking/mask_key_generator.ts";
 import { encodeClosePayload } from "../messages/close_payload.ts";
 import type { Message } from "../messages/message.ts";

@@ -5,7 +5,7 @@ import { FrameDecoder } from "../frames/frame_decoder.ts";
 import type { Frame } from "../frames/frame.ts";
 import { encodeFrame } from "../frames/frame_encoder.ts";
 import { Opcode } from "../frames/opcode.ts";
-import { WebSocketError } from "../frames/websocket_error.ts";
+import { WebSocketError } from "../errors/websocket_error.ts";
 import { parseClosePayload } from "../messages/close_payload.ts";
 import { WebSocketProtocol } from "./websocket_protocol.ts";
 

@@ -11,7 +11,7 @@ import type { WebSocketConnection } from "../connection/websocket_connection.ts"
 import { ChunkedDecoder } from "../http/chunked.ts";
 import { HeadScanner } from "../http/head_scanner.ts";
 import { DEFAULT_MAX_HEAD_SIZE, DEFAULT_MAX_HEADERS } from "../http/http_head.ts";
-import { HttpHeadError, HttpHeadErrorCode } from "../http/http_head_error.ts";
+import { HttpHeadError, HttpHeadErrorCode } from "../errors/http_head_error.ts";
 import { type RequestFraming, requestFraming } from "../http/message_framing.ts";
 import { type ParsedRequestHead, parseRequestHead } from "../http/request_head.ts";
 import { _DenoConnDuplex } from "./_deno_conn_duplex.ts";

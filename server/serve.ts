@@ -8,7 +8,7 @@
  */
 
 import type { WebSocketConnection } from "../connection/websocket_connection.ts";
-import { CloseCode } from "../frames/close_code.ts";
+import { CloseCode } from "../errors/close_code.ts";
 import { _HttpConnection, type _ServerContext } from "./_http_connection.ts";
 
 /** How often connection deadlines are checked: timeouts fire up to this late. */
@@ -22,8 +22,11 @@ const _ACCEPT_LOG_INTERVAL = 10_000;
  * on Node and Bun, where there is no `Deno` namespace).
  */
 export interface NetAddr {
+  /** Always `"tcp"`. */
   transport: "tcp";
+  /** The address, such as `"127.0.0.1"` or `"::1"`. */
   hostname: string;
+  /** The port number. */
   port: number;
 }
 

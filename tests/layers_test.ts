@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 
 const LAYERS = [
+  "errors",
   "masking",
   "frames",
   "messages",

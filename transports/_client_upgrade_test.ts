@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { HandshakeStatusError } from "../handshake/handshake_status_error.ts";
+import { HandshakeStatusError } from "../errors/handshake_status_error.ts";
 import { WebSocketStream } from "../connection/websocket_stream.ts";
 import { denoConnector } from "./deno_connector.ts";
 import { nodeConnector } from "./node_connector.ts";

@@ -10,11 +10,11 @@
  */
 
 import type { ByteDuplex } from "../connection/duplex.ts";
-import { isValidCloseCode } from "../frames/close_code.ts";
+import { isValidCloseCode } from "../errors/close_code.ts";
 import { FrameDecoder } from "../frames/frame_decoder.ts";
 import { FrameEncoder } from "../frames/frame_encoder.ts";
 import { Opcode } from "../frames/opcode.ts";
-import { WebSocketError } from "../frames/websocket_error.ts";
+import { WebSocketError } from "../errors/websocket_error.ts";
 import { encodeClosePayload } from "../messages/close_payload.ts";
 import type { Message } from "../messages/message.ts";
 import { MessageAssembler } from "../messages/message_assembler.ts";

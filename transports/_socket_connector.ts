@@ -12,7 +12,7 @@ import type { Connector, ConnectRequest, UpgradedTransport } from "../connection
 import { latin1Encode } from "../http/_http_syntax.ts";
 import { readResponseHead } from "../http/http_head.ts";
 import { _upgradeClient } from "./_client_upgrade.ts";
-import { ProxyError } from "./proxy_error.ts";
+import { ProxyError } from "../errors/proxy_error.ts";
 
 /** Time allowed for TCP, the proxy tunnel, TLS and the opening handshake together. */
 const _HANDSHAKE_TIMEOUT = 30_000;

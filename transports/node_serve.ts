@@ -14,7 +14,7 @@ import type * as net from "node:net";
 import { Readable } from "node:stream";
 import type { ByteDuplex } from "../connection/duplex.ts";
 import type { WebSocketConnection } from "../connection/websocket_connection.ts";
-import { CloseCode } from "../frames/close_code.ts";
+import { CloseCode } from "../errors/close_code.ts";
 import { writeResponse } from "../http/http_head.ts";
 import { _completeUpgrade, _failUpgrade } from "../server/_upgrade_handoff.ts";
 import { _nodeSocketDuplex } from "./_node_socket.ts";

@@ -7,7 +7,7 @@
  * reproduces one input exactly.
  */
 
-import { isValidCloseCode } from "../../frames/close_code.ts";
+import { isValidCloseCode } from "../../errors/close_code.ts";
 import type { Message } from "../../messages/message.ts";
 import { concat, SeededRandom } from "../_random.ts";
 

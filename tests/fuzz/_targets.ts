@@ -13,10 +13,10 @@
  */
 
 import assert from "node:assert/strict";
-import { isValidCloseCode } from "../../frames/close_code.ts";
+import { isValidCloseCode } from "../../errors/close_code.ts";
 import type { FrameHandler } from "../../frames/frame.ts";
 import { FrameDecoder, type Role } from "../../frames/frame_decoder.ts";
-import { WebSocketError } from "../../frames/websocket_error.ts";
+import { WebSocketError } from "../../errors/websocket_error.ts";
 import { computeAcceptKey } from "../../handshake/accept_key.ts";
 import { verifyServerHandshake } from "../../handshake/client_handshake.ts";
 import {
@@ -25,7 +25,7 @@ import {
   parseExtensionHeader,
 } from "../../handshake/extension_header.ts";
 import { readRequestHead, readResponseHead } from "../../http/http_head.ts";
-import { HttpHeadError } from "../../http/http_head_error.ts";
+import { HttpHeadError } from "../../errors/http_head_error.ts";
 import {
   acceptPerMessageDeflateResponse,
   PERMESSAGE_DEFLATE,

@@ -6,8 +6,8 @@
  * @module
  */
 
-import { CloseCode } from "../frames/close_code.ts";
-import { WebSocketError } from "../frames/websocket_error.ts";
+import { CloseCode } from "./close_code.ts";
+import { WebSocketError } from "./websocket_error.ts";
 
 /**
  * The server answered the opening handshake with `status` instead of

@@ -4,8 +4,8 @@
  * @module
  */
 
-import { CloseCode } from "../frames/close_code.ts";
-import { WebSocketError } from "../frames/websocket_error.ts";
+import { CloseCode } from "./close_code.ts";
+import { WebSocketError } from "./websocket_error.ts";
 
 /**
  * An HTTP proxy refused to open a `CONNECT` tunnel (RFC 9110 §9.3.6): it
