@@ -9,7 +9,6 @@
  */
 
 import type { PerMessageDeflateParams } from "../handshake/permessage_deflate.ts";
-import type { WebSocketConnection } from "./websocket_connection.ts";
 
 /** What `pubsub/` may do with a socket. */
 export interface _FrameHook {
@@ -36,10 +35,13 @@ export const _frameHook: _FrameHook = {
   write: () => false,
 };
 
-/** The same on a connection; set by `WebSocketConnection`'s static block. */
+/**
+ * The same on a `WebSocketConnection` (typed `object`: this file does not
+ * import the class that imports it); set by that class's static block.
+ */
 export const _connectionFrames: {
-  compression(connection: WebSocketConnection): PerMessageDeflateParams | null | undefined;
-  write(connection: WebSocketConnection, frame: Uint8Array): boolean;
+  compression(connection: object): PerMessageDeflateParams | null | undefined;
+  write(connection: object, frame: Uint8Array): boolean;
 } = {
   compression: () => undefined,
   write: () => false,

@@ -517,8 +517,10 @@ export class WebSocketConnection {
   }
 
   static {
-    _connectionFrames.compression = (connection) => connection.#frameCompression();
-    _connectionFrames.write = (connection, frame) => connection.#writeFrame(frame);
+    _connectionFrames.compression = (connection) =>
+      (connection as WebSocketConnection).#frameCompression();
+    _connectionFrames.write = (connection, frame) =>
+      (connection as WebSocketConnection).#writeFrame(frame);
   }
 
   /** See `_FrameHook.compression`: servers only, whose frames are unmasked. */

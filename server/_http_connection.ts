@@ -19,7 +19,7 @@ import { _noDelay } from "./_no_delay.ts";
 import { _ResponseWriter } from "./_response_writer.ts";
 import { _completeUpgrade, _failUpgrade } from "./_upgrade_handoff.ts";
 import { _ServerRequest, type _UpgradeSlot } from "./_upgrade_slot.ts";
-import type { NetAddr, ServeHandler, ServeHandlerInfo, ServeOptions } from "./serve.ts";
+import type { NetAddr, ServeHandler, ServeHandlerInfo, ServeOptions } from "./serve_options.ts";
 
 /** What every connection of one server shares. */
 export interface _ServerContext {

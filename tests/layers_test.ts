@@ -71,6 +71,80 @@ Deno.test("each layer imports only the layers below it, and only relative .ts or
   assert.deepEqual(problems, []);
 });
 
+/**
+ * The import cycles of a file graph (each edge a static or type-only import),
+ * as lists of files from the first file back to it, one per strongly
+ * connected component (Tarjan's algorithm; a file importing itself counts).
+ */
+export function findCycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const cycles: string[][] = [];
+  const visit = (node: string) => {
+    index.set(node, index.size);
+    low.set(node, index.get(node)!);
+    stack.push(node);
+    onStack.add(node);
+    for (const next of graph.get(node) ?? []) {
+      if (!index.has(next)) {
+        visit(next);
+        low.set(node, Math.min(low.get(node)!, low.get(next)!));
+      } else if (onStack.has(next)) {
+        low.set(node, Math.min(low.get(node)!, index.get(next)!));
+      }
+    }
+    if (low.get(node) !== index.get(node)) return;
+    const component: string[] = [];
+    let member: string;
+    do {
+      member = stack.pop()!;
+      onStack.delete(member);
+      component.unshift(member);
+    } while (member !== node);
+    if (component.length > 1 || (graph.get(node) ?? []).includes(node)) {
+      cycles.push(component.sort());
+    }
+  };
+  for (const node of [...graph.keys()].sort()) if (!index.has(node)) visit(node);
+  return cycles;
+}
+
+Deno.test("findCycles finds a cycle of type-only edges, a self-import, and none in a tree", () => {
+  const graph = new Map([
+    ["a.ts", ["b.ts", "d.ts"]],
+    ["b.ts", ["c.ts"]],
+    ["c.ts", ["a.ts"]],
+    ["d.ts", ["e.ts"]],
+    ["e.ts", []],
+    ["f.ts", ["f.ts"]],
+  ]);
+  assert.deepEqual(findCycles(graph), [["a.ts", "b.ts", "c.ts"], ["f.ts"]]);
+  graph.set("c.ts", ["e.ts"]);
+  graph.set("f.ts", []);
+  assert.deepEqual(findCycles(graph), []);
+});
+
+Deno.test("no import cycles between files, type-only imports included", async () => {
+  const graph = new Map<string, string[]>();
+  const files = ["mod.ts", "node.ts"];
+  for (const folder of LAYERS) files.push(...await moduleFiles(folder));
+  for (const file of files) {
+    const source = await Deno.readTextFile(new URL(file, root));
+    graph.set(
+      file,
+      importsOf(source)
+        .filter((specifier) => specifier.startsWith("."))
+        .map((specifier) =>
+          new URL(specifier, new URL(file, root)).pathname.slice(root.pathname.length)
+        ),
+    );
+  }
+  assert.ok(graph.size > 100, `only ${graph.size} files found: the scan is broken`);
+  assert.deepEqual(findCycles(graph), []);
+});
+
 Deno.test("mod.ts only re-exports", async () => {
   const code = (await Deno.readTextFile(new URL("mod.ts", root))).replace(/\/\*[\s\S]*?\*\//g, "");
   const statements = code.split("\n").map((line) => line.trim()).filter((line) => line !== "");

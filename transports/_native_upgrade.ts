@@ -14,8 +14,15 @@ import type { UpgradedTransport } from "../connection/upgraded.ts";
 import type { ConnectionOptions } from "../connection/websocket_connection.ts";
 import { handshakeResponse, negotiateServerHandshake } from "../handshake/server_handshake.ts";
 import { type _NativeSocket, _nativeSocketDuplex, _whenOpen } from "./_native_socket_duplex.ts";
-import type { _PreparedUpgrade } from "./_server_upgrade.ts";
-import type { UpgradeWebSocketOptions } from "./upgrade_websocket.ts";
+import type { UpgradeWebSocketOptions } from "./upgrade_websocket_options.ts";
+
+/** What both server upgrades share: the response, and options that carry the pending transport. */
+export interface _PreparedUpgrade {
+  response: Response;
+  url: URL;
+  /** The socket's options, with the pending transport under `_PENDING`. */
+  socketOptions: ConnectionOptions;
+}
 
 /** Cloudflare's `WebSocketPair`: two linked sockets; the server end needs `accept()`. */
 type _WebSocketPair = new () => Record<0 | 1, _NativeSocket & { accept(): void }>;

@@ -14,17 +14,9 @@ import { PerMessageDeflate } from "../compression/per_message_deflate.ts";
 import { negotiateServerHandshake } from "../handshake/server_handshake.ts";
 import { formatExtensionHeader } from "../handshake/extension_header.ts";
 import { _getUpgradeSlot } from "../server/_upgrade_slot.ts";
-import { _upgradeNative } from "./_native_upgrade.ts";
+import { type _PreparedUpgrade, _upgradeNative } from "./_native_upgrade.ts";
 import { _upgradeResponse } from "../server/_upgrade_response.ts";
-import type { UpgradeWebSocketOptions } from "./upgrade_websocket.ts";
-
-/** What both server upgrades share: the response, and options that carry the pending transport. */
-export interface _PreparedUpgrade {
-  response: Response;
-  url: URL;
-  /** The socket's options, with the pending transport under `_PENDING`. */
-  socketOptions: ConnectionOptions;
-}
+import type { UpgradeWebSocketOptions } from "./upgrade_websocket_options.ts";
 
 /**
  * Check the handshake and line up the transport, for `upgradeWebSocket`

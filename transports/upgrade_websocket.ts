@@ -5,21 +5,10 @@
  */
 
 import { WebSocket } from "../connection/websocket.ts";
-import type { ConnectionOptions } from "../connection/websocket_connection.ts";
-import type { ServerHandshakeOptions } from "../handshake/server_handshake.ts";
 import { _prepareUpgrade } from "./_server_upgrade.ts";
+import type { UpgradeWebSocketOptions } from "./upgrade_websocket_options.ts";
 
-/**
- * Options for {@linkcode upgradeWebSocket}.
- *
- * @example
- * ```ts
- * import type { UpgradeWebSocketOptions } from "@edgews/websocket/transports";
- *
- * const options: UpgradeWebSocketOptions = { protocols: ["chat"], origin: ["https://app.example"], maxMessageSize: 1 << 20 };
- * ```
- */
-export interface UpgradeWebSocketOptions extends ServerHandshakeOptions, ConnectionOptions {}
+export * from "./upgrade_websocket_options.ts";
 
 /**
  * What {@linkcode upgradeWebSocket} returns, as `Deno.upgradeWebSocket` does.

@@ -7,7 +7,7 @@
 
 import { WebSocketStream, type WebSocketStreamOptions } from "../connection/websocket_stream.ts";
 import { _prepareUpgrade } from "./_server_upgrade.ts";
-import type { UpgradeWebSocketOptions } from "./upgrade_websocket.ts";
+import type { UpgradeWebSocketOptions } from "./upgrade_websocket_options.ts";
 
 /**
  * Options for {@linkcode upgradeWebSocketStream}: those of
