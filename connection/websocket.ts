@@ -7,7 +7,7 @@
 import { CloseCode } from "../errors/close_code.ts";
 import { WebSocketError } from "../errors/websocket_error.ts";
 import { _abandon, _negotiatedCompression } from "./_compression_option.ts";
-import { _PENDING, type _PendingTransport } from "./_pending.ts";
+import { type _PendingTransport, _registerServerSocket } from "./_server_socket.ts";
 import {
   _clampUnsignedShort,
   _isBlob,
@@ -191,6 +191,8 @@ export class WebSocket extends EventTarget {
     options: WebSocketOptions = {},
   ) {
     super();
+    const pending = WebSocket.#serverPending;
+    WebSocket.#serverPending = undefined;
     if (arguments.length === 0) {
       throw new TypeError(
         "Failed to construct 'WebSocket': 1 argument required, but only 0 present",
@@ -200,15 +202,14 @@ export class WebSocket extends EventTarget {
     this.#url = parsed.href;
     const list = _protocolList(protocols);
     _checkHeartbeat(options.heartbeat);
-    const pending = (options as { [_PENDING]?: _PendingTransport })[_PENDING];
     let role: "client" | "server" = "client";
     this.#onConnection = pending?.onConnection;
     this.#onClosed = pending?.onClosed;
     let transport: Promise<UpgradedTransport>;
     if (pending !== undefined) {
-      role = this.#role = pending.role;
+      role = this.#role = "server";
       // Deno's server sockets (Deno.upgradeWebSocket) deliver ArrayBuffers.
-      if (role === "server") this.#binaryType = "arraybuffer";
+      this.#binaryType = "arraybuffer";
       transport = pending.transport;
     } else {
       const opening = _openClientTransport("WebSocket", parsed, list, options);
@@ -508,7 +509,14 @@ export class WebSocket extends EventTarget {
     this.dispatchEvent(new MessageEvent("message", { data: payload, origin: this.#origin() }));
   }
 
+  /** Set by the server socket factory for the one constructor call it makes. */
+  static #serverPending: _PendingTransport | undefined;
+
   static {
+    _registerServerSocket(WebSocket, (url, options, pending) => {
+      WebSocket.#serverPending = pending;
+      return new WebSocket(url, [], options);
+    });
     _socketInternals = {
       deliver: (socket, data) => socket.#deliver(data),
       closeFrameReceived: (socket) => {

@@ -8,7 +8,7 @@ import { CloseCode } from "../errors/close_code.ts";
 import { WebSocketError } from "../errors/websocket_error.ts";
 import type { WebSocketCloseInfo } from "./close_info.ts";
 import { _abandon, _negotiatedCompression } from "./_compression_option.ts";
-import { _PENDING, type _PendingTransport } from "./_pending.ts";
+import { type _PendingTransport, _registerServerSocket } from "./_server_socket.ts";
 import {
   _clampUnsignedShort,
   _parseWebSocketUrl,
@@ -211,6 +211,16 @@ export class WebSocketStream<S extends boolean = false> {
   #pendingClose: WebSocketCloseOptions | undefined;
   #abortHandshake: ((reason: unknown) => void) | undefined;
 
+  /** Set by the server socket factory for the one constructor call it makes. */
+  static #serverPending: _PendingTransport | undefined;
+
+  static {
+    _registerServerSocket(WebSocketStream, (url, options, pending) => {
+      WebSocketStream.#serverPending = pending;
+      return new WebSocketStream(url, options as WebSocketStreamOptions<boolean>);
+    });
+  }
+
   /**
    * Open a client connection (`ws:` or `wss:`).
    *
@@ -221,7 +231,8 @@ export class WebSocketStream<S extends boolean = false> {
    * @throws {RangeError} For `heartbeat` settings that cannot work.
    */
   constructor(url: string | URL, options: WebSocketStreamOptions<S> = {}) {
-    const pending = (options as { [_PENDING]?: _PendingTransport })[_PENDING];
+    const pending = WebSocketStream.#serverPending;
+    WebSocketStream.#serverPending = undefined;
     const parsed = _parseWebSocketUrl(url);
     _checkHeartbeat(options.heartbeat);
     this.#url = parsed.href;
@@ -230,7 +241,7 @@ export class WebSocketStream<S extends boolean = false> {
     this.#onClosed = pending?.onClosed;
     let transport: Promise<UpgradedTransport>;
     if (pending !== undefined) {
-      role = this.#role = pending.role;
+      role = this.#role = "server";
       transport = pending.transport;
     } else {
       const opening = _openClientTransport(

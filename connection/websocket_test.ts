@@ -1,6 +1,6 @@
 /** The WHATWG WebSocket surface, over in-memory pipes (no network needed for these rules). */
 import assert from "node:assert/strict";
-import { _PENDING } from "./_pending.ts";
+import { _serverSocket } from "./_server_socket.ts";
 import type { Connector, UpgradedTransport } from "./upgraded.ts";
 import { WebSocket } from "./websocket.ts";
 import { WebSocketStream } from "./websocket_stream.ts";
@@ -127,9 +127,10 @@ Deno.test("WebSocket: constructor rejects bad URLs and duplicate protocols", () 
 });
 
 Deno.test("WebSocket: a server-side socket (pending transport) fails with 1006 when the upgrade never happens", async () => {
-  const ws = new WebSocket("ws://example.test/", [], {
-    [_PENDING]: { role: "server", transport: Promise.reject(new Error("handler returned 403")) },
-  } as never);
+  const ws = _serverSocket(WebSocket, new URL("ws://example.test/"), {}, {
+    transport: Promise.reject(new Error("handler returned 403")),
+  });
+  assert.equal(ws.binaryType, "arraybuffer");
   let errored = false;
   ws.onerror = () => errored = true;
   const close = await once<CloseEvent>(ws, "close");

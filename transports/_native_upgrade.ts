@@ -9,19 +9,21 @@
  * @module
  */
 
-import { _PENDING, type _PendingTransport } from "../connection/_pending.ts";
+import type { _PendingTransport } from "../connection/_server_socket.ts";
 import type { UpgradedTransport } from "../connection/upgraded.ts";
 import type { ConnectionOptions } from "../connection/websocket_connection.ts";
 import { handshakeResponse, negotiateServerHandshake } from "../handshake/server_handshake.ts";
 import { type _NativeSocket, _nativeSocketDuplex, _whenOpen } from "./_native_socket_duplex.ts";
 import type { UpgradeWebSocketOptions } from "./upgrade_websocket_options.ts";
 
-/** What both server upgrades share: the response, and options that carry the pending transport. */
+/** What both server upgrades produce: the response, and what the socket is made of. */
 export interface _PreparedUpgrade {
   response: Response;
   url: URL;
-  /** The socket's options, with the pending transport under `_PENDING`. */
-  socketOptions: ConnectionOptions;
+  /** The socket's options. */
+  options: ConnectionOptions;
+  /** Its transport, once the upgrade is done. */
+  pending: _PendingTransport;
 }
 
 /** Cloudflare's `WebSocketPair`: two linked sockets; the server end needs `accept()`. */
@@ -110,12 +112,11 @@ export function _upgradeNative(
   transport.catch(() => {});
   const url = new URL(request.url);
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-  const pending: _PendingTransport = { role: "server", transport };
-  const socketOptions = {
-    ...options,
+  return {
+    response,
+    url,
     // The runtime does keep-alive (Deno's idleTimeout); the engine cannot send pings through it.
-    heartbeat: false,
-    [_PENDING]: pending,
-  } as ConnectionOptions;
-  return { response, url, socketOptions };
+    options: { ...options, heartbeat: false },
+    pending: { transport },
+  };
 }

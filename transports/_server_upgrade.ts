@@ -7,9 +7,7 @@
  * @module
  */
 
-import { _PENDING, type _PendingTransport } from "../connection/_pending.ts";
 import type { UpgradedTransport } from "../connection/upgraded.ts";
-import type { ConnectionOptions } from "../connection/websocket_connection.ts";
 import { PerMessageDeflate } from "../compression/per_message_deflate.ts";
 import { negotiateServerHandshake } from "../handshake/server_handshake.ts";
 import { formatExtensionHeader } from "../handshake/extension_header.ts";
@@ -65,15 +63,10 @@ export function _prepareUpgrade(
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
   // The connection keeps this callback for its lifetime: it must not keep
   // the slot (and what the slot references) with it.
-  const pending: _PendingTransport = {
-    role: "server",
-    transport,
-    onConnection: slot.connected,
-    onClosed: slot.disconnected,
-  };
   return {
     response,
     url,
-    socketOptions: { ...options, [_PENDING]: pending } as ConnectionOptions,
+    options,
+    pending: { transport, onConnection: slot.connected, onClosed: slot.disconnected },
   };
 }

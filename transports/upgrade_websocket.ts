@@ -4,6 +4,7 @@
  * @module
  */
 
+import { _serverSocket } from "../connection/_server_socket.ts";
 import { WebSocket } from "../connection/websocket.ts";
 import { _prepareUpgrade } from "./_server_upgrade.ts";
 import type { UpgradeWebSocketOptions } from "./upgrade_websocket_options.ts";
@@ -79,6 +80,6 @@ export function upgradeWebSocket(
   request: Request,
   options: UpgradeWebSocketOptions = {},
 ): WebSocketUpgrade {
-  const { response, url, socketOptions } = _prepareUpgrade(request, options);
-  return { response, socket: new WebSocket(url, [], socketOptions) };
+  const { response, url, options: socketOptions, pending } = _prepareUpgrade(request, options);
+  return { response, socket: _serverSocket(WebSocket, url, socketOptions, pending) };
 }

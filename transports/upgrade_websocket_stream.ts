@@ -5,6 +5,7 @@
  * @module
  */
 
+import { _serverSocket } from "../connection/_server_socket.ts";
 import { WebSocketStream, type WebSocketStreamOptions } from "../connection/websocket_stream.ts";
 import { _prepareUpgrade } from "./_server_upgrade.ts";
 import type { UpgradeWebSocketOptions } from "./upgrade_websocket_options.ts";
@@ -105,9 +106,9 @@ export function upgradeWebSocketStream<S extends boolean = false>(
   request: Request,
   options: UpgradeWebSocketStreamOptions<S> = {},
 ): WebSocketStreamUpgrade<S> {
-  const { response, url, socketOptions } = _prepareUpgrade(request, options);
+  const { response, url, options: socketOptions, pending } = _prepareUpgrade(request, options);
   return {
     response,
-    socket: new WebSocketStream<S>(url, socketOptions as WebSocketStreamOptions<S>),
+    socket: _serverSocket<WebSocketStream<S>>(WebSocketStream, url, socketOptions, pending),
   };
 }
