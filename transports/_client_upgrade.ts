@@ -1,7 +1,7 @@
 /**
  * The client's opening handshake over any byte duplex that is already
  * connected (and encrypted, for `wss:`): shared by the connectors that are
- * built on {@linkcode _socketConnector} (Node, Cloudflare, proxy tunnels).
+ * built on {@linkcode _socketConnector} (Deno, Node, Cloudflare, proxy tunnels).
  * Not exported from `mod.ts`.
  *
  * @module

@@ -1,27 +1,29 @@
 /**
  * Deno's sockets for {@linkcode _connectWith}: `Deno.connect`,
- * `Deno.connectTls` and `Deno.startTls` (used for proxy tunnels; direct
- * connections go through `denoConnector`). Not exported from `mod.ts`.
+ * `Deno.connectTls` and `Deno.startTls`, behind `denoConnector` and its
+ * proxy tunnels. Not exported from `mod.ts`.
  *
  * @module
  */
 
 import { _DenoConnDuplex } from "../server/_deno_conn_duplex.ts";
+import { _noDelay } from "../server/_no_delay.ts";
 import type { ByteDuplex } from "../connection/duplex.ts";
 import type { _SocketDriver, _TlsSettings } from "./_socket_connector.ts";
 
 /** The Deno driver. */
 export const _denoDriver: _SocketDriver<Deno.Conn> = {
   async open(host, port, tls, _startTlsLater, signal) {
-    if (tls === undefined) {
-      return await Deno.connect({ hostname: host, port, signal } as Deno.ConnectOptions);
-    }
-    return await Deno.connectTls({
-      hostname: host,
-      port,
-      ..._caOption(tls),
-      signal,
-    } as Deno.ConnectTlsOptions);
+    const conn = tls === undefined
+      ? await Deno.connect({ hostname: host, port, signal } as Deno.ConnectOptions)
+      : await Deno.connectTls({
+        hostname: host,
+        port,
+        ..._caOption(tls),
+        signal,
+      } as Deno.ConnectTlsOptions);
+    _noDelay(conn);
+    return conn;
   },
   async startTls(conn, tls) {
     return await Deno.startTls(conn as Deno.TcpConn, {

@@ -7,9 +7,7 @@
  */
 
 import { type Connector, defaultConnector } from "../connection/upgraded.ts";
-import { _connectWith, _driverOf, type _SocketDriver } from "./_socket_connector.ts";
-import { _denoDriver } from "./_deno_socket_driver.ts";
-import { denoConnector } from "./deno_connector.ts";
+import { _connectWith, _driverOf } from "./_socket_connector.ts";
 import { _noProxyMatches } from "./_no_proxy.ts";
 
 /**
@@ -126,9 +124,7 @@ export function proxyConnector(proxy: ProxyOption, connector?: Connector): Conne
       return Promise.reject(error);
     }
     if (through === undefined) return base(url, request);
-    const driver: _SocketDriver<unknown> | undefined = base === denoConnector
-      ? _denoDriver as _SocketDriver<unknown>
-      : _driverOf(base);
+    const driver = _driverOf(base);
     if (driver === undefined) {
       return Promise.reject(
         new TypeError(
