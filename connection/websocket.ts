@@ -513,7 +513,8 @@ export class WebSocket extends EventTarget {
   static #serverPending: _PendingTransport | undefined;
 
   static {
-    _registerServerSocket(WebSocket, (url, options, pending) => {
+    // `this`, not the class's name: TypeScript's ES2022 output binds that name after the static blocks.
+    _registerServerSocket(this, (url, options, pending) => {
       WebSocket.#serverPending = pending;
       return new WebSocket(url, [], options);
     });

@@ -215,7 +215,8 @@ export class WebSocketStream<S extends boolean = false> {
   static #serverPending: _PendingTransport | undefined;
 
   static {
-    _registerServerSocket(WebSocketStream, (url, options, pending) => {
+    // `this`, not the class's name: TypeScript's ES2022 output binds that name after the static blocks.
+    _registerServerSocket(this, (url, options, pending) => {
       WebSocketStream.#serverPending = pending;
       return new WebSocketStream(url, options as WebSocketStreamOptions<boolean>);
     });
