@@ -1,6 +1,7 @@
 /**
- * The entry point for Node (20 and later) and Bun: everything `mod.ts`
- * exports, with `serve` on `node:http` instead of `Deno.listen`, and
+ * The entry point for Node (20 and later) and Bun: the names of `mod.ts`,
+ * with `serve` on `node:http` instead of `Deno.listen`,
+ * `nodeUpgradeListener` for an `http.Server` you already run, and
  * `nodeConnector` (`node:net`/`node:tls`) as the clients' default
  * connector. `upgradeWebSocket`, `WebSocket`, `WebSocketStream` and
  * `connect` are the same functions and classes as on Deno.
@@ -22,5 +23,9 @@
  * @module
  */
 export * from "./mod.ts";
-export * from "./transports/node.ts";
-export { serve } from "./transports/node.ts";
+export {
+  nodeConnector,
+  nodeUpgradeListener,
+  type NodeWebSocketServer,
+  serve,
+} from "./transports/node.ts";

@@ -20,7 +20,7 @@
  *
  * @example Count the bytes of every message without holding any of them
  * ```ts
- * import type { StreamedMessage } from "@edgews/websocket";
+ * import type { StreamedMessage } from "@edgews/websocket/connection";
  *
  * async function sizes(messages: ReadableStream<StreamedMessage>) {
  *   for await (const message of messages) {
@@ -54,7 +54,7 @@ export interface StreamedMessage {
  *
  * @example
  * ```ts
- * import type { StreamedMessageInit } from "@edgews/websocket";
+ * import type { StreamedMessageInit } from "@edgews/websocket/connection";
  *
  * const message: StreamedMessageInit = {
  *   type: "text",

@@ -98,7 +98,7 @@ const _DISPATCH_CALLS_HANDLERS: boolean = (() => {
  *
  * @example
  * ```ts
- * import type { WebSocketEventHandler } from "@edgews/websocket";
+ * import type { WebSocketEventHandler } from "@edgews/websocket/connection";
  *
  * const onmessage: WebSocketEventHandler<MessageEvent> = (event) => console.log(event.data);
  * ```

@@ -8,14 +8,9 @@
  * @module
  */
 
-import {
-  CloseCode,
-  FrameDecoder,
-  FrameEncoder,
-  type Message,
-  MessageAssembler,
-  MessageEncoder,
-} from "../mod.ts";
+import { CloseCode } from "../errors/mod.ts";
+import { FrameDecoder, FrameEncoder } from "../frames/mod.ts";
+import { type Message, MessageAssembler, MessageEncoder } from "../messages/mod.ts";
 
 const hex = (bytes: Uint8Array) => [...bytes].map((b) => b.toString(16).padStart(2, "0")).join(" ");
 

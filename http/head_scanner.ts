@@ -31,6 +31,12 @@ export class HeadScanner {
   /** Complete non-empty lines: the start line and the header lines. */
   #lines = 0;
 
+  /**
+   * A scanner for one head.
+   *
+   * @param kind Whether a request or a response head is read (for error messages).
+   * @param limits Largest head in bytes, most header lines.
+   */
   constructor(kind: "request" | "response", limits: { maxHeadSize: number; maxHeaders: number }) {
     this.#kind = kind;
     this.#maxHeadSize = limits.maxHeadSize;

@@ -145,7 +145,7 @@ export interface WebSocketProtocolOptions {
  *
  * @example
  * ```ts
- * import { WebSocketProtocol } from "@edgews/websocket";
+ * import { WebSocketProtocol } from "@edgews/websocket/protocol";
  * import assert from "node:assert/strict";
  *
  * const client = new WebSocketProtocol({ role: "client" });

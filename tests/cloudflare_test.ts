@@ -7,15 +7,13 @@
  * available at once, `opened` settling later).
  */
 import assert from "node:assert/strict";
+import { connect, proxyConnector, WebSocketError } from "../mod.ts";
 import {
   type CloudflareConnect,
   cloudflareConnector,
   type CloudflareSocket,
   type CloudflareSocketOptions,
-  connect,
-  proxyConnector,
-  WebSocketError,
-} from "../mod.ts";
+} from "../transports/mod.ts";
 import { serve, upgradeWebSocket } from "../mod.ts";
 import { startEchoServer } from "./_servers.ts";
 import { makeTestCertificates } from "./_tls.ts";

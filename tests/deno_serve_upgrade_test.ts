@@ -5,9 +5,9 @@
  * Deno's native one.
  */
 import assert from "node:assert/strict";
+import { readResponseHead } from "../http/mod.ts";
 import {
   connect,
-  readResponseHead,
   upgradeWebSocket,
   type UpgradeWebSocketOptions,
   WebSocket,

@@ -1,7 +1,8 @@
 /**
  * Users import `mod.ts` by URL with no import map, no node_modules and no
  * config. This test serves the repository from a static HTTP server on
- * loopback and runs a fresh Deno process that imports `mod.ts` from it.
+ * loopback and runs a fresh Deno process that imports `mod.ts` (and two core
+ * subpaths) from it.
  */
 import assert from "node:assert/strict";
 
@@ -31,8 +32,10 @@ Deno.test("mod.ts imports over http://127.0.0.1 with no config and works", async
   try {
     const origin = `127.0.0.1:${server.addr.port}`;
     const script = `
-      import { FrameDecoder, MessageAssembler, FrameEncoder, MessageEncoder } from "http://${origin}/mod.ts";
-      const out: unknown[] = [];
+      import { CloseCode, WebSocketStream } from "http://${origin}/mod.ts";
+      import { FrameDecoder, FrameEncoder } from "http://${origin}/frames/mod.ts";
+      import { MessageAssembler, MessageEncoder } from "http://${origin}/messages/mod.ts";
+      const out: unknown[] = [typeof WebSocketStream, CloseCode.NormalClosure];
       const decoder = new FrameDecoder(new MessageAssembler((m) => out.push(m)), { role: "server" });
       const encoder = new FrameEncoder({ role: "client" });
       for (const f of new MessageEncoder({ fragmentSize: 2 }).encode({ type: "text", data: "over http" })) {
@@ -63,10 +66,12 @@ Deno.test("mod.ts imports over http://127.0.0.1 with no config and works", async
     const err = new TextDecoder().decode(stderr);
     assert.equal(code, 0, err);
     assert.deepEqual(JSON.parse(new TextDecoder().decode(stdout)), [
+      "function",
+      1000,
       { type: "text", data: "over http" },
     ]);
     assert.ok(requested.includes("/mod.ts"));
-    assert.ok(requested.some((p) => p.startsWith("/frames/")), "relative imports followed");
+    assert.ok(requested.includes("/connection/websocket.ts"), "relative imports followed");
   } finally {
     await server.shutdown();
   }

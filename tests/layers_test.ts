@@ -145,10 +145,13 @@ Deno.test("no import cycles between files, type-only imports included", async ()
   assert.deepEqual(findCycles(graph), []);
 });
 
-Deno.test("mod.ts only re-exports", async () => {
-  const code = (await Deno.readTextFile(new URL("mod.ts", root))).replace(/\/\*[\s\S]*?\*\//g, "");
-  const statements = code.split("\n").map((line) => line.trim()).filter((line) => line !== "");
-  for (const line of statements) assert.match(line, /^export \* from "\.\/[a-z_/]+\.ts";$/);
+Deno.test("mod.ts and node.ts only re-export", async () => {
+  const reexport = /export\s+(?:\*|(?:type\s+)?\{[^}]*\})\s+from\s+"\.\/[a-z_/]+\.ts";/g;
+  for (const file of ["mod.ts", "node.ts"]) {
+    const code = (await Deno.readTextFile(new URL(file, root))).replace(/\/\*[\s\S]*?\*\//g, "");
+    assert.ok(code.match(reexport) !== null, `${file} has no re-export: the check is broken`);
+    assert.equal(code.replace(reexport, "").trim(), "", `${file} has more than export ... from`);
+  }
 });
 
 Deno.test("mod.ts loads no node: module and nothing outside the repository", async () => {

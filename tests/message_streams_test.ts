@@ -8,9 +8,9 @@
  */
 import assert from "node:assert/strict";
 import { type WebSocket as WsClient, WebSocketServer as WsServer } from "ws";
+import type { StreamedMessage } from "../connection/mod.ts";
 import {
   serve,
-  type StreamedMessage,
   upgradeWebSocketStream,
   type WebSocketError,
   type WebSocketServer,

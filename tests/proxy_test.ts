@@ -6,7 +6,8 @@
  * and Bun. tinyproxy's log shows that each tunnel really went through it.
  */
 import assert from "node:assert/strict";
-import { connect, proxyConnector, ProxyError, resolveProxy, WebSocket } from "../mod.ts";
+import { connect, proxyConnector, ProxyError, WebSocket } from "../mod.ts";
+import { resolveProxy } from "../transports/mod.ts";
 import { nextEvent, startEchoServer } from "./_servers.ts";
 import { makeTestCertificates } from "./_tls.ts";
 import { startTinyproxy } from "./_tinyproxy.ts";

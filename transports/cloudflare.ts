@@ -15,7 +15,7 @@ import { _socketConnector, type _SocketDriver, type _TlsSettings } from "./_sock
  *
  * @example
  * ```ts
- * import type { CloudflareSocket } from "@edgews/websocket";
+ * import type { CloudflareSocket } from "@edgews/websocket/transports";
  *
  * async function hangUp(socket: CloudflareSocket) {
  *   await socket.close();
@@ -42,7 +42,7 @@ export interface CloudflareSocket {
  *
  * @example
  * ```ts
- * import type { CloudflareSocketOptions } from "@edgews/websocket";
+ * import type { CloudflareSocketOptions } from "@edgews/websocket/transports";
  *
  * const options: CloudflareSocketOptions = { secureTransport: "on", allowHalfOpen: false };
  * ```
@@ -59,7 +59,7 @@ export interface CloudflareSocketOptions {
  *
  * @example
  * ```ts
- * import type { CloudflareConnect } from "@edgews/websocket";
+ * import type { CloudflareConnect } from "@edgews/websocket/transports";
  *
  * const refuse: CloudflareConnect = () => {
  *   throw new Error("no outbound sockets here");
@@ -86,7 +86,8 @@ export type CloudflareConnect = (
  * @example
  * ```ts ignore
  * import { connect } from "cloudflare:sockets";
- * import { cloudflareConnector, WebSocketStream } from "@edgews/websocket";
+ * import { WebSocketStream } from "@edgews/websocket";
+ * import { cloudflareConnector } from "@edgews/websocket/transports";
  *
  * const wss = new WebSocketStream("wss://echo.example/", {
  *   connector: cloudflareConnector(connect),

@@ -21,7 +21,8 @@ import { _socketConnector } from "./_socket_connector.ts";
  *
  * @example
  * ```ts ignore
- * import { denoConnector, WebSocketStream } from "@edgews/websocket";
+ * import { WebSocketStream } from "@edgews/websocket";
+ * import { denoConnector } from "@edgews/websocket/transports";
  *
  * const wss = new WebSocketStream("wss://127.0.0.1:8443/", {
  *   connector: denoConnector,

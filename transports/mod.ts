@@ -1,7 +1,9 @@
 /**
  * Transports for Deno: {@linkcode serve} with {@linkcode upgradeWebSocket},
  * and {@linkcode denoConnector} for clients, registered as the default
- * connector of `WebSocket` and `WebSocketStream` when running on Deno.
+ * connector of `WebSocket` and `WebSocketStream` when running on Deno;
+ * {@linkcode cloudflareConnector} for Workers' outbound sockets, and
+ * {@linkcode proxyConnector} for HTTP proxy tunnels on any of them.
  *
  * @example
  * ```ts
@@ -28,8 +30,10 @@
 import { setDefaultConnector } from "../connection/upgraded.ts";
 import { denoConnector } from "./deno_connector.ts";
 
+export * from "./cloudflare.ts";
 export * from "./connect.ts";
 export * from "./deno_connector.ts";
+export * from "./proxy.ts";
 export * from "../server/serve.ts";
 export * from "./upgrade_websocket.ts";
 export * from "./upgrade_websocket_stream.ts";

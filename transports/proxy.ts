@@ -47,7 +47,7 @@ export type ProxyOption = string | URL;
  *
  * @example
  * ```ts
- * import { resolveProxy } from "@edgews/websocket";
+ * import { resolveProxy } from "@edgews/websocket/transports";
  * import assert from "node:assert/strict";
  *
  * const proxy = resolveProxy(new URL("wss://example.com/"), "http://user:pw@127.0.0.1:3128");

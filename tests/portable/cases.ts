@@ -6,6 +6,8 @@
  */
 import assert from "node:assert/strict";
 import type * as Mod from "../../mod.ts";
+import { FrameDecoder, FrameEncoder } from "../../frames/mod.ts";
+import { type Message, MessageAssembler, MessageEncoder } from "../../messages/mod.ts";
 
 /** The module under test: `mod.ts` on Deno, `node.ts` on Node and Bun. */
 export type Api = typeof Mod;
@@ -220,15 +222,15 @@ export const cases: PortableCase[] = [
   {
     name: "the sans-I/O core: a fragmented, masked message round trip",
     // deno-lint-ignore require-await
-    async run(api) {
-      const received: Mod.Message[] = [];
-      const decoder = new api.FrameDecoder(
-        new api.MessageAssembler((message) => received.push(message)),
+    async run() {
+      const received: Message[] = [];
+      const decoder = new FrameDecoder(
+        new MessageAssembler((message) => received.push(message)),
         { role: "server" },
       );
-      const encoder = new api.FrameEncoder({ role: "client" });
+      const encoder = new FrameEncoder({ role: "client" });
       const message = { type: "text" as const, data: "fragmented ✓" };
-      for (const frame of new api.MessageEncoder({ fragmentSize: 3 }).encode(message)) {
+      for (const frame of new MessageEncoder({ fragmentSize: 3 }).encode(message)) {
         for (const chunk of encoder.encode(frame)) assert.equal(decoder.write(chunk), undefined);
       }
       assert.deepEqual(received, [message]);

@@ -4,7 +4,8 @@
  * sends T to the target, and answers with the reply and the close info as
  * JSON. Served by workerd in `tests/workers_test.ts`.
  */
-import { type CloudflareConnect, cloudflareConnector, connect } from "../../mod.ts";
+import { connect } from "../../mod.ts";
+import { type CloudflareConnect, cloudflareConnector } from "../../transports/mod.ts";
 
 // A computed specifier, so that Deno's type checker does not try to resolve
 // the Workers-only module; workerd resolves it at run time.
