@@ -11,13 +11,6 @@ import type { BroadcastMember, BroadcastStats, SlowMemberPolicy } from "./slow_m
 
 /**
  * A message on the wire between broadcasters of several processes.
- *
- * @example
- * ```ts
- * import type { BroadcastEnvelope } from "@edgews/websocket/broadcast";
- *
- * const envelope: BroadcastEnvelope = { topic: "room-1", data: "hello" };
- * ```
  */
 export interface BroadcastEnvelope {
   /** The topic it was published to. */
@@ -31,14 +24,6 @@ export interface BroadcastEnvelope {
  * isolates. A web-standard `BroadcastChannel` fits as it is (Deno Deploy
  * spreads it across isolates and regions); a Redis or NATS client can be
  * wrapped in the same two members.
- *
- * @example
- * ```ts
- * import type { BroadcastAdapter } from "@edgews/websocket/broadcast";
- *
- * const adapter: BroadcastAdapter = new BroadcastChannel("chat");
- * adapter.close?.();
- * ```
  */
 export interface BroadcastAdapter {
   /** Send an envelope to the other broadcasters (not back to this one). */
@@ -53,14 +38,6 @@ export interface BroadcastAdapter {
 
 /**
  * Options for {@linkcode Broadcaster}.
- *
- * @example
- * ```ts
- * import { Broadcaster, type BroadcasterOptions } from "@edgews/websocket/broadcast";
- *
- * const options: BroadcasterOptions = { policy: "close", highWaterMark: 1 << 20, closeCode: 1008 };
- * const broadcaster = new Broadcaster(options);
- * ```
  */
 export interface BroadcasterOptions {
   /** What to do with a slow member. @default {"drop-oldest"} */

@@ -8,19 +8,6 @@
 /**
  * What fan-out (`Broadcaster`, `PubSub`) needs of a socket. This module's
  * `WebSocket`, Deno's native `WebSocket`, a browser's, and `ws`'s all fit.
- *
- * @example
- * ```ts
- * import type { BroadcastMember } from "@edgews/websocket/broadcast";
- *
- * const sent: unknown[] = [];
- * const member: BroadcastMember = {
- *   bufferedAmount: 0,
- *   readyState: 1,
- *   send: (data) => void sent.push(data),
- *   close() {},
- * };
- * ```
  */
 export interface BroadcastMember {
   /** Bytes queued for sending and not yet handed to the network. */
@@ -45,27 +32,11 @@ export interface BroadcastMember {
  *   `maxQueue`; when it is full the oldest is dropped and counted.
  * - `"close"`: the member is closed with `closeCode` (1013 "Try Again
  *   Later" by default, or 1008 "Policy Violation") and removed.
- *
- * @example
- * ```ts
- * import { Broadcaster, type SlowMemberPolicy } from "@edgews/websocket/broadcast";
- *
- * const policy: SlowMemberPolicy = "drop-oldest";
- * const broadcaster = new Broadcaster({ policy, maxQueue: 100 });
- * ```
  */
 export type SlowMemberPolicy = "wait" | "drop-oldest" | "close";
 
 /**
  * Counters of a `Broadcaster` or `PubSub`, for logs and tests.
- *
- * @example
- * ```ts
- * import { Broadcaster, type BroadcastStats } from "@edgews/websocket/broadcast";
- *
- * const stats: BroadcastStats = new Broadcaster().stats;
- * console.log(stats.sent, stats.dropped, stats.closed);
- * ```
  */
 export interface BroadcastStats {
   /** Messages handed to a member's `send`. */

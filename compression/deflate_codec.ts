@@ -11,15 +11,6 @@ import { type _Zlib, _zlib, type _ZlibContext } from "./_zlib.ts";
 
 /**
  * Options for {@linkcode MessageDeflater}.
- *
- * @example
- * ```ts
- * import { type DeflaterOptions, MessageDeflater } from "@edgews/websocket/compression";
- *
- * const options: DeflaterOptions = { windowBits: 12, level: 1, noContextTakeover: true };
- * const deflater = new MessageDeflater(options);
- * deflater.close();
- * ```
  */
 export interface DeflaterOptions {
   /** LZ77 window as a power of two, 8–15 (the negotiated `*_max_window_bits`). @default {15} */
@@ -43,15 +34,6 @@ export interface DeflaterOptions {
 
 /**
  * Options for {@linkcode MessageInflater}.
- *
- * @example
- * ```ts
- * import { type InflaterOptions, MessageInflater } from "@edgews/websocket/compression";
- *
- * const options: InflaterOptions = { windowBits: 15 };
- * const inflater = new MessageInflater(options);
- * inflater.close();
- * ```
  */
 export interface InflaterOptions {
   /** The peer's LZ77 window as a power of two, 8–15. @default {15} */

@@ -29,13 +29,6 @@ import { MessageDeflater, MessageInflater } from "./deflate_codec.ts";
  * synchronous, with context takeover), `"compression-streams"`
  * (`CompressionStream("deflate-raw")`, asynchronous, every message on its
  * own), or `"none"`.
- *
- * @example
- * ```ts
- * import { type DeflateBackend, deflateBackend } from "@edgews/websocket/compression";
- *
- * const backend: DeflateBackend = deflateBackend(); // "zlib" on Deno, Node and Bun
- * ```
  */
 export type DeflateBackend = "zlib" | "compression-streams" | "none";
 
@@ -62,19 +55,6 @@ export function deflateBackend(): DeflateBackend {
 /**
  * Settings for permessage-deflate: what to negotiate (the RFC 7692
  * parameters), and how to compress.
- *
- * @example
- * ```ts
- * import type { PerMessageDeflateConfig } from "@edgews/websocket/compression";
- *
- * // Less memory per connection: no state kept between messages, a smaller window.
- * const lean: PerMessageDeflateConfig = {
- *   serverNoContextTakeover: true,
- *   clientNoContextTakeover: true,
- *   serverMaxWindowBits: 10,
- *   threshold: 256,
- * };
- * ```
  */
 export interface PerMessageDeflateConfig extends PerMessageDeflateOptions {
   /**

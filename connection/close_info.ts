@@ -7,13 +7,6 @@
 /**
  * The outcome of a connection, as `WebSocketStream.closed` and the
  * `WebSocket` close event report it.
- *
- * @example
- * ```ts
- * import type { WebSocketCloseInfo } from "@edgews/websocket/connection";
- *
- * const info: WebSocketCloseInfo = { closeCode: 1000, reason: "bye" };
- * ```
  */
 export interface WebSocketCloseInfo {
   /**

@@ -9,14 +9,6 @@
  * Cloudflare `connect()` socket, a Node socket through `Duplex.toWeb`.
  * `close`, when present, tears the transport down at once (both directions);
  * without it, closing means closing `writable` and cancelling `readable`.
- *
- * @example
- * ```ts
- * import type { ByteDuplex } from "@edgews/websocket/connection";
- *
- * const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
- * const loopback: ByteDuplex = { readable, writable };
- * ```
  */
 export interface ByteDuplex {
   /**

@@ -14,14 +14,6 @@
  * While the application leaves received messages unread (backpressure
  * stops reading from the network), pongs cannot be seen, so those
  * intervals are not counted as missed.
- *
- * @example
- * ```ts
- * import type { HeartbeatOptions } from "@edgews/websocket/connection";
- *
- * // A ping every 15 s; a peer silent for 3 pings (45 s) is dropped.
- * const heartbeat: HeartbeatOptions = { interval: 15_000, maxMissedPongs: 3 };
- * ```
  */
 export interface HeartbeatOptions {
   /** Milliseconds between pings. */

@@ -17,19 +17,6 @@
  * about 1 MiB of it waits unread (backpressure), so a message left alone
  * holds up the ones after it. A connection that ends inside a message
  * errors its `readable`.
- *
- * @example Count the bytes of every message without holding any of them
- * ```ts
- * import type { StreamedMessage } from "@edgews/websocket/connection";
- *
- * async function sizes(messages: ReadableStream<StreamedMessage>) {
- *   for await (const message of messages) {
- *     let size = 0;
- *     for await (const chunk of message.readable) size += chunk.length;
- *     console.log(`${message.type}: ${size} bytes`);
- *   }
- * }
- * ```
  */
 export interface StreamedMessage {
   /** `"text"` or `"binary"`. */
@@ -51,16 +38,6 @@ export interface StreamedMessage {
  *
  * A `StreamedMessage` received is also a `StreamedMessageInit`, so writing
  * received messages back echoes them chunk by chunk.
- *
- * @example
- * ```ts
- * import type { StreamedMessageInit } from "@edgews/websocket/connection";
- *
- * const message: StreamedMessageInit = {
- *   type: "text",
- *   readable: ReadableStream.from(["Hello, ", "world"]),
- * };
- * ```
  */
 export interface StreamedMessageInit {
   /** The message's type. @default {"binary"} */

@@ -10,19 +10,6 @@ import type { ByteDuplex } from "./duplex.ts";
 
 /**
  * A transport that completed the opening handshake.
- *
- * @example
- * ```ts
- * import type { UpgradedTransport } from "@edgews/websocket/connection";
- *
- * const pipe = new TransformStream<Uint8Array, Uint8Array>();
- * const upgraded: UpgradedTransport = {
- *   duplex: pipe,
- *   leftover: new Uint8Array(0),
- *   protocol: "",
- *   extensions: "",
- * };
- * ```
  */
 export interface UpgradedTransport {
   /** The byte stream, positioned after the handshake head. */
@@ -41,13 +28,6 @@ export interface UpgradedTransport {
 
 /**
  * What a client asks a {@linkcode Connector} for.
- *
- * @example
- * ```ts
- * import type { ConnectRequest } from "@edgews/websocket/connection";
- *
- * const request: ConnectRequest = { protocols: ["chat"], headers: { authorization: "Bearer t" } };
- * ```
  */
 export interface ConnectRequest {
   /** Subprotocols to offer, in order of preference. */
@@ -71,13 +51,6 @@ export interface ConnectRequest {
  * Runtime adapters provide one; `WebSocketStream` and `WebSocket` take one
  * as the `connector` option, or use the one registered with
  * {@linkcode setDefaultConnector}.
- *
- * @example
- * ```ts
- * import type { Connector } from "@edgews/websocket/connection";
- *
- * const refuse: Connector = () => Promise.reject(new Error("offline"));
- * ```
  */
 export type Connector = (url: URL, request: ConnectRequest) => Promise<UpgradedTransport>;
 
@@ -113,8 +86,11 @@ export function setDefaultConnector(connector: Connector): void {
  * @example
  * ```ts
  * import { defaultConnector } from "@edgews/websocket/connection";
+ * import { denoConnector } from "@edgews/websocket/transports";
+ * import assert from "node:assert/strict";
  *
- * const connector = defaultConnector();
+ * // A subpath alone registers nothing; the root (or /transports) does, on Deno.
+ * assert.equal(defaultConnector(), denoConnector);
  * ```
  */
 export function defaultConnector(): Connector | undefined {

@@ -29,16 +29,6 @@ import {
 
 /**
  * Options beyond the WHATWG constructor's `protocols`.
- *
- * @example
- * ```ts
- * import type { WebSocketOptions } from "@edgews/websocket/connection";
- *
- * const options: WebSocketOptions = {
- *   heartbeat: { interval: 30_000 },
- *   headers: { cookie: "session=1" },
- * };
- * ```
  */
 export interface WebSocketOptions extends ConnectionOptions {
   /** Extra handshake request headers. */
@@ -95,13 +85,6 @@ const _DISPATCH_CALLS_HANDLERS: boolean = (() => {
 
 /**
  * An `on*` event handler property of {@linkcode WebSocket}.
- *
- * @example
- * ```ts
- * import type { WebSocketEventHandler } from "@edgews/websocket/connection";
- *
- * const onmessage: WebSocketEventHandler<MessageEvent> = (event) => console.log(event.data);
- * ```
  */
 export type WebSocketEventHandler<E extends Event> =
   | ((this: WebSocket, event: E) => unknown)
@@ -121,15 +104,27 @@ let _socketInternals: {
  * underneath. A third constructor argument takes options browsers do not
  * have: headers, limits, keep-alive.
  *
- * @example
- * ```ts ignore
- * import { WebSocket } from "@edgews/websocket";
+ * @example Echo one message over a loopback server
+ * ```ts
+ * import { serve, upgradeWebSocket, WebSocket } from "@edgews/websocket";
+ * import assert from "node:assert/strict";
  *
- * const ws = new WebSocket("ws://127.0.0.1:8080/", "chat", { heartbeat: { interval: 30_000 } });
- * ws.binaryType = "arraybuffer";
+ * const server = serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+ *   const { response, socket } = upgradeWebSocket(request);
+ *   socket.onmessage = (event) => socket.send(event.data);
+ *   return response;
+ * });
+ * const ws = new WebSocket(`ws://127.0.0.1:${server.addr.port}/`, [], {
+ *   heartbeat: { interval: 30_000 },
+ * });
+ * const reply = new Promise<MessageEvent>((resolve) => ws.onmessage = resolve);
  * ws.onopen = () => ws.send("hello");
- * ws.onmessage = (event) => console.log(event.data);
- * ws.onclose = (event) => console.log(event.code, event.reason, event.wasClean);
+ * assert.equal((await reply).data, "hello");
+ * const closed = new Promise<CloseEvent>((resolve) => ws.onclose = resolve);
+ * ws.close(1000, "done");
+ * const { code, wasClean } = await closed;
+ * assert.deepEqual([code, wasClean], [1000, true]);
+ * await server.shutdown();
  * ```
  */
 export class WebSocket extends EventTarget {

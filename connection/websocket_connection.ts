@@ -30,17 +30,6 @@ import { _Heartbeat, _SERVER_HEARTBEAT } from "./_heartbeat.ts";
 
 /**
  * Limits and timers of a connection.
- *
- * @example
- * ```ts
- * import type { ConnectionOptions } from "@edgews/websocket/connection";
- *
- * const options: ConnectionOptions = {
- *   maxMessageSize: 1 << 20,
- *   heartbeat: { interval: 30_000 },
- *   closeTimeout: 2_000,
- * };
- * ```
  */
 export interface ConnectionOptions {
   /** Largest incoming message in bytes; bigger ones close with 1009. @default {67108864} */
@@ -105,13 +94,6 @@ export interface ConnectionOptions {
 
 /**
  * The engine's full options: what the handshake decided plus the limits.
- *
- * @example
- * ```ts
- * import type { WebSocketConnectionOptions } from "@edgews/websocket/connection";
- *
- * const options: WebSocketConnectionOptions = { role: "server", leftover: new Uint8Array(0) };
- * ```
  */
 export interface WebSocketConnectionOptions extends ConnectionOptions {
   /** This endpoint's role. */
@@ -137,15 +119,6 @@ export interface WebSocketConnectionOptions extends ConnectionOptions {
 
 /**
  * The close outcome, plus whether the closing handshake completed.
- *
- * @example
- * ```ts
- * import type { ConnectionCloseEvent } from "@edgews/websocket/connection";
- *
- * function log(event: ConnectionCloseEvent) {
- *   console.log(event.closeCode, event.reason, event.wasClean ? "clean" : event.error?.message);
- * }
- * ```
  */
 export interface ConnectionCloseEvent extends WebSocketCloseInfo {
   /** True when both close frames were exchanged and the transport then closed. */
@@ -156,16 +129,6 @@ export interface ConnectionCloseEvent extends WebSocketCloseInfo {
 
 /**
  * Receives what a {@linkcode WebSocketConnection} observes.
- *
- * @example
- * ```ts
- * import type { ConnectionHandler } from "@edgews/websocket/connection";
- *
- * const handler: ConnectionHandler = {
- *   onMessage: (data) => console.log(data),
- *   onClose: (event) => console.log(event.closeCode),
- * };
- * ```
  */
 export interface ConnectionHandler {
   /** A complete text or binary message. */

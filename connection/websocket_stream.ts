@@ -29,13 +29,6 @@ import { type ConnectionOptions, WebSocketConnection } from "./websocket_connect
  * {@linkcode StreamedMessage} per message.
  *
  * @typeParam S Whether messages are streamed (`streamMessages`).
- *
- * @example
- * ```ts
- * import type { WebSocketIncoming } from "@edgews/websocket/connection";
- *
- * const whole: WebSocketIncoming<false> = "hello";
- * ```
  */
 export type WebSocketIncoming<S extends boolean = false> = S extends true ? StreamedMessage
   : string | Uint8Array;
@@ -44,17 +37,6 @@ export type WebSocketIncoming<S extends boolean = false> = S extends true ? Stre
  * What a `WebSocketStream`'s `writable` takes: a string (text), bytes
  * (binary), or a message to send from a stream (`ReadableStream<Uint8Array>`
  * for binary, or a {@linkcode StreamedMessageInit}).
- *
- * @example
- * ```ts
- * import type { WebSocketOutgoing } from "@edgews/websocket/connection";
- *
- * const messages: WebSocketOutgoing[] = [
- *   "text",
- *   new Uint8Array([1, 2, 3]),
- *   { type: "text", readable: ReadableStream.from(["streamed ", "text"]) },
- * ];
- * ```
  */
 export type WebSocketOutgoing =
   | string
@@ -67,15 +49,6 @@ export type WebSocketOutgoing =
  * What `WebSocketStream.opened` resolves to.
  *
  * @typeParam S Whether messages are streamed (`streamMessages`).
- *
- * @example
- * ```ts
- * import type { WebSocketOpenInfo } from "@edgews/websocket/connection";
- *
- * async function echo({ readable, writable }: WebSocketOpenInfo) {
- *   await readable.pipeTo(writable);
- * }
- * ```
  */
 export interface WebSocketOpenInfo<S extends boolean = false> {
   /**
@@ -105,13 +78,6 @@ export interface WebSocketOpenInfo<S extends boolean = false> {
  * Options for a client {@linkcode WebSocketStream}.
  *
  * @typeParam S Whether messages are streamed (`streamMessages`).
- *
- * @example
- * ```ts
- * import type { WebSocketStreamOptions } from "@edgews/websocket/connection";
- *
- * const options: WebSocketStreamOptions = { protocols: ["chat"], highWaterMark: 4, signal: AbortSignal.timeout(5000) };
- * ```
  */
 export interface WebSocketStreamOptions<S extends boolean = boolean> extends ConnectionOptions {
   /** Subprotocols to offer. */
@@ -157,13 +123,6 @@ export interface WebSocketStreamOptions<S extends boolean = boolean> extends Con
 
 /**
  * Options to close a {@linkcode WebSocketStream}.
- *
- * @example
- * ```ts
- * import type { WebSocketCloseOptions } from "@edgews/websocket/connection";
- *
- * const bye: WebSocketCloseOptions = { closeCode: 1000, reason: "done" };
- * ```
  */
 export interface WebSocketCloseOptions {
   /** 1000 or 3000–4999. @default {1000 when a reason is given, else none} */
@@ -184,20 +143,25 @@ export interface WebSocketCloseOptions {
  * @typeParam S Whether messages are streamed (`streamMessages`),
  * inferred from the options.
  *
- * @example Echo one message with a server started in the same process
- * ```ts ignore
- * import { WebSocketStream } from "@edgews/websocket";
+ * @example Echo one message over a loopback server
+ * ```ts
+ * import { serve, upgradeWebSocketStream, WebSocketStream } from "@edgews/websocket";
+ * import assert from "node:assert/strict";
  *
- * const wss = new WebSocketStream("ws://127.0.0.1:8080/");
+ * const server = serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+ *   const { response, socket } = upgradeWebSocketStream(request);
+ *   socket.opened.then(({ readable, writable }) => readable.pipeTo(writable));
+ *   return response;
+ * });
+ * const wss = new WebSocketStream(`ws://127.0.0.1:${server.addr.port}/`);
  * const { readable, writable } = await wss.opened;
- * const writer = writable.getWriter();
- * await writer.write("hello");
- * for await (const message of readable) {
- *   console.log(message);
- *   break;
- * }
- * wss.close({ closeCode: 1000, reason: "done" });
- * console.log(await wss.closed);
+ * await writable.getWriter().write("hello");
+ * // A reader, not `for await` with `break`: the break would close with 1000 first.
+ * const reader = readable.getReader();
+ * assert.equal((await reader.read()).value, "hello");
+ * wss.close({ closeCode: 4000, reason: "done" });
+ * assert.equal((await wss.closed).closeCode, 4000); // the server echoes the code
+ * await server.shutdown();
  * ```
  */
 export class WebSocketStream<S extends boolean = false> {

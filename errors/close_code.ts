@@ -7,14 +7,6 @@
 /**
  * The close codes this module sends or reports, by name (RFC 6455 §7.4.1,
  * plus 1012–1014 from the IANA registry).
- *
- * @example
- * ```ts
- * import { CloseCode } from "@edgews/websocket/frames";
- * import assert from "node:assert/strict";
- *
- * assert.equal(CloseCode.ProtocolError, 1002);
- * ```
  */
 export const CloseCode = {
   /** 1000: the purpose of the connection has been fulfilled. */
@@ -51,13 +43,6 @@ export const CloseCode = {
 
 /**
  * A named close code from {@linkcode CloseCode}.
- *
- * @example
- * ```ts
- * import type { CloseCode } from "@edgews/websocket/frames";
- *
- * const code: CloseCode = 1000;
- * ```
  */
 export type CloseCode = typeof CloseCode[keyof typeof CloseCode];
 

@@ -7,14 +7,6 @@
 /**
  * What went wrong while reading an HTTP head, for code that needs to act on
  * it (for example, not to bother answering a peer that already hung up).
- *
- * @example
- * ```ts
- * import { HttpHeadErrorCode } from "@edgews/websocket/handshake";
- * import assert from "node:assert/strict";
- *
- * assert.equal(HttpHeadErrorCode.TooLarge, "too-large");
- * ```
  */
 export const HttpHeadErrorCode = {
   /** The head broke the HTTP/1.1 syntax (status 400, or 505 for an HTTP major version other than 1). */
@@ -29,13 +21,6 @@ export const HttpHeadErrorCode = {
 
 /**
  * A code from {@linkcode HttpHeadErrorCode}.
- *
- * @example
- * ```ts
- * import { HttpHeadErrorCode } from "@edgews/websocket/handshake";
- *
- * const code: HttpHeadErrorCode = HttpHeadErrorCode.TooLarge;
- * ```
  */
 export type HttpHeadErrorCode = typeof HttpHeadErrorCode[keyof typeof HttpHeadErrorCode];
 

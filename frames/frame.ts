@@ -10,21 +10,6 @@
  * The payload is always the unmasked application data; `mask` records the key
  * that was (or is to be) applied on the wire. Length and mask bit are derived
  * from the payload and the key when encoding.
- *
- * @example
- * ```ts
- * import { type Frame, Opcode } from "@edgews/websocket/frames";
- *
- * const frame: Frame = {
- *   fin: true,
- *   rsv1: false,
- *   rsv2: false,
- *   rsv3: false,
- *   opcode: Opcode.Text,
- *   mask: undefined,
- *   payload: new TextEncoder().encode("Hello"),
- * };
- * ```
  */
 export interface Frame {
   /** Final fragment of a message. */
@@ -46,15 +31,6 @@ export interface Frame {
 /**
  * A frame to encode: `fin` defaults to `true`, the reserved bits to `false`,
  * and `mask` to the encoder's own choice.
- *
- * @example
- * ```ts
- * import { encodeFrame, type FrameInit, Opcode } from "@edgews/websocket/frames";
- * import assert from "node:assert/strict";
- *
- * const init: FrameInit = { opcode: Opcode.Ping, payload: new Uint8Array() };
- * assert.deepEqual([...encodeFrame(init)], [0x89, 0x00]);
- * ```
  */
 export interface FrameInit {
   /** Final fragment of a message. @default {true} */
@@ -76,16 +52,6 @@ export interface FrameInit {
 /**
  * The part of a frame that precedes the payload, as handed to a
  * {@linkcode FrameHandler} before the payload bytes.
- *
- * @example
- * ```ts
- * import type { FrameHeader } from "@edgews/websocket/frames";
- *
- * const header: FrameHeader = {
- *   fin: true, rsv1: false, rsv2: false, rsv3: false,
- *   opcode: 1, mask: undefined, length: 5,
- * };
- * ```
  */
 export interface FrameHeader {
   /** Final fragment of a message. */
@@ -113,22 +79,6 @@ export interface FrameHeader {
  * payload), then the end. Payload views are only valid during the call: copy
  * what you keep. A handler may throw a `WebSocketError` to fail the
  * connection; the decoder records it and stops.
- *
- * @example
- * ```ts
- * import { FrameDecoder, type FrameHandler } from "@edgews/websocket/frames";
- * import assert from "node:assert/strict";
- *
- * let bytes = 0;
- * const counter: FrameHandler = {
- *   onFrameStart() {},
- *   onFramePayload(chunk) { bytes += chunk.length; },
- *   onFrameEnd() {},
- * };
- * new FrameDecoder(counter, { role: "client" })
- *   .write(new Uint8Array([0x81, 0x02, 0x68, 0x69]));
- * assert.equal(bytes, 2);
- * ```
  */
 export interface FrameHandler {
   /** A validated header. */

@@ -19,30 +19,11 @@ import { WebSocketError } from "../errors/websocket_error.ts";
 
 /**
  * The default limit for one frame's and one message's payload: 64 MiB.
- *
- * @example
- * ```ts
- * import { DEFAULT_MAX_PAYLOAD } from "@edgews/websocket/frames";
- * import assert from "node:assert/strict";
- *
- * assert.equal(DEFAULT_MAX_PAYLOAD, 64 * 1024 * 1024);
- * ```
  */
 export const DEFAULT_MAX_PAYLOAD = 64 * 1024 * 1024;
 
 /**
  * Reserved bit flags for {@linkcode FrameDecoderOptions.allowedReservedBits}.
- *
- * @example
- * ```ts
- * import { FrameDecoder, FrameCollector, ReservedBits } from "@edgews/websocket/frames";
- *
- * // permessage-deflate gives RSV1 a meaning:
- * const decoder = new FrameDecoder(new FrameCollector(() => {}), {
- *   role: "server",
- *   allowedReservedBits: ReservedBits.Rsv1,
- * });
- * ```
  */
 export const ReservedBits = {
   /** RSV1 (0x40 in the first byte): permessage-deflate's "compressed" bit. */
@@ -57,25 +38,11 @@ export const ReservedBits = {
  * Which side of the connection decodes: a server receives masked frames from
  * clients, a client receives unmasked frames from servers (§5.1); `"any"`
  * accepts both, for tools that read captured traffic.
- *
- * @example
- * ```ts
- * import type { Role } from "@edgews/websocket/frames";
- *
- * const role: Role = "any"; // read captured traffic of either direction
- * ```
  */
 export type Role = "client" | "server" | "any";
 
 /**
  * Options for {@linkcode FrameDecoder}.
- *
- * @example
- * ```ts
- * import type { FrameDecoderOptions } from "@edgews/websocket/frames";
- *
- * const options: FrameDecoderOptions = { role: "server", maxFrameSize: 1 << 20 };
- * ```
  */
 export interface FrameDecoderOptions {
   /** The decoding endpoint's role; decides which mask bit is legal. */

@@ -147,14 +147,6 @@ export function encodeFrame(frame: FrameInit): Uint8Array {
 
 /**
  * Options for {@linkcode FrameEncoder}.
- *
- * @example
- * ```ts
- * import { FrameEncoder, type FrameEncoderOptions } from "@edgews/websocket/frames";
- *
- * const options: FrameEncoderOptions = { role: "client" };
- * const encoder = new FrameEncoder(options);
- * ```
  */
 export interface FrameEncoderOptions {
   /**

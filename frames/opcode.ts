@@ -7,15 +7,6 @@
 /**
  * The opcodes RFC 6455 defines. 0x3–0x7 and 0xB–0xF are reserved and make a
  * receiver fail the connection.
- *
- * @example
- * ```ts
- * import { Opcode } from "@edgews/websocket/frames";
- * import assert from "node:assert/strict";
- *
- * assert.equal(Opcode.Text, 1);
- * assert.equal(Opcode.Close, 8);
- * ```
  */
 export const Opcode = {
   /** 0x0: continues a fragmented message. */
@@ -34,13 +25,6 @@ export const Opcode = {
 
 /**
  * One of the defined {@linkcode Opcode} values.
- *
- * @example
- * ```ts
- * import { Opcode } from "@edgews/websocket/frames";
- *
- * const opcode: Opcode = Opcode.Binary;
- * ```
  */
 export type Opcode = typeof Opcode[keyof typeof Opcode];
 

@@ -20,22 +20,6 @@ import { HandshakeStatusError } from "../errors/handshake_status_error.ts";
 
 /**
  * Options for {@linkcode createClientHandshake}.
- *
- * @example
- * ```ts
- * import { type ClientHandshakeOptions, createClientHandshake } from "@edgews/websocket/handshake";
- * import assert from "node:assert/strict";
- *
- * const options: ClientHandshakeOptions = {
- *   protocols: ["graphql-transport-ws"],
- *   extensions: [{ name: "permessage-deflate", params: new Map() }],
- *   headers: { authorization: "Bearer abc" },
- *   origin: "https://app.example.com",
- * };
- * const { request } = createClientHandshake("wss://api.example.com/graphql", options);
- * assert.equal(request.headers.get("sec-websocket-extensions"), "permessage-deflate");
- * assert.equal(request.headers.get("origin"), "https://app.example.com");
- * ```
  */
 export interface ClientHandshakeOptions {
   /**
@@ -60,16 +44,6 @@ export interface ClientHandshakeOptions {
 
 /**
  * What {@linkcode createClientHandshake} returns.
- *
- * @example
- * ```ts
- * import { type ClientHandshake, createClientHandshake } from "@edgews/websocket/handshake";
- * import assert from "node:assert/strict";
- *
- * const { request, key }: ClientHandshake = createClientHandshake("ws://localhost:8080/");
- * assert.equal(request.headers.get("host"), "localhost:8080");
- * assert.equal(key.length, 24);
- * ```
  */
 export interface ClientHandshake {
   /** The GET request to send (write it with `writeRequestHead`). */
@@ -80,17 +54,6 @@ export interface ClientHandshake {
 
 /**
  * What the client offered, for {@linkcode verifyServerHandshake}.
- *
- * @example
- * ```ts
- * import { createClientHandshake, type ExpectedHandshake } from "@edgews/websocket/handshake";
- * import assert from "node:assert/strict";
- *
- * const protocols = ["chat"];
- * const { key } = createClientHandshake("ws://example.com/", { protocols });
- * const expected: ExpectedHandshake = { key, protocols };
- * assert.equal(expected.key, key);
- * ```
  */
 export interface ExpectedHandshake {
   /** The `Sec-WebSocket-Key` that was sent. */
@@ -103,23 +66,6 @@ export interface ExpectedHandshake {
 
 /**
  * An accepted handshake, from {@linkcode verifyServerHandshake}.
- *
- * @example
- * ```ts
- * import { type AcceptedHandshake, verifyServerHandshake } from "@edgews/websocket/handshake";
- * import assert from "node:assert/strict";
- *
- * const headers = new Headers({
- *   upgrade: "websocket",
- *   connection: "Upgrade",
- *   "sec-websocket-accept": "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=",
- * });
- * const accepted: AcceptedHandshake = await verifyServerHandshake(
- *   { status: 101, headers },
- *   { key: "dGhlIHNhbXBsZSBub25jZQ==", protocols: ["chat"] },
- * );
- * assert.equal(accepted.protocol, ""); // the server chose none
- * ```
  */
 export interface AcceptedHandshake {
   /** The subprotocol the server chose, or `""` for none. */

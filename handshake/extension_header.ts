@@ -16,18 +16,6 @@ import { isTokenChar, isTokenString, isWhitespace, quote } from "../http/_http_s
  * verification (HTTP tokens usually are, and registered names are
  * lowercase); parameter names are left to each extension, which should
  * compare them as its own specification says.
- *
- * @example
- * ```ts
- * import { type ExtensionOffer, formatExtensionHeader } from "@edgews/websocket/handshake";
- * import assert from "node:assert/strict";
- *
- * const offer: ExtensionOffer = {
- *   name: "permessage-deflate",
- *   params: new Map([["client_max_window_bits", true]]),
- * };
- * assert.equal(formatExtensionHeader([offer]), "permessage-deflate; client_max_window_bits");
- * ```
  */
 export interface ExtensionOffer {
   /** The extension token, e.g. `"permessage-deflate"`. */

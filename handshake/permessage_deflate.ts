@@ -13,27 +13,11 @@ import type { ServerExtension } from "./server_handshake.ts";
 
 /**
  * The extension's token.
- *
- * @example
- * ```ts
- * import { PERMESSAGE_DEFLATE } from "@edgews/websocket/handshake";
- * import assert from "node:assert/strict";
- *
- * assert.equal(PERMESSAGE_DEFLATE, "permessage-deflate");
- * ```
  */
 export const PERMESSAGE_DEFLATE = "permessage-deflate";
 
 /**
  * What one endpoint wants from permessage-deflate.
- *
- * @example
- * ```ts
- * import { type PerMessageDeflateOptions, perMessageDeflateServer } from "@edgews/websocket/handshake";
- *
- * const options: PerMessageDeflateOptions = { serverNoContextTakeover: true, clientMaxWindowBits: 12 };
- * const negotiator = perMessageDeflateServer(options);
- * ```
  */
 export interface PerMessageDeflateOptions {
   /** Ask that the server reset its compression context after each message. @default {false} */
@@ -49,16 +33,6 @@ export interface PerMessageDeflateOptions {
 /**
  * The agreed parameters: how each side compresses (RFC 7692 §7.1). Without
  * context takeover a side resets its compressor after every message.
- *
- * @example
- * ```ts
- * import { acceptPerMessageDeflateResponse, type PerMessageDeflateParams } from "@edgews/websocket/handshake";
- *
- * const params: PerMessageDeflateParams = acceptPerMessageDeflateResponse({
- *   name: "permessage-deflate",
- *   params: new Map(),
- * });
- * ```
  */
 export interface PerMessageDeflateParams {
   /** The server resets its compression context after each message. */

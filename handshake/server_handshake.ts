@@ -17,30 +17,6 @@ import { containsToken, parseSubprotocols } from "./header_tokens.ts";
 /**
  * A server-side extension negotiator, such as permessage-deflate (RFC 7692)
  * will be.
- *
- * @example Accept the first offer of "x-trace" that has no parameters
- * ```ts
- * import { negotiateServerHandshake, type ServerExtension } from "@edgews/websocket/handshake";
- * import assert from "node:assert/strict";
- *
- * const trace: ServerExtension = {
- *   name: "x-trace",
- *   negotiate: (offers) => offers.find((offer) => offer.params.size === 0),
- * };
- * const request = new Request("http://example.com/", {
- *   headers: {
- *     host: "example.com",
- *     upgrade: "websocket",
- *     connection: "Upgrade",
- *     "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
- *     "sec-websocket-version": "13",
- *     "sec-websocket-extensions": "x-trace; level=2, x-trace",
- *   },
- * });
- * const result = negotiateServerHandshake(request, { extensions: [trace] });
- * assert.ok(result.ok);
- * assert.equal(result.headers.get("sec-websocket-extensions"), "x-trace");
- * ```
  */
 export interface ServerExtension {
   /** The extension token it answers to, compared ASCII case-insensitively. */
@@ -58,19 +34,6 @@ export interface ServerExtension {
 
 /**
  * Options for {@linkcode negotiateServerHandshake}.
- *
- * @example
- * ```ts
- * import { type ServerHandshakeOptions } from "@edgews/websocket/handshake";
- * import assert from "node:assert/strict";
- *
- * const options: ServerHandshakeOptions = {
- *   protocols: (offered) => offered.find((name) => name.startsWith("v2.")),
- *   origin: ["https://app.example.com"],
- *   headers: { "set-cookie": "session=abc; HttpOnly" },
- * };
- * assert.equal(typeof options.protocols, "function");
- * ```
  */
 export interface ServerHandshakeOptions {
   /**
@@ -105,16 +68,6 @@ export interface ServerHandshakeOptions {
 
 /**
  * Facts about the request that a `Request` object does not carry.
- *
- * @example
- * ```ts
- * import { negotiateServerHandshake } from "@edgews/websocket/handshake";
- * import assert from "node:assert/strict";
- *
- * const request = new Request("http://example.com/", { headers: { host: "example.com" } });
- * const result = negotiateServerHandshake(request, {}, { httpVersion: "HTTP/1.0" });
- * assert.equal(result.status, 400);
- * ```
  */
 export interface ServerHandshakeContext {
   /**
@@ -126,22 +79,6 @@ export interface ServerHandshakeContext {
 
 /**
  * An accepted handshake: what to send in the 101 response.
- *
- * @example
- * ```ts
- * import { type ServerHandshakeAccepted, writeResponseHead } from "@edgews/websocket/handshake";
- * import assert from "node:assert/strict";
- *
- * const accepted: ServerHandshakeAccepted = {
- *   ok: true,
- *   status: 101,
- *   headers: new Headers({ upgrade: "websocket" }),
- *   protocol: "",
- *   extensions: [],
- * };
- * const head = writeResponseHead(accepted.status, "", accepted.headers);
- * assert.match(new TextDecoder().decode(head), /^HTTP\/1.1 101 Switching Protocols\r\n/);
- * ```
  */
 export interface ServerHandshakeAccepted {
   /** Accepted. */
@@ -162,21 +99,6 @@ export interface ServerHandshakeAccepted {
 
 /**
  * A refused handshake: the error response to send before closing.
- *
- * @example
- * ```ts
- * import { handshakeResponse, type ServerHandshakeRejected, writeResponse } from "@edgews/websocket/handshake";
- * import assert from "node:assert/strict";
- *
- * const rejected: ServerHandshakeRejected = {
- *   ok: false,
- *   status: 400,
- *   headers: new Headers({ "content-type": "text/plain; charset=utf-8" }),
- *   body: "Invalid handshake request: missing Host header",
- * };
- * const bytes = await writeResponse(handshakeResponse(rejected));
- * assert.match(new TextDecoder().decode(bytes), /^HTTP\/1.1 400 Bad Request\r\n/);
- * ```
  */
 export interface ServerHandshakeRejected {
   /** Refused. */
@@ -196,17 +118,6 @@ export interface ServerHandshakeRejected {
 /**
  * The outcome of {@linkcode negotiateServerHandshake}: check `ok` to tell
  * the two apart.
- *
- * @example
- * ```ts
- * import { negotiateServerHandshake, type ServerHandshake } from "@edgews/websocket/handshake";
- * import assert from "node:assert/strict";
- *
- * const request = new Request("http://example.com/", { method: "POST" });
- * const result: ServerHandshake = negotiateServerHandshake(request);
- * if (result.ok) assert.fail("a POST is not a handshake");
- * else assert.equal(result.body, "Invalid handshake request: method is POST, not GET");
- * ```
  */
 export type ServerHandshake = ServerHandshakeAccepted | ServerHandshakeRejected;
 

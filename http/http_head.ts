@@ -14,47 +14,16 @@ import { _checkVersion, _parseFields, parseRequestHead } from "./request_head.ts
 
 /**
  * Default {@linkcode HeadLimits.maxHeadSize}: 16 KiB.
- *
- * @example
- * ```ts
- * import { DEFAULT_MAX_HEAD_SIZE } from "@edgews/websocket/handshake";
- * import assert from "node:assert/strict";
- *
- * assert.equal(DEFAULT_MAX_HEAD_SIZE, 16384);
- * ```
  */
 export const DEFAULT_MAX_HEAD_SIZE = 16 * 1024;
 
 /**
  * Default {@linkcode HeadLimits.maxHeaders}.
- *
- * @example
- * ```ts
- * import { DEFAULT_MAX_HEADERS } from "@edgews/websocket/handshake";
- * import assert from "node:assert/strict";
- *
- * assert.equal(DEFAULT_MAX_HEADERS, 100);
- * ```
  */
 export const DEFAULT_MAX_HEADERS = 100;
 
 /**
  * Limits for {@linkcode readRequestHead} and {@linkcode readResponseHead}.
- *
- * @example A deadline and tighter limits for a handshake
- * ```ts
- * import { type HeadLimits, readRequestHead } from "@edgews/websocket/handshake";
- * import assert from "node:assert/strict";
- *
- * const limits: HeadLimits = {
- *   maxHeadSize: 4096,
- *   maxHeaders: 32,
- *   signal: AbortSignal.timeout(10_000),
- * };
- * const bytes = new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
- * const { request } = await readRequestHead(ReadableStream.from([bytes]), limits);
- * assert.equal(request.url, "http://x/");
- * ```
  */
 export interface HeadLimits {
   /**
@@ -79,17 +48,6 @@ export interface HeadLimits {
 
 /**
  * A request head read by {@linkcode readRequestHead}.
- *
- * @example
- * ```ts
- * import { readRequestHead, type RequestHead } from "@edgews/websocket/handshake";
- * import assert from "node:assert/strict";
- *
- * const bytes = new TextEncoder().encode("GET /a HTTP/1.0\r\n\r\n");
- * const head: RequestHead = await readRequestHead(ReadableStream.from([bytes]));
- * assert.equal(head.request.url, "http://localhost/a"); // no Host header
- * assert.equal(head.httpVersion, "HTTP/1.0");
- * ```
  */
 export interface RequestHead {
   /**
@@ -110,16 +68,6 @@ export interface RequestHead {
  * A response head read by {@linkcode readResponseHead}. Plain data rather
  * than a `Response`, because not every runtime can construct a `Response`
  * with status 101.
- *
- * @example
- * ```ts
- * import { readResponseHead, type ResponseHead } from "@edgews/websocket/handshake";
- * import assert from "node:assert/strict";
- *
- * const bytes = new TextEncoder().encode("HTTP/1.1 101 Switching Protocols\r\n\r\n");
- * const head: ResponseHead = await readResponseHead(ReadableStream.from([bytes]));
- * assert.equal(head.status, 101);
- * ```
  */
 export interface ResponseHead {
   /** The status code. */
@@ -140,22 +88,6 @@ export interface ResponseHead {
  * fills `buffer` and resolves with the byte count, or `null` at the end, as
  * a `Deno.Conn` does. The latter is read with no stream in between (no
  * stream, reader or queue per connection) into small buffers, one per read.
- *
- * @example
- * ```ts
- * import type { HeadSource } from "@edgews/websocket/handshake";
- *
- * const bytes = new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
- * let done = false;
- * const source: HeadSource = {
- *   read(buffer: Uint8Array) {
- *     if (done) return Promise.resolve(null);
- *     done = true;
- *     buffer.set(bytes);
- *     return Promise.resolve(bytes.length);
- *   },
- * };
- * ```
  */
 export type HeadSource =
   | ReadableStream<Uint8Array>

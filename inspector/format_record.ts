@@ -8,13 +8,6 @@ import type { InspectedFrame, InspectionProblem, InspectorRecord } from "./inspe
 
 /**
  * Options for {@linkcode formatInspectorRecord}.
- *
- * @example
- * ```ts
- * import type { FormatRecordOptions } from "@edgews/websocket/inspector";
- *
- * const options: FormatRecordOptions = { full: true };
- * ```
  */
 export interface FormatRecordOptions {
   /**
@@ -154,13 +147,6 @@ function _problem(problem: InspectionProblem): string {
 
 /**
  * What a data frame belongs to, which continuation frames do not say.
- *
- * @example
- * ```ts
- * import type { FrameContext } from "@edgews/websocket/inspector";
- *
- * const context: FrameContext = { text: true, compressed: false };
- * ```
  */
 export interface FrameContext {
   /** The frame is part of a text message: its payload shows as text. */

@@ -23,15 +23,6 @@ import type { InspectedFrame, InspectionProblem, InspectorRecord } from "./inspe
 /**
  * How the inspected peer compressed with permessage-deflate (RFC 7692), as
  * negotiated in the handshake.
- *
- * @example
- * ```ts
- * import { FrameInspector, type InspectorDeflateOptions } from "@edgews/websocket/inspector";
- *
- * const deflate: InspectorDeflateOptions = { noContextTakeover: true, windowBits: 12 };
- * const inspector = new FrameInspector({ deflate });
- * inspector.close();
- * ```
  */
 export interface InspectorDeflateOptions {
   /**
@@ -51,14 +42,6 @@ export interface InspectorDeflateOptions {
 
 /**
  * Options for {@linkcode FrameInspector}.
- *
- * @example
- * ```ts
- * import { FrameInspector, type FrameInspectorOptions } from "@edgews/websocket/inspector";
- *
- * const options: FrameInspectorOptions = { sender: "client", deflate: true, startOffset: 129 };
- * new FrameInspector(options).close();
- * ```
  */
 export interface FrameInspectorOptions {
   /**

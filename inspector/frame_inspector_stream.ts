@@ -56,17 +56,6 @@ export class FrameInspectorStream extends TransformStream<Uint8Array, InspectorR
 
 /**
  * Options for {@linkcode FrameTapStream}.
- *
- * @example
- * ```ts
- * import { FrameTapStream, type FrameTapOptions } from "@edgews/websocket/inspector";
- *
- * const options: FrameTapOptions = {
- *   sender: "server",
- *   onRecord: (record) => console.log(record.kind),
- * };
- * const tap = new FrameTapStream(options);
- * ```
  */
 export interface FrameTapOptions extends FrameInspectorOptions {
   /** Called with every record, in stream order, as the bytes go through. */

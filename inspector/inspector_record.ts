@@ -10,20 +10,6 @@ import type { ClosePayload } from "../messages/close_payload.ts";
 /**
  * A data message put back together from its frames: reassembled, and
  * inflated when it was compressed with permessage-deflate.
- *
- * @example
- * ```ts
- * import type { InspectedMessage } from "@edgews/websocket/inspector";
- *
- * const message: InspectedMessage = {
- *   type: "text",
- *   data: new TextEncoder().encode("Hello"),
- *   text: "Hello",
- *   frames: 1,
- *   wireLength: 5,
- *   compressed: false,
- * };
- * ```
  */
 export interface InspectedMessage {
   /** Text or binary, from the opcode of the message's first frame. */
@@ -42,16 +28,6 @@ export interface InspectedMessage {
 
 /**
  * One frame as it was on the wire, demasked.
- *
- * @example
- * ```ts
- * import { FrameInspector, type InspectedFrame } from "@edgews/websocket/inspector";
- * import assert from "node:assert/strict";
- *
- * const inspector = new FrameInspector();
- * const [frame] = await inspector.write(new Uint8Array([0x89, 0x02, 0x68, 0x69]));
- * assert.equal((frame as InspectedFrame).opcodeName, "ping");
- * ```
  */
 export interface InspectedFrame {
   /** Tells frames from problems. */
@@ -89,17 +65,6 @@ export interface InspectedFrame {
 /**
  * Something a receiver would have failed the connection for, with the close
  * code it would send (RFC 6455 §7.4.1), or the capture ending early (1006).
- *
- * @example
- * ```ts
- * import { FrameInspector, type InspectionProblem } from "@edgews/websocket/inspector";
- * import assert from "node:assert/strict";
- *
- * const inspector = new FrameInspector();
- * const [problem] = await inspector.write(new Uint8Array([0x83, 0x00])); // opcode 0x3
- * assert.equal((problem as InspectionProblem).closeCode, 1002);
- * assert.equal((problem as InspectionProblem).fatal, true);
- * ```
  */
 export interface InspectionProblem {
   /** Tells problems from frames. */
@@ -124,17 +89,5 @@ export interface InspectionProblem {
 
 /**
  * What a frame inspector reports, in stream order.
- *
- * @example
- * ```ts
- * import { FrameInspector, type InspectorRecord } from "@edgews/websocket/inspector";
- * import assert from "node:assert/strict";
- *
- * const records: InspectorRecord[] = await new FrameInspector()
- *   .write(new Uint8Array([0x81, 0x02, 0x68, 0x69]));
- * for (const record of records) {
- *   if (record.kind === "frame") assert.equal(record.message?.text, "hi");
- * }
- * ```
  */
 export type InspectorRecord = InspectedFrame | InspectionProblem;

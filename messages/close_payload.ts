@@ -11,27 +11,12 @@ import { Utf8Validator } from "./utf8_validator.ts";
 
 /**
  * Longest close reason: 125 control-frame bytes minus the 2-byte code.
- *
- * @example
- * ```ts
- * import { MAX_CLOSE_REASON_BYTES } from "@edgews/websocket/messages";
- * import assert from "node:assert/strict";
- *
- * assert.equal(MAX_CLOSE_REASON_BYTES, 123);
- * ```
  */
 export const MAX_CLOSE_REASON_BYTES = 123;
 
 /**
  * A close frame's content. A close frame with an empty body is reported with
  * code 1005 ("no status received", §7.1.5) and an empty reason.
- *
- * @example
- * ```ts
- * import { type ClosePayload, parseClosePayload } from "@edgews/websocket/messages";
- *
- * const close: ClosePayload = parseClosePayload(new Uint8Array([0x03, 0xe8]));
- * ```
  */
 export interface ClosePayload {
   /** The status code. */

@@ -20,21 +20,6 @@
  * `chunk` is a piece of a data message delivered as it arrives, for
  * streaming (a `MessageAssembler` created with `streaming: true`): see
  * {@linkcode MessageChunk}.
- *
- * @example
- * ```ts
- * import type { Message } from "@edgews/websocket/messages";
- *
- * function describe(message: Message): string {
- *   switch (message.type) {
- *     case "text": return `text: ${message.data}`;
- *     case "binary": return `${message.data.length} bytes`;
- *     case "close": return `close ${message.code} ${message.reason}`;
- *     default: return message.type;
- *   }
- * }
- * describe({ type: "text", data: "hi" });
- * ```
  */
 export type Message =
   | { type: "text"; data: string }
@@ -57,16 +42,6 @@ export type Message =
  * Sent with `MessageEncoder`, a chunk becomes one frame (or several with
  * `fragmentSize`): the first with the message's opcode, later ones as
  * continuation frames, FIN on the last.
- *
- * @example
- * ```ts
- * import type { MessageChunk } from "@edgews/websocket/messages";
- *
- * const parts: MessageChunk[] = [
- *   { type: "chunk", messageType: "text", data: new TextEncoder().encode("Hel"), first: true, last: false },
- *   { type: "chunk", messageType: "text", data: new TextEncoder().encode("lo"), first: false, last: true },
- * ];
- * ```
  */
 export interface MessageChunk {
   /** Always `"chunk"`. */

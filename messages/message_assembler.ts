@@ -16,14 +16,6 @@ import { Utf8Validator } from "./utf8_validator.ts";
 
 /**
  * Options for {@linkcode MessageAssembler}.
- *
- * @example
- * ```ts
- * import { MessageAssembler, type MessageAssemblerOptions } from "@edgews/websocket/messages";
- *
- * const options: MessageAssemblerOptions = { maxMessageSize: 1 << 20 };
- * const assembler = new MessageAssembler(() => {}, options);
- * ```
  */
 export interface MessageAssemblerOptions {
   /**

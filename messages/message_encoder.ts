@@ -11,14 +11,6 @@ import type { Message } from "./message.ts";
 
 /**
  * Options for {@linkcode MessageEncoder}.
- *
- * @example
- * ```ts
- * import { MessageEncoder, type MessageEncoderOptions } from "@edgews/websocket/messages";
- *
- * const options: MessageEncoderOptions = { fragmentSize: 16 * 1024 };
- * const encoder = new MessageEncoder(options);
- * ```
  */
 export interface MessageEncoderOptions {
   /**

@@ -28,13 +28,6 @@ import { Utf8Validator } from "../messages/utf8_validator.ts";
  * Where a connection stands (RFC 6455 §4, §7): `open` after the handshake;
  * `closing` once a close frame was sent or received; `closed` when the
  * closing handshake completed, the connection failed, or the transport ended.
- *
- * @example
- * ```ts
- * import { type ProtocolState, WebSocketProtocol } from "@edgews/websocket/protocol";
- *
- * const state: ProtocolState = new WebSocketProtocol({ role: "server" }).state; // "open"
- * ```
  */
 export type ProtocolState = "open" | "closing" | "closed";
 
@@ -47,21 +40,6 @@ export type ProtocolState = "open" | "closing" | "closed";
  * `eventsReceived()` as `{ type: "compressed" }`; without `compress`,
  * messages go out uncompressed unless sent with `sendCompressed`.
  * `PerMessageDeflate` (in `compression/`) implements it.
- *
- * @example A codec that stores: RFC 7692 §7.2.3.3's "DEFLATE block with no compression"
- * ```ts
- * import { type MessageCompression, WebSocketProtocol } from "@edgews/websocket/protocol";
- * import assert from "node:assert/strict";
- *
- * const stored: MessageCompression = {
- *   compress: (payload) =>
- *     new Uint8Array([0x00, payload.length, 0x00, ~payload.length & 0xff, 0xff, ...payload, 0x00]),
- * };
- * const client = new WebSocketProtocol({ role: "client", compression: stored });
- * client.sendText("Hello");
- * const [wire] = client.dataToSend();
- * assert.equal(wire![0], 0xc1); // FIN, RSV1, text
- * ```
  */
 export interface MessageCompression {
   /**
@@ -81,14 +59,6 @@ export interface MessageCompression {
 
 /**
  * Options for {@linkcode WebSocketProtocol}.
- *
- * @example
- * ```ts
- * import { WebSocketProtocol, type WebSocketProtocolOptions } from "@edgews/websocket/protocol";
- *
- * const options: WebSocketProtocolOptions = { role: "client", maxMessageSize: 1 << 20 };
- * const protocol = new WebSocketProtocol(options);
- * ```
  */
 export interface WebSocketProtocolOptions {
   /** This endpoint's role: a client masks what it sends, a server requires masked input. */

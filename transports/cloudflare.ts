@@ -12,15 +12,6 @@ import { _socketConnector, type _SocketDriver, type _TlsSettings } from "./_sock
 /**
  * The socket that Cloudflare's `connect()` returns, as far as this module
  * uses it: its `{ readable, writable }` pair is the byte duplex.
- *
- * @example
- * ```ts
- * import type { CloudflareSocket } from "@edgews/websocket/transports";
- *
- * async function hangUp(socket: CloudflareSocket) {
- *   await socket.close();
- * }
- * ```
  */
 export interface CloudflareSocket {
   /** Bytes from the server. */
@@ -39,13 +30,6 @@ export interface CloudflareSocket {
 
 /**
  * Options of Cloudflare's `connect()` that this module sets.
- *
- * @example
- * ```ts
- * import type { CloudflareSocketOptions } from "@edgews/websocket/transports";
- *
- * const options: CloudflareSocketOptions = { secureTransport: "on", allowHalfOpen: false };
- * ```
  */
 export interface CloudflareSocketOptions {
   /** `"off"`: TCP; `"on"`: TLS from the start; `"starttls"`: TLS later, with `startTls()`. */
@@ -56,15 +40,6 @@ export interface CloudflareSocketOptions {
 
 /**
  * The signature of `connect` from `cloudflare:sockets`.
- *
- * @example
- * ```ts
- * import type { CloudflareConnect } from "@edgews/websocket/transports";
- *
- * const refuse: CloudflareConnect = () => {
- *   throw new Error("no outbound sockets here");
- * };
- * ```
  */
 export type CloudflareConnect = (
   address: { hostname: string; port: number },

@@ -17,13 +17,6 @@ import { proxyConnector, type ProxyOption } from "./proxy.ts";
  * Options for {@linkcode connect}: those of `WebSocketStream`, plus a proxy.
  *
  * @typeParam S Whether messages are streamed (`streamMessages`).
- *
- * @example
- * ```ts
- * import type { ConnectOptions } from "@edgews/websocket/transports";
- *
- * const options: ConnectOptions = { protocols: ["chat"], proxy: "http://127.0.0.1:3128" };
- * ```
  */
 export interface ConnectOptions<S extends boolean = boolean> extends WebSocketStreamOptions<S> {
   /**
@@ -38,17 +31,6 @@ export interface ConnectOptions<S extends boolean = boolean> extends WebSocketSt
  * An open client connection, as {@linkcode connect} returns it.
  *
  * @typeParam S Whether messages are streamed (`streamMessages`).
- *
- * @example
- * ```ts
- * import type { ConnectedWebSocket } from "@edgews/websocket/transports";
- *
- * async function greet(ws: ConnectedWebSocket) {
- *   await ws.writable.getWriter().write("hello");
- *   ws.close({ closeCode: 1000 });
- *   await ws.closed;
- * }
- * ```
  */
 export interface ConnectedWebSocket<S extends boolean = false> extends WebSocketOpenInfo<S> {
   /** The underlying `WebSocketStream`. */

@@ -18,16 +18,5 @@ import { _socketConnector } from "./_socket_connector.ts";
  * @param url A `ws:` or `wss:` URL.
  * @param request Subprotocols, headers, abort signal, extra CA certificates.
  * @returns The upgraded transport.
- *
- * @example
- * ```ts ignore
- * import { WebSocketStream } from "@edgews/websocket";
- * import { denoConnector } from "@edgews/websocket/transports";
- *
- * const wss = new WebSocketStream("wss://127.0.0.1:8443/", {
- *   connector: denoConnector,
- *   caCerts: [await Deno.readTextFile("ca.pem")],
- * });
- * ```
  */
 export const denoConnector: Connector = _socketConnector(_denoDriver);

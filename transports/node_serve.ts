@@ -30,16 +30,6 @@ import type {
 /**
  * A running Node server. Node binds asynchronously, so `addr` can be read
  * once `listening` has resolved (or in `onListen`).
- *
- * @example
- * ```ts ignore
- * import { serve } from "@edgews/websocket/node";
- *
- * const server = serve({ hostname: "127.0.0.1", port: 0 }, () => new Response("hi"));
- * const addr = await server.listening;
- * console.log(addr.port);
- * await server.shutdown();
- * ```
  */
 export interface NodeWebSocketServer extends WebSocketServer {
   /** Resolves with the address once the server listens; rejects when it cannot. */

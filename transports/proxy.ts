@@ -16,14 +16,6 @@ import { _noProxyMatches } from "./_no_proxy.ts";
  * `Proxy-Authorization: Basic`), or `"env"` to read `HTTPS_PROXY` (for
  * `wss:`) or `HTTP_PROXY` (for `ws:`), in upper or lower case, skipping the
  * hosts listed in `NO_PROXY`.
- *
- * @example
- * ```ts
- * import type { ProxyOption } from "@edgews/websocket";
- *
- * const corporate: ProxyOption = "http://alice:s3cret@10.0.0.8:3128";
- * const fromEnvironment: ProxyOption = "env";
- * ```
  */
 export type ProxyOption = string | URL;
 

@@ -13,17 +13,6 @@ export * from "./upgrade_websocket_options.ts";
 
 /**
  * What {@linkcode upgradeWebSocket} returns, as `Deno.upgradeWebSocket` does.
- *
- * @example
- * ```ts
- * import { upgradeWebSocket, type WebSocketUpgrade } from "@edgews/websocket/transports";
- *
- * function handle(request: Request): Response {
- *   const { response, socket }: WebSocketUpgrade = upgradeWebSocket(request);
- *   socket.onmessage = (event) => socket.send(event.data);
- *   return response;
- * }
- * ```
  */
 export interface WebSocketUpgrade {
   /** Return this from the handler: the `101` (or an error response). */
@@ -65,15 +54,23 @@ export interface WebSocketUpgrade {
  * @throws {TypeError} When the request came from a server that cannot be
  * upgraded (a plain `node:http` request outside this module's `serve`).
  *
- * @example
- * ```ts ignore
- * import { serve, upgradeWebSocket } from "@edgews/websocket";
+ * @example Accept "chat" and echo
+ * ```ts
+ * import { connect, serve, upgradeWebSocket } from "@edgews/websocket";
+ * import assert from "node:assert/strict";
  *
- * serve({ port: 8080 }, async (request) => {
+ * const server = serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
  *   const { response, socket } = upgradeWebSocket(request, { protocols: ["chat"] });
  *   socket.onmessage = (event) => socket.send(event.data);
  *   return response;
  * });
+ * const ws = await connect(`ws://127.0.0.1:${server.addr.port}/`, { protocols: ["chat"] });
+ * assert.equal(ws.protocol, "chat");
+ * await ws.writable.getWriter().write("hi");
+ * assert.equal((await ws.readable.getReader().read()).value, "hi");
+ * ws.close();
+ * await ws.closed;
+ * await server.shutdown();
  * ```
  */
 export function upgradeWebSocket(

@@ -10,12 +10,5 @@ import type { ServerHandshakeOptions } from "../handshake/server_handshake.ts";
 
 /**
  * Options for `upgradeWebSocket` and `upgradeWebSocketStream`.
- *
- * @example
- * ```ts
- * import type { UpgradeWebSocketOptions } from "@edgews/websocket/transports";
- *
- * const options: UpgradeWebSocketOptions = { protocols: ["chat"], origin: ["https://app.example"], maxMessageSize: 1 << 20 };
- * ```
  */
 export interface UpgradeWebSocketOptions extends ServerHandshakeOptions, ConnectionOptions {}

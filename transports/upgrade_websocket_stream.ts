@@ -16,13 +16,6 @@ import type { UpgradeWebSocketOptions } from "./upgrade_websocket_options.ts";
  * `streamMessages`.
  *
  * @typeParam S Whether messages are streamed (`streamMessages`).
- *
- * @example
- * ```ts
- * import type { UpgradeWebSocketStreamOptions } from "@edgews/websocket/transports";
- *
- * const options: UpgradeWebSocketStreamOptions = { protocols: ["chat"], highWaterMark: 4 };
- * ```
  */
 export interface UpgradeWebSocketStreamOptions<S extends boolean = boolean>
   extends
@@ -33,20 +26,6 @@ export interface UpgradeWebSocketStreamOptions<S extends boolean = boolean>
  * What {@linkcode upgradeWebSocketStream} returns.
  *
  * @typeParam S Whether messages are streamed (`streamMessages`).
- *
- * @example
- * ```ts
- * import {
- *   upgradeWebSocketStream,
- *   type WebSocketStreamUpgrade,
- * } from "@edgews/websocket/transports";
- *
- * function handle(request: Request): Response {
- *   const { response, socket }: WebSocketStreamUpgrade = upgradeWebSocketStream(request);
- *   socket.opened.then(({ readable, writable }) => readable.pipeTo(writable)).catch(() => {});
- *   return response;
- * }
- * ```
  */
 export interface WebSocketStreamUpgrade<S extends boolean = false> {
   /** Return this from the handler: the `101` (or an error response). */
