@@ -9,6 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { RawHttp } from "./_http_raw.ts";
+import { openRaw } from "./_raw_client.ts";
 import {
   bundleModule,
   NODE_STDIN_MODULE,
@@ -65,12 +66,7 @@ async function memory(port: number): Promise<{ arrayBuffers: number; rss: number
 
 /** Open a WebSocket and write frames until a write stalls; returns the bytes written. */
 async function flood(port: number): Promise<number> {
-  const peer = await RawHttp.connect(port);
-  await peer.send(
-    "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-  );
-  assert.equal((await peer.head()).status, 101);
+  const peer = await openRaw(port);
   const batch = frames(FRAMES_PER_WRITE);
   let sent = 0;
   let stalled = false;
@@ -79,7 +75,7 @@ async function flood(port: number): Promise<number> {
     while (offset < batch.length) {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const held = new Promise<null>((resolve) => timer = setTimeout(resolve, STALLED_MS, null));
-      const n = await Promise.race([peer.conn.write(batch.subarray(offset)), held]);
+      const n = await Promise.race([peer.write(batch.subarray(offset)), held]);
       clearTimeout(timer);
       if (n === null) {
         stalled = true;
@@ -90,7 +86,7 @@ async function flood(port: number): Promise<number> {
     }
   }
   // Closing with a write pending makes it reject: expected.
-  peer.conn.close();
+  peer.close();
   return sent;
 }
 
