@@ -1,8 +1,9 @@
 /**
  * The I/O under a `WebSocketConnection`: reads chunks, queues writes, closes.
  * Two implementations: one over `read`/`write` methods (a `Deno.Conn`: reads
- * into one recycled buffer, and batches queued frames into one write while a
- * write is in flight), one over the web streams of any `ByteDuplex`.
+ * into one recycled buffer, or takes the transport's own chunks with
+ * `readChunk`, and batches queued frames into one write while a write is in
+ * flight), one over the web streams of any `ByteDuplex`.
  * Not exported from `mod.ts`.
  *
  * @module
@@ -57,17 +58,19 @@ export function _openChannel(
   onWriteError: () => void,
   highWaterMark: number,
 ): _ByteChannel {
-  return duplex.read !== undefined && duplex.write !== undefined
+  return (duplex.read !== undefined || duplex.readChunk !== undefined) &&
+      duplex.write !== undefined
     ? new _DirectChannel(duplex, onWriteError, highWaterMark)
     : new _StreamChannel(duplex, onWriteError, highWaterMark);
 }
 
-/** Over `read(buffer)`/`write(bytes)`, as `Deno.Conn` has them. */
+/** Over `read(buffer)`/`write(bytes)`, as `Deno.Conn` has them, or `readChunk()`/`write(bytes)`. */
 class _DirectChannel implements _ByteChannel {
   #duplex: ByteDuplex;
   #onWriteError: () => void;
   #highWaterMark: number;
-  #buffer = new Uint8Array(_READ_MIN);
+  /** The recycled read buffer; none when the duplex hands out its own chunks. */
+  #buffer: Uint8Array | undefined;
   #smallReads = 0;
   #queue: Uint8Array[] = [];
   #queued = 0;
@@ -79,26 +82,31 @@ class _DirectChannel implements _ByteChannel {
     this.#duplex = duplex;
     this.#onWriteError = onWriteError;
     this.#highWaterMark = highWaterMark;
+    if (duplex.readChunk === undefined) this.#buffer = new Uint8Array(_READ_MIN);
   }
 
   get bufferedAmount(): number {
     return this.#queued;
   }
 
-  read(): Promise<number | null> {
+  read(): Promise<Uint8Array | number | null> {
     // A duplex whose read throws (or returns a plain value) still yields a
     // promise: the connection then ends with 1006 like on any read failure.
     try {
-      return Promise.resolve(this.#duplex.read!(this.#buffer));
+      const buffer = this.#buffer;
+      return Promise.resolve(
+        buffer === undefined ? this.#duplex.readChunk!() : this.#duplex.read!(buffer),
+      );
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
   chunkOf(result: unknown): Uint8Array | null {
+    const buffer = this.#buffer;
+    if (buffer === undefined) return result as Uint8Array | null;
     const n = result as number | null;
     if (n === null) return null;
-    const buffer = this.#buffer;
     const size = buffer.length;
     if (n === size) {
       // The peer had more: read in bigger bites. The chunk handed out stays

@@ -219,3 +219,25 @@ Deno.test("both channels: ready() waits while the high-water mark is queued, unt
     assert.ok(channel.bufferedAmount < 1000);
   }
 });
+
+Deno.test("a duplex with readChunk: its chunks as they are, no read buffer, null at the end", async () => {
+  const sent = [new Uint8Array([1, 2, 3]), new Uint8Array(100_000).fill(7)];
+  let next = 0;
+  let reads = 0;
+  const duplex = {
+    readable: new ReadableStream<Uint8Array>(),
+    writable: new WritableStream<Uint8Array>(),
+    read(): Promise<number | null> {
+      reads++;
+      return Promise.resolve(null);
+    },
+    readChunk: () => Promise.resolve(sent[next++] ?? null),
+    write: (bytes: Uint8Array) => Promise.resolve(bytes.length),
+  };
+  const channel = _openChannel(duplex, () => {}, 1000);
+  // The very chunks, not copies; `read(buffer)` is never used.
+  assert.equal(await readOnce(channel), sent[0]);
+  assert.equal(await readOnce(channel), sent[1]);
+  assert.equal(await readOnce(channel), null);
+  assert.equal(reads, 0);
+});

@@ -6,7 +6,7 @@
 
 /**
  * Any bidirectional byte stream: a `Deno.Conn` or `Deno.TlsConn`, a
- * Cloudflare `connect()` socket, a Node socket through `Duplex.toWeb`.
+ * Cloudflare `connect()` socket, a Node socket.
  * `close`, when present, tears the transport down at once (both directions);
  * without it, closing means closing `writable` and cancelling `readable`.
  */
@@ -28,6 +28,13 @@ export interface ByteDuplex {
    * instead of the streams: one recycled read buffer and batched writes.
    */
   read?: ((buffer: Uint8Array) => Promise<number | null>) | undefined;
+  /**
+   * The next chunk received, which the caller then owns, or `null` at end of
+   * stream. With `write`, the connection uses it instead of `read`: no read
+   * buffer per connection and no copy, for transports that allocate a chunk
+   * per read anyway (Node's and Bun's sockets).
+   */
+  readChunk?: (() => Promise<Uint8Array | null>) | undefined;
   /** Write some of `bytes` (as `Deno.Conn.write`): resolves with the count written. */
   write?: ((bytes: Uint8Array) => Promise<number>) | undefined;
 }

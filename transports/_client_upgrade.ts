@@ -17,7 +17,8 @@ import { readResponseHead, writeRequestHead } from "../http/http_head.ts";
 /**
  * Send the upgrade request for `url` and verify the answer (RFC 6455 §4.1).
  *
- * @param duplex The connected transport; its streams are not locked afterwards.
+ * @param duplex The connected transport: read and written with its `read`/`write` when it
+ *   has them, else through its streams (not locked afterwards).
  * @param url The `ws:`/`wss:` URL being opened.
  * @param request Subprotocols, extension offers and headers to send.
  * @param signal Aborts reading the response head (a 408 `HttpHeadError`).
@@ -34,13 +35,25 @@ export async function _upgradeClient(
     extensions: request.extensions,
     headers: request.headers,
   });
-  const writer = duplex.writable.getWriter();
-  try {
-    await writer.write(writeRequestHead(upgrade));
-  } finally {
-    writer.releaseLock();
+  const bytes = writeRequestHead(upgrade);
+  const { read, write } = duplex;
+  let head;
+  if (read !== undefined && write !== undefined) {
+    // The duplex's own methods: no streams are built for the handshake.
+    for (let offset = 0; offset < bytes.length;) {
+      offset += await write.call(duplex, offset === 0 ? bytes : bytes.subarray(offset));
+    }
+    head = await readResponseHead({ read: (buffer) => read.call(duplex, buffer) }, { signal });
+  } else {
+    const writer = duplex.writable.getWriter();
+    try {
+      await writer.write(bytes);
+    } finally {
+      writer.releaseLock();
+    }
+    head = await readResponseHead(duplex.readable, { signal });
   }
-  const head = await readResponseHead(duplex.readable, { signal });
+  // A refusal's body says why; the stream is built only then (over the same bytes).
   const bodyPrefix = head.status === 101
     ? undefined
     : await _readBodyPrefix(duplex.readable, head, signal);
