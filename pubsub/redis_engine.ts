@@ -109,6 +109,9 @@ export class RedisEngine implements PubSubEngine {
   #historyTtl: number;
   #client: RedisClient;
   #subscriber: RedisSubscriber;
+  /** Publishes waiting for both connections (see `#linkUp`). */
+  #waiting: { resolve(): void; reject(error: Error): void }[] = [];
+  #maxWaiting: number;
   #sequencer: _Sequencer;
   #onMessage: ((message: TopicMessage) => void) | undefined;
 
@@ -123,11 +126,14 @@ export class RedisEngine implements PubSubEngine {
     this.#historyTtl = options.historyTtl ?? 86400;
     // Told when both connections are up, and when either breaks.
     const onChange = options.onConnectionChange;
+    this.#maxWaiting = options.maxPending ?? 10_000;
     let up = 0;
     const change = (connected: boolean) => {
       const before = up === 2;
       up += connected ? 1 : -1;
-      if (before !== (up === 2)) onChange?.(up === 2);
+      if (before === (up === 2)) return;
+      if (up === 2) { for (const waiter of this.#waiting.splice(0)) waiter.resolve(); }
+      onChange?.(up === 2);
     };
     const connection = { ...options, onConnectionChange: change };
     this.#client = new RedisClient(connection);
@@ -140,6 +146,16 @@ export class RedisEngine implements PubSubEngine {
       onMessage: (channel, payload) => this.#received(channel, payload),
       onSubscribed: (channel) => this.#subscribed(channel),
     });
+  }
+
+  /** Resolves once both connections are up; at most `maxPending` wait. */
+  #linkUp(): Promise<void> {
+    if (this.#waiting.length >= this.#maxWaiting) {
+      return Promise.reject(
+        new RangeError(`Cannot publish: ${this.#waiting.length} publishes already wait for Redis`),
+      );
+    }
+    return new Promise((resolve, reject) => this.#waiting.push({ resolve, reject }));
   }
 
   /** Whether both connections to Redis are up. */
@@ -169,6 +185,9 @@ export class RedisEngine implements PubSubEngine {
    * @returns Its position, once Redis has it (publishes wait while Redis is down).
    */
   async publish(topic: string, data: string | Uint8Array): Promise<StreamPosition> {
+    // Either connection down means Redis is (being) lost: wait for both, so that
+    // the command is not written to a link about to break, where it would be refused.
+    if (!this.connected) await this.#linkUp();
     const payload = this.#payload(data);
     const reply = await this.#client.command([
       "EVAL",
@@ -251,6 +270,8 @@ export class RedisEngine implements PubSubEngine {
 
   /** Close both connections. */
   async close(): Promise<void> {
+    const closed = new Error("Cannot publish: the Redis engine is closed");
+    for (const waiter of this.#waiting.splice(0)) waiter.reject(closed);
     this.#sequencer.close();
     this.#onMessage = undefined;
     await Promise.all([this.#client.close(), this.#subscriber.close()]);
