@@ -48,6 +48,7 @@
 import { parseFlags } from "../examples/_args.ts";
 import type { Client, EchoResult } from "./echo_load.ts";
 import { ensureWs, WS_VERSION } from "./_node_ws.ts";
+import { stop } from "./_stop.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const RESULTS = new URL("./results.json", import.meta.url);
@@ -230,24 +231,6 @@ function spawn(command: string, args: string[], stdin: "piped" | "null" = "null"
   running.add(child);
   void child.status.then(() => running.delete(child));
   return { child, stdout: new Lines(child.stdout), stderr: tail(child.stderr) };
-}
-
-/** SIGTERM, then SIGKILL after `graceMs`; resolves when the child is gone. */
-async function stop(child: Deno.ChildProcess, graceMs = 2000): Promise<void> {
-  try {
-    child.kill("SIGTERM");
-  } catch {
-    // Already exited.
-  }
-  const timer = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // Already exited.
-    }
-  }, graceMs);
-  await child.status;
-  clearTimeout(timer);
 }
 
 async function stopAll(): Promise<void> {

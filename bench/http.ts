@@ -39,6 +39,7 @@
  * @module
  */
 import { parseFlags } from "../examples/_args.ts";
+import { stop } from "./_stop.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const RESULTS = new URL("./results.json", import.meta.url);
@@ -205,24 +206,6 @@ async function startServer(key: ServerKey): Promise<Server> {
     throw new Error(`${SERVER_NAMES[key]} did not start: ${JSON.stringify(line)}\n${stderr()}`);
   }
   return { key, child, port: Number(match[1]), stderr };
-}
-
-/** SIGTERM, then SIGKILL after `graceMs`; resolves when the child is gone. */
-async function stop(child: Deno.ChildProcess, graceMs = 2000): Promise<void> {
-  try {
-    child.kill("SIGTERM");
-  } catch {
-    // Already exited.
-  }
-  const timer = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // Already exited.
-    }
-  }, graceMs);
-  await child.status;
-  clearTimeout(timer);
 }
 
 /** One timed run of a generator against a server; throws on any failure. */

@@ -30,6 +30,7 @@
 import { parseFlags } from "../examples/_args.ts";
 import type { EchoResult } from "./echo_load.ts";
 import { ensureWs } from "./_node_ws.ts";
+import { stop } from "./_stop.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const { flags } = parseFlags(Deno.args);
@@ -140,23 +141,6 @@ function spawn(command: string, args: string[], stdin?: Uint8Array | "piped"): P
       });
     },
   };
-}
-
-async function stop(child: Deno.ChildProcess): Promise<void> {
-  try {
-    child.kill("SIGTERM");
-  } catch {
-    // Already exited.
-  }
-  const timer = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // Already exited.
-    }
-  }, 2000);
-  await child.status;
-  clearTimeout(timer);
 }
 
 function rssKiB(pid: number): number {
