@@ -13,7 +13,8 @@ const WARM = 100;
 const COUNT = 1000;
 /**
  * Live heap per idle connection, in bytes. Measured at 4.9 KB (Deno 2.9.6;
- * the same on every run). It was 6.2 KB while reading was an async loop over
+ * the same on every run), 5.1 KB since servers ping by default (the
+ * heartbeat's per-connection state). It was 6.2 KB while reading was an async loop over
  * an async read (two suspended functions per connection), the socket's
  * handler three closures and the server tracked each connection through its
  * `closed` promise; 5.35 KB with only the first two fixed.
