@@ -12,8 +12,14 @@ import { openRaw } from "./_raw_client.ts";
 
 /** What the flooders may send: today's code queued all of it in answers. */
 const FLOOD_BYTES = 256 * 1024 * 1024;
-/** A write that has not completed after this long means the server stopped reading. */
-const STALL_MS = 1000;
+/** `writeHighWaterMark`'s default: a server stops reading a peer with this much queued for it. */
+const HIGH_WATER_MARK = 256 * 1024;
+/**
+ * Reports in a row with the peer's queue at or past the mark and not
+ * growing: the server has stopped reading that peer (any read would queue
+ * more echoes or pongs), which is how the tests learn that it stalled.
+ */
+const PAUSED_REPORTS = 3;
 /** Each probe echo must come back within this. */
 const PROBE_DEADLINE_MS = 2000;
 /**
@@ -95,26 +101,40 @@ function frames(opcode: number, size: number, count: number): Uint8Array {
 }
 
 /**
+ * Resolves once the server's reports say it stopped reading a peer (see
+ * `PAUSED_REPORTS`); never, if it does not.
+ */
+function paused(server: Awaited<ReturnType<typeof startServer>>): Promise<"stalled"> {
+  let streak = 0;
+  let last = -1;
+  return server.until(
+    (stats) => {
+      const held = stats.buffered >= HIGH_WATER_MARK;
+      streak = held && stats.buffered <= last ? streak + 1 : held ? 1 : 0;
+      last = stats.buffered;
+      return streak >= PAUSED_REPORTS;
+    },
+    60_000,
+    "the server's pause",
+  ).then(() => "stalled" as const, () => new Promise<never>(() => {}));
+}
+
+/**
  * Write `chunk` over and over, never reading, up to `FLOOD_BYTES`. Ends
- * "stalled" when a write does not complete within `STALL_MS` (the server no
- * longer reads), "closed" when the server drops the connection, "done" when
- * everything was taken.
+ * "stalled" when `stalled` says the server no longer reads, "closed" when
+ * the server drops the connection, "done" when everything was taken.
  */
 async function flood(
   conn: Deno.Conn,
   chunk: Uint8Array,
+  stalled: Promise<"stalled">,
 ): Promise<{ outcome: "stalled" | "closed" | "done"; sent: number }> {
   let sent = 0;
   let offset = 0;
   while (sent < FLOOD_BYTES) {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const stalled = new Promise<"stalled">((resolve) => {
-      timer = setTimeout(() => resolve("stalled"), STALL_MS);
-    });
     // A write may take part of the chunk: the next one goes on from there.
     const writing = conn.write(chunk.subarray(offset)).then((n) => n, () => "closed" as const);
     const result = await Promise.race([writing, stalled]);
-    clearTimeout(timer);
     if (result === "stalled" || result === "closed") return { outcome: result, sent };
     sent += result;
     offset = (offset + result) % chunk.length;
@@ -174,7 +194,7 @@ Deno.test("ping flood: the flooder is failed with 1008, the server's memory stay
   try {
     const baseline = (await server.next()).rss;
     // Pings with 125-byte payloads: each pong is as big as its ping.
-    const flooding = flood(conn, frames(0x9, 125, 500));
+    const flooding = flood(conn, frames(0x9, 125, 500), paused(server));
     // The probe runs until the server has failed the flooder.
     const failed = flooding.then(({ outcome, sent }) =>
       server.until(
@@ -209,7 +229,7 @@ Deno.test("a peer that sends and never reads is no longer read once its answers 
   try {
     const baseline = (await server.next()).rss;
     // 16 KiB binary messages, four per write: the server echoes each.
-    const flooding = flood(conn, frames(0x2, 16 * 1024, 4));
+    const flooding = flood(conn, frames(0x2, 16 * 1024, 4), paused(server));
     const [{ outcome, sent }, echoes] = await Promise.all([flooding, probe(server.port, flooding)]);
     // One more report, taken after the flooder stalled.
     await server.next();
@@ -232,7 +252,7 @@ Deno.test("ping flood with no pong limit: the flooder is no longer read once its
   const conn = await openRaw(server.port);
   try {
     const baseline = (await server.next()).rss;
-    const flooding = flood(conn, frames(0x9, 125, 500));
+    const flooding = flood(conn, frames(0x9, 125, 500), paused(server));
     const [{ outcome, sent }, echoes] = await Promise.all([flooding, probe(server.port, flooding)]);
     await server.next();
     const peak = server.peak();
