@@ -35,3 +35,48 @@ export async function makeTestCertificates(): Promise<TestCertificates> {
   if (!ca || !cert || !key) throw new Error("openssl printed no certificates");
   return { ca, cert, key };
 }
+
+const CHAIN_SCRIPT = `set -e
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+cd "$dir"
+key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:prime256v1 -out "$1" 2>/dev/null; }
+key root.key; key inter.key; key leaf.key
+openssl req -x509 -key root.key -days 2 -subj /CN=edgews-test-root -out root.pem \\
+  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+openssl req -new -key inter.key -subj /CN=edgews-test-intermediate -out inter.csr 2>/dev/null
+printf 'basicConstraints=critical,CA:TRUE,pathlen:0\\nkeyUsage=critical,keyCertSign,cRLSign\\n' > inter.cnf
+openssl x509 -req -in inter.csr -CA root.pem -CAkey root.key -CAcreateserial -days 2 \\
+  -extfile inter.cnf -out inter.pem 2>/dev/null
+openssl req -new -key leaf.key -subj /CN=localhost -out leaf.csr 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\nbasicConstraints=CA:FALSE\\nextendedKeyUsage=serverAuth\\n' > leaf.cnf
+openssl x509 -req -in leaf.csr -CA inter.pem -CAkey inter.key -CAcreateserial -days 2 \\
+  -extfile leaf.cnf -out leaf.pem 2>/dev/null
+cat root.pem; echo '-----SPLIT-----'; cat inter.pem; echo '-----SPLIT-----'; cat leaf.pem
+echo '-----SPLIT-----'; cat leaf.key
+`;
+
+/** A root CA, an intermediate it signed, and a server certificate the intermediate signed. */
+export interface TestChain {
+  /** The root, the only certificate a client trusts. */
+  root: string;
+  intermediate: string;
+  /** The server's own certificate (without the intermediate). */
+  leaf: string;
+  key: string;
+}
+
+/** Generate a fresh three-level chain, as a CA issues one (needs the `openssl` command). */
+export async function makeTestChain(): Promise<TestChain> {
+  const { code, stdout, stderr } = await new Deno.Command("bash", {
+    args: ["-c", CHAIN_SCRIPT],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (code !== 0) throw new Error(`openssl failed: ${new TextDecoder().decode(stderr)}`);
+  const [root, intermediate, leaf, key] = new TextDecoder().decode(stdout).split(
+    "-----SPLIT-----\n",
+  );
+  if (!root || !intermediate || !leaf || !key) throw new Error("openssl printed no certificates");
+  return { root, intermediate, leaf, key };
+}
