@@ -203,3 +203,29 @@ export function spawnDeno(args: string[], options: { stdin?: boolean } = {}): Li
     },
   };
 }
+
+/** The environment variable that tells a test file it runs as `isolated`'s child. */
+const _ISOLATED = "EDGEWS_ISOLATED_TEST";
+
+/**
+ * Run the test named `name` of the file `url` alone, in a `deno test`
+ * process of its own, and assert it passed: for tests that measure the
+ * process's memory (RSS), which other test files running in parallel in
+ * the same process would disturb. Returns `true` in the parent (the test
+ * ran in the child), `false` in the child (go on with the test's body).
+ */
+export async function isolated(url: string, name: string): Promise<boolean> {
+  if (Deno.env.get(_ISOLATED) === name) return false;
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["test", "--allow-all", "--filter", name, new URL(url).pathname],
+    cwd: ROOT,
+    env: { [_ISOLATED]: name, NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const output = new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr);
+  if (code !== 0 || !/\| 1 passed \| 0 failed/.test(output)) {
+    throw new Error(`"${name}" failed in its own process:\n${output}`);
+  }
+  return true;
+}
