@@ -47,3 +47,24 @@ for (const size of [16, 1024, 65536, 1 << 20]) {
     },
   });
 }
+
+// A message that arrives in pieces (a frame split across reads, as a peer
+// that writes in its own sizes causes): the assembler copies it into a
+// buffer of its own.
+for (const [size, piece] of [[16384, 8192], [1 << 20, 65536]] as const) {
+  const one = encodeFrame({
+    opcode: Opcode.Binary,
+    payload: new Uint8Array(size),
+    mask: new Uint8Array([1, 2, 3, 4]),
+  });
+  const pieces: Uint8Array[] = [];
+  for (let i = 0; i < one.length; i += piece) pieces.push(one.slice(i, i + piece));
+  const messages = new FrameDecoder(new MessageAssembler(() => {}), { role: "server" });
+  Deno.bench({
+    name: `decode + assemble a binary message of ${size} B in ${pieces.length} pieces`,
+    group: `assemble split ${size} B`,
+    fn() {
+      for (const chunk of pieces) messages.write(chunk);
+    },
+  });
+}

@@ -40,13 +40,16 @@ export interface _ByteChannel {
 /**
  * Read buffer sizes. An idle connection always has a read pending, and the
  * runtime holds its buffer for as long as it waits: so the buffer starts
- * small (thousands of idle connections cost little), grows fourfold whenever
- * a read fills it (bulk traffic gets big reads within a few reads), and
- * halves after a run of reads that used little of it.
+ * small (thousands of idle connections cost little) and grows fourfold
+ * whenever a read fills it (bulk traffic gets big reads within a few reads).
+ * Then it stays: it shrinks fourfold only after a run of reads that each used
+ * under a sixteenth of it, so traffic whose reads vary in size (a peer that
+ * writes 16 KiB messages in pieces) does not shrink and regrow it, each time
+ * a fresh zero-filled buffer of up to 256 KiB.
  */
 const _READ_MIN = 512;
 const _READ_MAX = 256 * 1024;
-/** Reads under a quarter of the buffer, in a row, before it shrinks. */
+/** Reads under a sixteenth of the buffer, in a row, before it shrinks. */
 const _SHRINK_AFTER = 32;
 
 /**
@@ -113,10 +116,12 @@ class _DirectChannel implements _ByteChannel {
       // valid, since the old buffer is simply no longer reused.
       this.#smallReads = 0;
       if (size < _READ_MAX) this.#buffer = new Uint8Array(Math.min(size * 4, _READ_MAX));
-    } else if (size > _READ_MIN && n < size >>> 2 && ++this.#smallReads >= _SHRINK_AFTER) {
-      this.#smallReads = 0;
-      this.#buffer = new Uint8Array(size >>> 1);
-    }
+    } else if (size > _READ_MIN && n < size >>> 4) {
+      if (++this.#smallReads >= _SHRINK_AFTER) {
+        this.#smallReads = 0;
+        this.#buffer = new Uint8Array(Math.max(size >>> 2, _READ_MIN));
+      }
+    } else this.#smallReads = 0;
     return buffer.subarray(0, n);
   }
 

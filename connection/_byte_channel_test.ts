@@ -64,6 +64,17 @@ Deno.test("direct channel shrinks its read buffer after a run of small reads", a
   assert.equal(bufferSizes[4], 32 * 1024);
 });
 
+Deno.test("direct channel keeps its read buffer while reads vary in size", async () => {
+  // Grow to 256 KiB, then rounds of medium reads (40 KiB, under a quarter of
+  // the buffer) each ended by a full read, as a peer writing 16 KiB messages
+  // in pieces produces. The buffer must stay put: no shrink and regrow.
+  const rounds = Array(4).fill([...Array(40).fill(40 * 1024), 1 << 20]).flat();
+  const { duplex, bufferSizes } = scriptedDuplex([...Array(6).fill(1 << 20), ...rounds]);
+  const channel = _openChannel(duplex, () => {}, 256 * 1024);
+  while (await readOnce(channel) !== null);
+  assert.deepEqual(new Set(bufferSizes.slice(5)), new Set([256 * 1024]));
+});
+
 Deno.test("direct channels share batch buffers without overwriting a batch whose write is in flight", async () => {
   // Writes look at their bytes only after a delay, as a socket does: a batch
   // buffer handed to another channel too early would show its bytes here.

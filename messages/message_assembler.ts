@@ -58,6 +58,13 @@ const _decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 const _fatalDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
+ * A message buffer is allocated at the length its frame header announces up
+ * to this size even before the bytes arrive; beyond it, at most four times the
+ * bytes that arrived. The read buffer reaches the same size.
+ */
+const _EAGER_BYTES = 256 * 1024;
+
+/**
  * Decode a complete text message's bytes, failing with 1007 when they are
  * not UTF-8. The assembler checks text as it arrives; this is for text that
  * only becomes readable later, such as a message decompressed after
@@ -365,20 +372,21 @@ export class MessageAssembler implements FrameHandler {
 
   /** Copy `chunk` behind the message so far, growing the buffer as needed. */
   #append(chunk: Uint8Array): void {
-    // Room for the rest of this frame is known from its header.
-    const needed = this.#size - this.#frameFilled + this.#frameLength;
     let buffer = this.#buffer;
     const end = this.#size + chunk.length;
     if (buffer === undefined || buffer.length < end) {
-      // Grow with the bytes that arrived (doubling, at least 16 KiB, at most
-      // to the message's end when this frame is its last), never to what a
-      // header announced: a peer that announces 64 MiB and sends 10 bytes
-      // must not cost 64 MiB.
-      const doubled = Math.max((buffer?.length ?? 0) * 2, 16384);
-      const capacity = Math.max(
-        end,
-        Math.min(doubled, this.#fin ? needed : this.#maxMessageSize),
-      );
+      // Where this frame ends, by its header: on a message's last frame, the
+      // message's length. A buffer that size is filled once, with no copy;
+      // before the last frame the buffer grows geometrically from the first
+      // fragment's size. Either way at most four times the bytes that
+      // arrived (or 256 KiB): a peer that announces 64 MiB and sends 10
+      // bytes must not cost 64 MiB. Every new buffer is zero-filled by the
+      // runtime, so few and exact allocations are what saves here.
+      const frameEnd = this.#size - this.#frameFilled + this.#frameLength;
+      const wanted = this.#fin
+        ? frameEnd
+        : Math.min(Math.max(frameEnd, (buffer?.length ?? 0) * 2), this.#maxMessageSize);
+      const capacity = Math.max(end, Math.min(wanted, Math.max(end * 4, _EAGER_BYTES)));
       let next: Uint8Array;
       try {
         next = new Uint8Array(capacity);
