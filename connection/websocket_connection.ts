@@ -588,11 +588,14 @@ export class WebSocketConnection {
     await this.#finish();
   }
 
-  /** A server (or a failing endpoint) closes TCP first (§7.1.1). */
+  /**
+   * The protocol expects the transport to close; a server (or a failing
+   * endpoint) closes it first (§7.1.1), a client waits for the server's
+   * (bounded by the close timer, see `#afterProtocolStep`).
+   */
   #shouldStopReading(): boolean {
     const protocol = this.#protocol;
-    if (protocol.error !== undefined) return true;
-    return protocol.state === "closed" && this.#role === "server";
+    return protocol.closeExpected() && (this.#role === "server" || protocol.error !== undefined);
   }
 
   #receive(chunk: Uint8Array): void {
