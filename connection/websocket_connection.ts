@@ -16,7 +16,6 @@ import { DEFAULT_MAX_PAYLOAD } from "../frames/frame_decoder.ts";
 import { WebSocketError } from "../errors/websocket_error.ts";
 import { encodeClosePayload } from "../messages/close_payload.ts";
 import type { Message, MessageChunk } from "../messages/message.ts";
-import { decodeTextMessage } from "../messages/message_assembler.ts";
 import {
   WebSocketProtocol,
   type WebSocketProtocolOptions,
@@ -27,6 +26,9 @@ import { _connectionFrames } from "./_frame_hook.ts";
 import type { ByteDuplex } from "./duplex.ts";
 import type { HeartbeatOptions } from "./heartbeat.ts";
 import { _Heartbeat, _SERVER_HEARTBEAT } from "./_heartbeat.ts";
+import { _CodecInbox, type _InboxOwner } from "./_codec_inbox.ts";
+import { _CodecOutbox, type _OutboxOwner } from "./_codec_outbox.ts";
+import { _countPings, _PongLedger } from "./_pong_ledger.ts";
 
 /**
  * Limits and timers of a connection.
@@ -143,15 +145,10 @@ export interface ConnectionHandler {
   onClose(event: ConnectionCloseEvent): void;
 }
 
-const _encoder = new TextEncoder();
 /** `ConnectionOptions.writeHighWaterMark`'s default. */
 const _WRITE_HIGH_WATER_MARK = 256 * 1024;
 /** `ConnectionOptions.maxQueuedPongs`'s default. */
 const _MAX_QUEUED_PONGS = 60;
-/** Most places in the output remembered for queued pongs (older ones are merged). */
-const _PONG_MARKS = 32;
-/** `#draining` while a drain starts (see `#queueEvents`). */
-const _DRAIN_STARTING: Promise<void> = Promise.resolve();
 
 /**
  * A WebSocket connection over a byte duplex, after the opening handshake.
@@ -199,12 +196,8 @@ export class WebSocketConnection {
   #maxQueuedPongs: number;
   /** Bytes handed to the channel so far: the offset the queued pongs end at. */
   #written = 0;
-  /**
-   * Pongs not yet accepted by the transport: pairs of (value of `#written`
-   * once they were queued, how many), oldest first, and their total.
-   */
-  #pongMarks: number[] | undefined;
-  #queuedPongs = 0;
+  /** Pongs not yet accepted by the transport; made at the first ping. */
+  #pongs: _PongLedger | undefined;
 
   #started = false;
   #finished = false;
@@ -220,23 +213,15 @@ export class WebSocketConnection {
   #resolveClosed: ((event: ConnectionCloseEvent) => void) | undefined;
   #closeEvent: ConnectionCloseEvent | undefined;
   #compression: PerMessageDeflate | undefined;
-  #maxMessageSize: number;
-  #streamMessages: boolean;
   /**
-   * The codec when it is asynchronous (`CompressionStream`, no zlib): then
-   * messages pass through the ordered queues below, in both directions
-   * (with zlib, only messages too long to inflate at once use the inbox).
+   * With a codec: received events waiting behind a message being
+   * decompressed. Every compressed message passes through it when the
+   * codec is asynchronous (`CompressionStream`, no zlib); with zlib, only
+   * messages too long to inflate at once.
    */
-  #async: PerMessageDeflate | undefined;
-  /** Received events waiting behind a message being decompressed. */
-  #inbox: Message[] | undefined;
-  #draining: Promise<void> | undefined;
-  /** Messages waiting to be compressed and sent, in `send` order. */
-  #outbox: { data: string | Uint8Array; payload: Uint8Array }[] | undefined;
-  #outboxBytes = 0;
-  #sending: Promise<void> | undefined;
-  /** A `close()` that waits for the outbox to be sent first. */
-  #closeAfterSending: { code: number | undefined; reason: string | undefined } | undefined;
+  #inbox: _CodecInbox | undefined;
+  /** With an asynchronous codec: messages waiting to be compressed and sent. */
+  #outbox: _CodecOutbox | undefined;
   /** Messages go out as single frames (no `fragmentSize`). */
   #wholeFrames: boolean;
 
@@ -258,10 +243,7 @@ export class WebSocketConnection {
     this.#leftover = options.leftover;
     const compression = options.compression;
     this.#compression = compression;
-    this.#maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_PAYLOAD;
-    this.#streamMessages = options.streamMessages ?? false;
     this.#wholeFrames = (options.fragmentSize ?? Infinity) === Infinity;
-    if (compression !== undefined && !compression.synchronous) this.#async = compression;
     this.#protocol = new WebSocketProtocol({
       role: options.role,
       maxMessageSize: options.maxMessageSize,
@@ -281,6 +263,18 @@ export class WebSocketConnection {
         }
         : {},
     });
+    if (compression !== undefined) {
+      const owner = this.#codecOwner();
+      this.#inbox = new _CodecInbox(
+        compression,
+        options.maxMessageSize ?? DEFAULT_MAX_PAYLOAD,
+        options.streamMessages ?? false,
+        owner,
+      );
+      if (!compression.synchronous) {
+        this.#outbox = new _CodecOutbox(compression, this.#protocol, owner);
+      }
+    }
     this.#closeTimeout = options.closeTimeout ?? 5000;
     const heartbeat = options.heartbeat ??
       (options.role === "server" ? _SERVER_HEARTBEAT : false);
@@ -302,8 +296,19 @@ export class WebSocketConnection {
 
   /** Pongs cannot be seen while reading waits, nor count once closing. */
   static #pongsUnseen(connection: WebSocketConnection): boolean {
-    return connection.#paused !== undefined || connection.#draining !== undefined ||
+    return connection.#paused !== undefined || connection.#inbox?.draining !== undefined ||
       connection.#protocol.state !== "open";
+  }
+
+  /** What the codec queues call back (made only for connections that compress). */
+  #codecOwner(): _InboxOwner & _OutboxOwner {
+    return {
+      dispatch: (event) => this.#dispatch(event),
+      finished: () => this.#finished,
+      fail: (error, what) => this.#failAsync(error, what),
+      flush: () => this.#flush(),
+      close: (code, reason) => this.close(code, reason),
+    };
   }
 
   /** Resolves once, when the connection has ended and the transport is closed. */
@@ -315,7 +320,8 @@ export class WebSocketConnection {
 
   /** Wire bytes handed to the transport and not yet accepted by it. */
   get bufferedAmount(): number {
-    return this.#channel.bufferedAmount + this.#outboxBytes;
+    const outbox = this.#outbox;
+    return this.#channel.bufferedAmount + (outbox === undefined ? 0 : outbox.bytes);
   }
 
   /**
@@ -336,7 +342,7 @@ export class WebSocketConnection {
    * to apply backpressure.
    */
   get ready(): Promise<void> {
-    const sending = this.#sending;
+    const sending = this.#outbox?.sending;
     if (sending !== undefined) return sending.then(() => this.#channel.ready());
     return this.#channel.ready();
   }
@@ -382,8 +388,9 @@ export class WebSocketConnection {
         "Cannot send: the connection is closed",
       );
     }
-    if (this.#async !== undefined) {
-      this.#queueSend(data);
+    const outbox = this.#outbox;
+    if (outbox !== undefined) {
+      outbox.send(data);
       return;
     }
     if (typeof data === "string") this.#protocol.sendText(data);
@@ -412,7 +419,7 @@ export class WebSocketConnection {
         "Cannot send: the connection is closed",
       );
     }
-    if (this.#sending !== undefined) {
+    if (this.#outbox?.sending !== undefined) {
       throw new TypeError(
         "Cannot send a chunk while earlier messages are being compressed: await ready first",
       );
@@ -442,10 +449,11 @@ export class WebSocketConnection {
    */
   close(code?: number, reason?: string): void {
     if (this.#finished || this.#protocol.closeSent) return;
-    if (this.#sending !== undefined) {
+    const outbox = this.#outbox;
+    if (outbox?.sending !== undefined) {
       // Queued messages go first: no data frame may follow a close frame.
       encodeClosePayload(code ?? CloseCode.NoStatusReceived, reason ?? ""); // Validate now.
-      this.#closeAfterSending ??= { code, reason };
+      outbox.closeAfterSending(code, reason);
       return;
     }
     this.#protocol.sendClose(code, reason);
@@ -496,7 +504,7 @@ export class WebSocketConnection {
   #writeFrame(frame: Uint8Array): boolean {
     const protocol = this.#protocol;
     if (
-      this.#finished || this.#transportClosed || this.#sending !== undefined ||
+      this.#finished || this.#transportClosed || this.#outbox?.sending !== undefined ||
       protocol.closeSent || protocol.state !== "open"
     ) {
       return false;
@@ -514,9 +522,10 @@ export class WebSocketConnection {
       void this.#readingEnded();
       return;
     }
-    if (this.#draining !== undefined) {
+    const draining = this.#inbox?.draining;
+    if (draining !== undefined) {
       // Decompressing asynchronously: read on once the queue is empty.
-      this.#draining.then(() => this.#readNext(), this.#readFailed);
+      draining.then(() => this.#readNext(), this.#readFailed);
       return;
     }
     if (this.#paused !== undefined) {
@@ -529,7 +538,7 @@ export class WebSocketConnection {
       // that TCP slows it down rather than our memory taking what it sends
       // and what we answer. (Clients read on: if both ends stopped reading
       // while their writes wait, a large echo would deadlock them.)
-      const pongs = this.#pongsTaken();
+      const pongs = this.#pongs?.taken(this.#written - this.#channel.bufferedAmount) ?? 0;
       if (pongs > this.#maxQueuedPongs) {
         this.#protocol.fail(
           CloseCode.PolicyViolation,
@@ -574,15 +583,19 @@ export class WebSocketConnection {
 
   async #readingEnded(): Promise<void> {
     // Messages still being decompressed are delivered before the close.
-    if (this.#draining !== undefined) await this.#draining.catch(() => {});
+    const draining = this.#inbox?.draining;
+    if (draining !== undefined) await draining.catch(() => {});
     await this.#finish();
   }
 
-  /** A server (or a failing endpoint) closes TCP first (§7.1.1). */
+  /**
+   * The protocol expects the transport to close; a server (or a failing
+   * endpoint) closes it first (§7.1.1), a client waits for the server's
+   * (bounded by the close timer, see `#afterProtocolStep`).
+   */
   #shouldStopReading(): boolean {
     const protocol = this.#protocol;
-    if (protocol.error !== undefined) return true;
-    return protocol.state === "closed" && this.#role === "server";
+    return protocol.closeExpected() && (this.#role === "server" || protocol.error !== undefined);
   }
 
   #receive(chunk: Uint8Array): void {
@@ -591,16 +604,17 @@ export class WebSocketConnection {
     const events = protocol.eventsReceived();
     let pings = 0;
     try {
-      if (this.#async !== undefined || this.#draining !== undefined) {
+      const inbox = this.#inbox;
+      if (inbox !== undefined && (this.#outbox !== undefined || inbox.draining !== undefined)) {
         pings = _countPings(events, 0);
-        this.#queueEvents(events);
+        inbox.queue(events, 0);
       } else {
         for (let i = 0; i < events.length; i++) {
           const event = events[i]!;
           if (event.type === "compressed") {
             // A long message to inflate: it and what follows go through the queue.
             pings += _countPings(events, i);
-            this.#queueEvents(i === 0 ? events : events.slice(i));
+            inbox!.queue(events, i);
             break;
           }
           if (event.type === "ping") pings++;
@@ -616,153 +630,15 @@ export class WebSocketConnection {
       protocol.eventsHandled();
       this.#flush();
     }
-    if (pings > 0) this.#countPongs(pings);
-    this.#afterProtocolStep();
-  }
-
-  /** `count` pongs were just queued: note where they end in the output. */
-  #countPongs(count: number): void {
-    const marks = this.#pongMarks ??= [];
-    this.#pongsTaken();
-    if (marks.length < 2 * _PONG_MARKS) marks.push(this.#written, count);
-    else {
-      // Full: the newest mark takes these too (they count as waiting until it is taken).
-      marks[marks.length - 2] = this.#written;
-      marks[marks.length - 1]! += count;
-    }
-    this.#queuedPongs += count;
-  }
-
-  /** Drop the marks of pongs the transport has taken; returns how many still wait. */
-  #pongsTaken(): number {
-    const marks = this.#pongMarks;
-    if (marks === undefined) return 0;
-    const accepted = this.#written - this.#channel.bufferedAmount;
-    let done = 0;
-    while (done < marks.length && marks[done]! <= accepted) {
-      this.#queuedPongs -= marks[done + 1]!;
-      done += 2;
-    }
-    if (done > 0) marks.splice(0, done);
-    return this.#queuedPongs;
-  }
-
-  /**
-   * Asynchronous codec, or a message too long to inflate at once: deliver
-   * `events` in order, each compressed message after it is decompressed.
-   * Reading waits while the queue drains, so memory stays bounded by one
-   * transport chunk's worth of messages.
-   */
-  #queueEvents(events: Message[]): void {
-    const inbox = this.#inbox ??= [];
-    for (let i = 0; i < events.length; i++) inbox.push(events[i]!);
-    if (this.#draining === undefined && inbox.length > 0) {
-      // A drain with nothing to decompress finishes before it returns (its
-      // finally clears #draining first): keeping its settled promise would
-      // make reading wait on it forever, one microtask at a time, a busy
-      // loop. So #draining holds a marker while the drain starts, and the
-      // drain's promise only if it is still running.
-      this.#draining = _DRAIN_STARTING;
-      const draining = this.#drainInbox();
-      if (this.#draining === _DRAIN_STARTING) this.#draining = draining;
-    }
-  }
-
-  async #drainInbox(): Promise<void> {
-    const codec = this.#compression!;
-    const inbox = this.#inbox!;
-    try {
-      // Bounded by the events of the chunks read before reading paused.
-      while (inbox.length > 0 && !this.#finished) {
-        const event = inbox.shift()!;
-        if (event.type !== "compressed") {
-          this.#dispatch(event);
-          continue;
-        }
-        let data: string | Uint8Array;
-        let bytes: Uint8Array;
-        try {
-          bytes = await codec.decompressAsync(event.data, this.#maxMessageSize);
-          data = event.messageType === "text" ? decodeTextMessage(bytes) : bytes;
-        } catch (error) {
-          inbox.length = 0;
-          this.#failAsync(error, "Decompression failed");
-          return;
-        }
-        if (this.#finished) return;
-        if (this.#streamMessages) {
-          // Compressed messages come whole: one chunk.
-          const messageType = event.messageType;
-          this.#handler.onChunk?.({
-            type: "chunk",
-            messageType,
-            data: bytes,
-            first: true,
-            last: true,
-          });
-        } else this.#handler.onMessage(data);
-      }
-    } finally {
-      this.#draining = undefined;
-    }
-  }
-
-  /** Asynchronous codec: compress and send in `send` order. */
-  #queueSend(data: string | Uint8Array): void {
-    const protocol = this.#protocol;
-    const type = typeof data === "string" ? "text" : "binary";
-    if (this.#closeAfterSending !== undefined || protocol.closeSent || protocol.state !== "open") {
-      throw new WebSocketError(
-        CloseCode.AbnormalClosure,
-        `Cannot send ${type}: the connection is ${
-          protocol.state === "open" ? "closing" : protocol.state
-        }`,
+    if (pings > 0) {
+      const written = this.#written;
+      (this.#pongs ??= new _PongLedger()).add(
+        pings,
+        written,
+        written - this.#channel.bufferedAmount,
       );
     }
-    const payload = typeof data === "string" ? _encoder.encode(data) : data;
-    (this.#outbox ??= []).push({ data, payload });
-    this.#outboxBytes += payload.length;
-    this.#sending ??= this.#drainOutbox();
-  }
-
-  async #drainOutbox(): Promise<void> {
-    const codec = this.#async!;
-    const outbox = this.#outbox!;
-    const protocol = this.#protocol;
-    try {
-      // Bounded by the messages queued; each round sends or drops one.
-      while (outbox.length > 0) {
-        const { data, payload } = outbox.shift()!;
-        this.#outboxBytes -= payload.length;
-        let compressed: Uint8Array | undefined;
-        try {
-          compressed = await codec.compressAsync(payload);
-        } catch (error) {
-          this.#failAsync(error, "Compression failed");
-        }
-        if (this.#finished || protocol.closeSent || protocol.state !== "open") {
-          // The peer closed meanwhile (its close was echoed): nothing more may be sent.
-          outbox.length = 0;
-          this.#outboxBytes = 0;
-          break;
-        }
-        try {
-          if (compressed !== undefined) {
-            protocol.sendCompressed(typeof data === "string" ? "text" : "binary", compressed);
-          } else if (typeof data === "string") protocol.sendText(data);
-          else protocol.sendBinary(data);
-        } catch (error) {
-          this.#failAsync(error, "Sending failed");
-          break;
-        }
-        this.#flush();
-      }
-    } finally {
-      this.#sending = undefined;
-    }
-    const close = this.#closeAfterSending;
-    this.#closeAfterSending = undefined;
-    if (close !== undefined) this.close(close.code, close.reason);
+    this.#afterProtocolStep();
   }
 
   /** Fail the connection from the asynchronous codec's side. */
@@ -866,11 +742,4 @@ export class WebSocketConnection {
     this.#transportClosed = true;
     await this.#channel.close(this.#closeTimeout);
   }
-}
-
-/** The pings among `events` from `start` on. */
-function _countPings(events: Message[], start: number): number {
-  let pings = 0;
-  for (let i = start; i < events.length; i++) if (events[i]!.type === "ping") pings++;
-  return pings;
 }
