@@ -7,6 +7,8 @@
  * @module
  */
 
+import { concatBytes } from "../http/_bytes.ts";
+
 /** Most body bytes kept. */
 export const _BODY_PREFIX_LIMIT = 1024;
 /** Longest wait for them after the head, in milliseconds. */
@@ -82,7 +84,7 @@ function _dechunk(raw: Uint8Array): { bytes: Uint8Array; done: boolean } {
     const line = new TextDecoder().decode(raw.subarray(offset, lineEnd));
     const chunkSize = parseInt(line.split(";")[0]!.trim(), 16);
     if (!Number.isFinite(chunkSize) || chunkSize < 0) break;
-    if (chunkSize === 0) return { bytes: _join(parts, size), done: true };
+    if (chunkSize === 0) return { bytes: concatBytes(parts, size), done: true };
     const start = lineEnd + 1;
     const available = Math.min(chunkSize, raw.length - start);
     parts.push(raw.subarray(start, start + available));
@@ -91,15 +93,5 @@ function _dechunk(raw: Uint8Array): { bytes: Uint8Array; done: boolean } {
     // Skip the CRLF after the chunk's data.
     offset = start + chunkSize + (raw[start + chunkSize] === 0x0d ? 2 : 1);
   }
-  return { bytes: _join(parts, size), done: false };
-}
-
-function _join(parts: Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  return { bytes: concatBytes(parts, size), done: false };
 }

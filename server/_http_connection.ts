@@ -20,6 +20,7 @@ import { _ResponseWriter } from "./_response_writer.ts";
 import { _completeUpgrade, _failUpgrade } from "./_upgrade_handoff.ts";
 import { _ServerRequest, type _UpgradeSlot } from "./_upgrade_slot.ts";
 import type { NetAddr, ServeHandler, ServeHandlerInfo, ServeOptions } from "./serve_options.ts";
+import { concatBytes } from "../http/_bytes.ts";
 
 /** What every connection of one server shares. */
 export interface _ServerContext {
@@ -193,8 +194,8 @@ export class _HttpConnection {
         _failUpgrade(slot, error);
         response = await this.#errorResponse(error, body);
       }
+      // Not a 101: _completeUpgrade has told the socket it will never open.
       if (upgrade && await this.#upgrade(slot, response)) return;
-      _failUpgrade(slot, new Error("The handler did not upgrade"));
       const keepAlive = await this.#respond(response, request, body, head.httpVersion, upgrade);
       info._complete();
       this.#request = undefined;
@@ -415,7 +416,7 @@ export class _HttpConnection {
           throw body.error = error as HttpHeadError;
         }
         body.done = body.chunked.done;
-        chunk = _concat(parts);
+        chunk = concatBytes(parts);
       }
       body.received += chunk.length;
       const max = this.#context.options.maxBodySize ?? Infinity;
@@ -437,7 +438,9 @@ export class _HttpConnection {
     // deno-lint-ignore no-this-alias
     const self = this;
     const slot: _UpgradeSlot = {
-      duplex: undefined as unknown as _UpgradeSlot["duplex"],
+      get duplex() {
+        return new _DenoConnDuplex(self.#conn);
+      },
       get leftover(): Uint8Array {
         return self.#start === self.#end ? _EMPTY : self.#buffer.slice(self.#start, self.#end);
       },
@@ -447,15 +450,11 @@ export class _HttpConnection {
       connected: context.connected,
       disconnected: context.disconnected,
     };
-    Object.defineProperty(slot, "duplex", {
-      get: () => new _DenoConnDuplex(this.#conn),
-    });
     return slot;
   }
 
   /** Hand the connection to the WebSocket when `response` is its 101. */
   async #upgrade(slot: _UpgradeSlot, response: Response): Promise<boolean> {
-    if (slot.upgrade === undefined || response.status !== 101) return false;
     let upgraded = false;
     try {
       upgraded = await _completeUpgrade(slot, response, (bytes) => this.#write(bytes));
@@ -464,7 +463,7 @@ export class _HttpConnection {
       return true;
     }
     if (upgraded) {
-      // From here on the WebSocket owns the conn (and tells `closed`).
+      // From here on the WebSocket owns the conn (and tells `disconnected`).
       this.#phase = "done";
       this.#buffer = _EMPTY;
       this.#context.released(this);
@@ -592,7 +591,7 @@ export class _HttpConnection {
     }
     if (this.#outSize > 0) {
       this.#out.push(bytes);
-      bytes = _concat(this.#out, this.#outSize + bytes.length);
+      bytes = concatBytes(this.#out, this.#outSize + bytes.length);
       this.#out = [];
       this.#outSize = 0;
     }
@@ -682,18 +681,3 @@ const _PLAIN_SLOT: _UpgradeSlot = {
   connected: () => {},
   disconnected: () => {},
 };
-
-function _concat(parts: Uint8Array[], length?: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!.slice();
-  if (length === undefined) {
-    length = 0;
-    for (const part of parts) length += part.length;
-  }
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}

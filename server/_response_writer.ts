@@ -10,6 +10,7 @@
 import { latin1Encode } from "../http/_http_syntax.ts";
 import { chunkHead, CRLF, LAST_CHUNK } from "../http/chunked.ts";
 import { reasonPhrase } from "../http/http_head.ts";
+import { concatBytes } from "../http/_bytes.ts";
 
 /** Body bytes gathered before the head is sent, to send them with a length in one write. */
 const _GATHER_LIMIT = 64 * 1024;
@@ -148,7 +149,9 @@ export class _ResponseWriter {
       fields += "transfer-encoding: chunked\r\n";
       this.keepAlive = !close;
       if (!await this.#send(statusLine, fields, close, [], false)) return false;
-      if (size > 0) await this.#writeChunk(_join(gathered, size));
+      if (size > 0) {
+        await this.#writeChunk(gathered.length === 1 ? gathered[0]! : concatBytes(gathered, size));
+      }
       while (true) {
         const { done, value } = await next;
         if (done) break;
@@ -226,7 +229,7 @@ export class _ResponseWriter {
     if (size === 0) {
       await this.#write(headBytes, last);
     } else if (size <= _JOIN_LIMIT) {
-      await this.#write(_join([headBytes, ...body], headBytes.length + size), last);
+      await this.#write(concatBytes([headBytes, ...body], headBytes.length + size), last);
     } else {
       await this.#write(headBytes);
       for (const part of body) await this.#write(part);
@@ -251,17 +254,6 @@ export class _ResponseWriter {
 }
 
 const _NONE: Uint8Array[] = [];
-
-function _join(parts: Uint8Array[], size: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
 
 /** Whether `promise` settles within a few microtask turns (no macrotask). */
 async function _settlesSoon(promise: Promise<unknown>): Promise<boolean> {
