@@ -7,9 +7,7 @@
  * @module
  */
 import { serve, upgradeWebSocket } from "../mod.ts";
-
-const gc = (globalThis as { gc?: () => void }).gc;
-if (gc === undefined) throw new Error("run with --v8-flags=--expose-gc");
+import { answerMemoryCommands } from "./_memory_commands.ts";
 
 const server = serve({
   hostname: "127.0.0.1",
@@ -21,20 +19,5 @@ const server = serve({
   return response;
 });
 
-let buffered = "";
-for await (const text of Deno.stdin.readable.pipeThrough(new TextDecoderStream())) {
-  buffered += text;
-  let newline;
-  while ((newline = buffered.indexOf("\n")) !== -1) {
-    const command = buffered.slice(0, newline);
-    buffered = buffered.slice(newline + 1);
-    if (command === "rss") {
-      // Twice: the first collection can leave finalizable garbage behind.
-      gc();
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      gc();
-      console.log(JSON.stringify({ rss: Deno.memoryUsage().rss }));
-    }
-  }
-}
+await answerMemoryCommands();
 await server.shutdown();
