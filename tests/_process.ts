@@ -1,4 +1,5 @@
 /** Child processes for the runtime tests: other runtimes found or failed on, bundles, servers. */
+import assert from "node:assert/strict";
 
 const ROOT = new URL("../", import.meta.url);
 
@@ -228,4 +229,39 @@ export async function isolated(url: string, name: string): Promise<boolean> {
     throw new Error(`"${name}" failed in its own process:\n${output}`);
   }
   return true;
+}
+
+/**
+ * Drive the server at `url` with the benchmarks' idle client
+ * (`bench/echo_load.ts --mode idle`): it must open `count` connections,
+ * answer one 64-byte round trip on each, and let the client close them all.
+ */
+export async function assertServesIdleClient(url: string, count: number): Promise<void> {
+  const { code, output } = await runProcess(
+    Deno.execPath(),
+    [
+      "run",
+      "--allow-net=127.0.0.1",
+      "bench/echo_load.ts",
+      "--mode",
+      "idle",
+      "--url",
+      url,
+      "--count",
+      String(count),
+      "--batch",
+      "10",
+      "--lifetime",
+      "60000",
+    ],
+    {},
+    new TextEncoder().encode("echo\nclose\n"),
+    90_000,
+  );
+  assert.equal(code, 0, output);
+  const lines = output.split("\n").filter((line) => line.startsWith("{"));
+  assert.deepEqual(lines.map((line) => JSON.parse(line)), [
+    { opened: count, failed: 0 },
+    { echoed: count },
+  ]);
 }

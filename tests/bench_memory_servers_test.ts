@@ -6,8 +6,7 @@
  * The bare `Deno.Conn` floor (`bench/bare_conn_server.ts`) is the one most
  * likely to break unnoticed: it is no WebSocket library, just enough of one.
  */
-import assert from "node:assert/strict";
-import { runProcess, startProcess } from "./_process.ts";
+import { assertServesIdleClient, startProcess } from "./_process.ts";
 
 const SERVERS = [
   "examples/echo_server.ts",
@@ -28,33 +27,7 @@ for (const server of SERVERS) {
       "0",
     ], /listening on (ws:\/\/\S+)/);
     try {
-      const { code, output } = await runProcess(
-        Deno.execPath(),
-        [
-          "run",
-          "--allow-net=127.0.0.1",
-          "bench/echo_load.ts",
-          "--mode",
-          "idle",
-          "--url",
-          `${started.match[1]}/`,
-          "--count",
-          String(COUNT),
-          "--batch",
-          "10",
-          "--lifetime",
-          "60000",
-        ],
-        {},
-        new TextEncoder().encode("echo\nclose\n"),
-        90_000,
-      );
-      assert.equal(code, 0, output);
-      const lines = output.split("\n").filter((line) => line.startsWith("{"));
-      assert.deepEqual(lines.map((line) => JSON.parse(line)), [
-        { opened: COUNT, failed: 0 },
-        { echoed: COUNT },
-      ]);
+      await assertServesIdleClient(`${started.match[1]}/`, COUNT);
     } finally {
       await started.stop();
     }

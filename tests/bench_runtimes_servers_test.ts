@@ -7,10 +7,10 @@
  */
 import assert from "node:assert/strict";
 import {
+  assertServesIdleClient,
   bundleModule,
   NODE_STDIN_MODULE,
   requireTool,
-  runProcess,
   type Started,
   startProcess,
 } from "./_process.ts";
@@ -22,33 +22,7 @@ const COUNT = 30;
 async function serves(start: () => Promise<Started>): Promise<void> {
   const started = await start();
   try {
-    const { code, output } = await runProcess(
-      Deno.execPath(),
-      [
-        "run",
-        "--allow-net=127.0.0.1",
-        "bench/echo_load.ts",
-        "--mode",
-        "idle",
-        "--url",
-        `${started.match[1]}/`,
-        "--count",
-        String(COUNT),
-        "--batch",
-        "10",
-        "--lifetime",
-        "60000",
-      ],
-      {},
-      new TextEncoder().encode("echo\nclose\n"),
-      90_000,
-    );
-    assert.equal(code, 0, output);
-    const lines = output.split("\n").filter((line) => line.startsWith("{"));
-    assert.deepEqual(lines.map((line) => JSON.parse(line)), [
-      { opened: COUNT, failed: 0 },
-      { echoed: COUNT },
-    ]);
+    await assertServesIdleClient(`${started.match[1]}/`, COUNT);
   } finally {
     const status = await started.stop();
     assert.equal(status.code, 0, `the server exits cleanly on SIGTERM:\n${started.output()}`);
