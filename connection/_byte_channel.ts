@@ -21,10 +21,11 @@ export interface _ByteChannel {
    * function (each holds a generator, its registers, a promise and its
    * resolvers: about 0.5 KB) and no per-read closure.
    */
-  read(): Promise<unknown>;
+  read(into?: Uint8Array): Promise<unknown>;
   /**
    * The chunk a completed read produced (valid until the next read), or
-   * `null` at end of stream.
+   * `null` at end of stream. A channel that reads into buffers may have
+   * read into the one `read` was given (a view of it), or into its own.
    */
   chunkOf(result: unknown): Uint8Array | null;
   /** Queue bytes; the caller must not modify them afterwards. */
@@ -75,6 +76,8 @@ class _DirectChannel implements _ByteChannel {
   /** The recycled read buffer; none when the duplex hands out its own chunks. */
   #buffer: Uint8Array | undefined;
   #smallReads = 0;
+  /** The buffer the pending read was given instead of `#buffer`. */
+  #into: Uint8Array | undefined;
   #queue: Uint8Array[] = [];
   #queued = 0;
   #writing: Promise<void> | undefined;
@@ -92,14 +95,14 @@ class _DirectChannel implements _ByteChannel {
     return this.#queued;
   }
 
-  read(): Promise<Uint8Array | number | null> {
+  read(into?: Uint8Array): Promise<Uint8Array | number | null> {
     // A duplex whose read throws (or returns a plain value) still yields a
     // promise: the connection then ends with 1006 like on any read failure.
     try {
       const buffer = this.#buffer;
-      return Promise.resolve(
-        buffer === undefined ? this.#duplex.readChunk!() : this.#duplex.read!(buffer),
-      );
+      if (buffer === undefined) return Promise.resolve(this.#duplex.readChunk!());
+      this.#into = into;
+      return Promise.resolve(this.#duplex.read!(into ?? buffer));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -110,6 +113,11 @@ class _DirectChannel implements _ByteChannel {
     if (buffer === undefined) return result as Uint8Array | null;
     const n = result as number | null;
     if (n === null) return null;
+    const into = this.#into;
+    if (into !== undefined) {
+      this.#into = undefined;
+      return into.subarray(0, n);
+    }
     const size = buffer.length;
     if (n === size) {
       // The peer had more: read in bigger bites. The chunk handed out stays
@@ -141,28 +149,49 @@ class _DirectChannel implements _ByteChannel {
   }
 
   async #drain(): Promise<void> {
-    const duplex = this.#duplex;
     try {
       while (this.#queue.length > 0) {
         const queue = this.#queue;
         this.#queue = [];
-        // Everything queued since the last write goes out as one, joined in
-        // a pooled buffer that is handed back once the write is done.
-        let pooled: Uint8Array | undefined;
-        let batch: Uint8Array;
-        if (queue.length === 1) batch = queue[0]!;
-        else {
-          const total = _totalLength(queue);
-          pooled = _takeBatchBuffer(total);
-          batch = _joinInto(queue, pooled, total);
+        // What was queued since the last write goes out in as few writes as
+        // copying allows: small chunks (a batch of echoes, a frame header)
+        // are joined in a pooled buffer, topped up with the head of a large
+        // chunk that follows; the rest of a large chunk (a big message's
+        // payload) is written from where it lies, never copied.
+        let i = 0;
+        let skip = 0;
+        while (i < queue.length) {
+          const first = queue[i]!;
+          if (first.length - skip >= _JOIN_MAX || i + 1 === queue.length) {
+            await this.#writeAll(skip === 0 ? first : first.subarray(skip));
+            i++;
+            skip = 0;
+            continue;
+          }
+          let total = 0;
+          let j = i;
+          while (j < queue.length && total + queue[j]!.length - (j === i ? skip : 0) <= _JOIN_MAX) {
+            total += queue[j]!.length - (j === i ? skip : 0);
+            j++;
+          }
+          // The head of the next chunk fills the batch up to _JOIN_MAX.
+          const head = j < queue.length ? _JOIN_MAX - total : 0;
+          const pooled = _takeBatchBuffer(total + head);
+          let offset = 0;
+          for (let k = i; k < j; k++) {
+            const chunk = k === i && skip !== 0 ? queue[k]!.subarray(skip) : queue[k]!;
+            pooled.set(chunk, offset);
+            offset += chunk.length;
+          }
+          skip = 0;
+          if (head > 0) {
+            pooled.set(queue[j]!.subarray(0, head), offset);
+            skip = head;
+          }
+          i = j;
+          await this.#writeAll(pooled.subarray(0, total + head));
+          _giveBatchBuffer(pooled);
         }
-        let offset = 0;
-        while (offset < batch.length) {
-          offset += await duplex.write!(offset === 0 ? batch : batch.subarray(offset));
-        }
-        if (pooled !== undefined) _giveBatchBuffer(pooled);
-        this.#queued -= batch.length;
-        if (this.#queued < this.#highWaterMark) this.#wake();
       }
     } catch {
       this.#failed = true;
@@ -173,6 +202,17 @@ class _DirectChannel implements _ByteChannel {
     } finally {
       this.#writing = undefined;
     }
+  }
+
+  /** Write all of `bytes`, then count them out of the queue. */
+  async #writeAll(bytes: Uint8Array): Promise<void> {
+    const duplex = this.#duplex;
+    let offset = 0;
+    while (offset < bytes.length) {
+      offset += await duplex.write!(offset === 0 ? bytes : bytes.subarray(offset));
+    }
+    this.#queued -= bytes.length;
+    if (this.#queued < this.#highWaterMark) this.#wake();
   }
 
   #wake(): void {
@@ -331,11 +371,11 @@ function _joinInto(chunks: Uint8Array[], out: Uint8Array, total: number): Uint8A
 const _BATCH_POOL_SIZE = 64;
 const _BATCH_POOL_BYTES = 4 * 1024 * 1024;
 /**
- * Batches up to this size are pooled; bigger ones are allocated and dropped.
- * A full read (256 KiB) of 16 KiB messages echoes as a batch just over
- * 256 KiB, so the limit sits above it.
+ * Queued bytes are joined into batches of at most this size; a chunk this
+ * big or bigger is written where it lies (after its head has topped up the
+ * batch before it). A write this size already amortises its system call.
  */
-const _BATCH_POOLED_MAX = 1024 * 1024;
+const _JOIN_MAX = 256 * 1024;
 const _batchPool: Uint8Array[] = [];
 let _batchPoolBytes = 0;
 
@@ -350,7 +390,7 @@ function _takeBatchBuffer(size: number): Uint8Array {
       return buffer;
     }
   }
-  if (size > _BATCH_POOLED_MAX) return new Uint8Array(size);
+  if (size > _JOIN_MAX) return new Uint8Array(size);
   // Power-of-two sizes from 4 KiB, so a buffer fits the next batches too.
   let capacity = 4 * 1024;
   while (capacity < size) capacity *= 2;
@@ -360,7 +400,7 @@ function _takeBatchBuffer(size: number): Uint8Array {
 /** Hand a batch buffer back once its write is done. */
 function _giveBatchBuffer(buffer: Uint8Array): void {
   const size = buffer.length;
-  if (size > _BATCH_POOLED_MAX) return;
+  if (size > _JOIN_MAX) return;
   // Full: drop the smallest buffers while they are smaller than this one.
   while (_batchPool.length >= _BATCH_POOL_SIZE || _batchPoolBytes + size > _BATCH_POOL_BYTES) {
     let smallest = -1;

@@ -122,39 +122,63 @@ Deno.test("direct channels share batch buffers without overwriting a batch whose
   }
 });
 
-Deno.test("after small batches fill the pool, bulk batches of just over 256 KiB still reuse pooled buffers", async () => {
-  /** A channel whose writes complete after a turn, recording each batch's ArrayBuffer. */
-  const open = () => {
-    const buffers: ArrayBufferLike[] = [];
-    const duplex = {
-      readable: new ReadableStream<Uint8Array>(),
-      writable: new WritableStream<Uint8Array>(),
-      read: () => Promise.resolve(null),
-      async write(bytes: Uint8Array): Promise<number> {
-        buffers.push(bytes.buffer);
-        await new Promise((resolve) => setTimeout(resolve, 0));
-        return bytes.length;
-      },
-    };
-    return { channel: _openChannel(duplex, () => assert.fail("write error"), 256 * 1024), buffers };
+/** A channel whose writes complete after a turn, recording each write. */
+function recordingChannel() {
+  const writes: Uint8Array[] = [];
+  const duplex = {
+    readable: new ReadableStream<Uint8Array>(),
+    writable: new WritableStream<Uint8Array>(),
+    read: () => Promise.resolve(null),
+    async write(bytes: Uint8Array): Promise<number> {
+      writes.push(bytes);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      return bytes.length;
+    },
   };
+  return { channel: _openChannel(duplex, () => assert.fail("write error"), 256 * 1024), writes };
+}
+
+Deno.test("after small batches fill the pool, bulk batches still reuse pooled buffers", async () => {
   // 70 channels writing small batches at once: more buffers than the pool keeps.
-  const small = Array.from({ length: 70 }, open);
+  const small = Array.from({ length: 70 }, recordingChannel);
   for (const { channel } of small) {
     channel.write(new Uint8Array(100));
     channel.write(new Uint8Array(100));
   }
   await Promise.all(small.map(({ channel }) => channel.close(5000)));
-  // One channel echoing a full read of 16 KiB messages: 16 frames of 16,388 bytes.
-  const bulk = open();
+  // One channel echoing a full read of 16 KiB messages: 16 frames of 16,388 bytes,
+  // joined into one 256 KiB batch, the last 64 bytes written from their frame.
+  const bulk = recordingChannel();
   for (let batch = 0; batch < 4; batch++) {
     for (let frame = 0; frame < 16; frame++) bulk.channel.write(new Uint8Array(16_388));
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   await bulk.channel.close(5000);
-  assert.equal(bulk.buffers.length, 4);
+  assert.deepEqual(bulk.writes.map((w) => w.length), Array(4).fill([256 * 1024, 64]).flat());
   // The first batch needed a new buffer; the next ones got it back from the pool.
-  assert.equal(new Set(bulk.buffers).size, 1);
+  const joined = bulk.writes.filter((w) => w.length === 256 * 1024).map((w) => w.buffer);
+  assert.equal(new Set(joined).size, 1);
+});
+
+Deno.test("a large chunk is written where it lies, after its head tops up the batch before it", async () => {
+  const { channel, writes } = recordingChannel();
+  const header = new Uint8Array([0x82, 127, 0, 0, 0, 0, 0, 0x10, 0, 0]);
+  const payload = new Uint8Array(1024 * 1024).map((_, i) => i & 0xff);
+  channel.write(header);
+  channel.write(payload);
+  channel.write(new Uint8Array([0x88, 0]));
+  await channel.close(5000);
+  assert.deepEqual(writes.map((w) => w.length), [256 * 1024, 1024 * 1024 - (256 * 1024 - 10), 2]);
+  // No copy of the payload's tail: the second write is a view of the payload itself.
+  assert.equal(writes[1]!.buffer, payload.buffer);
+  const all = new Uint8Array(writes.reduce((n, w) => n + w.length, 0));
+  let offset = 0;
+  for (const w of writes) {
+    all.set(w, offset);
+    offset += w.length;
+  }
+  assert.deepEqual(all.subarray(0, 10), header);
+  assert.deepEqual(all.subarray(10, 10 + payload.length), payload);
 });
 
 Deno.test("a duplex whose read throws, or answers without a promise, still ends the connection (1006)", async () => {
@@ -251,4 +275,47 @@ Deno.test("a duplex with readChunk: its chunks as they are, no read buffer, null
   assert.equal(await readOnce(channel), sent[1]);
   assert.equal(await readOnce(channel), null);
   assert.equal(reads, 0);
+});
+
+Deno.test("a connection reads the rest of a large message straight into the message's buffer", async () => {
+  const { WebSocketConnection } = await import("./websocket_connection.ts");
+  const size = 3 << 20;
+  const payload = new Uint8Array(size).map((_, i) => (i * 7) & 0xff);
+  const wire = new Uint8Array([0x82, 127, 0, 0, 0, 0, 0, size >>> 16, 0, 0, ...payload]);
+  let position = 0;
+  const readInto: Uint8Array[] = [];
+  let readInPlace = 0;
+  const duplex = {
+    readable: new ReadableStream<Uint8Array>(),
+    writable: new WritableStream<Uint8Array>(),
+    read(buffer: Uint8Array): Promise<number | null> {
+      if (position === wire.length) return new Promise<null>(() => {}); // then idle
+      readInto.push(buffer);
+      const n = Math.min(buffer.length, 100_000, wire.length - position);
+      buffer.set(wire.subarray(position, position + n));
+      position += n;
+      if (buffer.byteOffset > 0) readInPlace += n;
+      return Promise.resolve(n);
+    },
+    write: (bytes: Uint8Array) => Promise.resolve(bytes.length),
+    close() {},
+  };
+  const received = Promise.withResolvers<Uint8Array>();
+  const connection = new WebSocketConnection(duplex, {
+    onMessage(message) {
+      if (typeof message !== "string") received.resolve(message);
+    },
+    onClose() {},
+  }, { role: "client", closeTimeout: 100 });
+  connection.start();
+  const data = await received.promise;
+  assert.deepEqual(data, payload);
+  // After the first reads (into the whole read buffer), every read went into
+  // the message's buffer behind the bytes already there (a view past its
+  // start); the last ones into the buffer that was handed out.
+  // All but the first read's bytes and the last 64 KiB (too few to be worth it).
+  assert.ok(readInPlace >= size - 512 - 65536, `${readInPlace} of ${size} bytes read in place`);
+  assert.ok(readInto.filter((b) => b.buffer === data.buffer).length >= 5);
+  connection.close(1000, "");
+  await connection.closed;
 });

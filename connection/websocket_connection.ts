@@ -551,7 +551,7 @@ export class WebSocketConnection {
       this.#channel.ready().then(() => this.#readNext());
       return;
     }
-    this.#channel.read().then(this.#chunkRead, this.#readFailed);
+    this.#channel.read(this.#protocol.receiveBuffer()).then(this.#chunkRead, this.#readFailed);
   }
 
   /** One function per connection for every read. */

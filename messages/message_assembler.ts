@@ -59,10 +59,21 @@ const _fatalDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
 
 /**
  * A message buffer is allocated at the length its frame header announces up
- * to this size even before the bytes arrive; beyond it, at most four times the
- * bytes that arrived. The read buffer reaches the same size.
+ * to this size even before the bytes arrive; beyond it, at most
+ * {@linkcode _GROWTH} times the bytes that arrived. The read buffer reaches
+ * the same size.
  */
 const _EAGER_BYTES = 256 * 1024;
+/**
+ * How far past the bytes that arrived a buffer may grow toward what a header
+ * announced: a 16 MiB message fills buffers of 256 KiB, 2 MiB and 16 MiB
+ * (2.25 MiB copied again), and a header that lies costs eight times what it
+ * sent at most.
+ */
+const _GROWTH = 8;
+
+/** The least payload still to come for which {@linkcode MessageAssembler.payloadBuffer} offers a place. */
+const _IN_PLACE_MIN = 64 * 1024;
 
 /**
  * Decode a complete text message's bytes, failing with 1007 when they are
@@ -265,7 +276,7 @@ export class MessageAssembler implements FrameHandler {
     // Fast path: a single-frame message whose payload came in one slice.
     if (
       this.#fin && this.#size === 0 && this.#frameFilled === 0 &&
-      chunk.length === this.#frameLength
+      chunk.length === this.#frameLength && chunk.buffer !== this.#buffer?.buffer
     ) {
       this.#frameFilled = chunk.length;
       this.#size = chunk.length;
@@ -275,6 +286,29 @@ export class MessageAssembler implements FrameHandler {
     }
     this.#append(chunk);
     this.#frameFilled += chunk.length;
+  }
+
+  /**
+   * Where the rest of the current data frame's payload may be read, in
+   * place in the buffer its message is assembled in: reading there saves
+   * the copy from a read buffer. Offered only for at least 64 KiB still to
+   * come, and never more than the buffer's capacity, which grows as in any
+   * other case (a header that lies costs no more). Hand what was read to
+   * {@linkcode MessageAssembler.onFramePayload} (through the frame decoder)
+   * as usual: a chunk found in place is not copied.
+   *
+   * @returns A view to read into, or `undefined` when there is none.
+   */
+  payloadBuffer(): Uint8Array | undefined {
+    const remaining = this.#frameLength - this.#frameFilled;
+    if (
+      this.#opcode >= 0x8 || this.#messageType === 0 || remaining < _IN_PLACE_MIN ||
+      (this.#streaming && !this.#compressed)
+    ) {
+      return undefined;
+    }
+    const buffer = this.#reserve(this.#size + 1, this.#size);
+    return buffer.subarray(this.#size, Math.min(buffer.length, this.#size + remaining));
   }
 
   /** Finish a frame: emit a control frame, or the message on its last frame. */
@@ -370,37 +404,43 @@ export class MessageAssembler implements FrameHandler {
     }
   }
 
-  /** Copy `chunk` behind the message so far, growing the buffer as needed. */
+  /** Copy `chunk` behind the message so far (unless it was read there), growing the buffer. */
   #append(chunk: Uint8Array): void {
-    let buffer = this.#buffer;
-    const end = this.#size + chunk.length;
-    if (buffer === undefined || buffer.length < end) {
-      // Where this frame ends, by its header: on a message's last frame, the
-      // message's length. A buffer that size is filled once, with no copy;
-      // before the last frame the buffer grows geometrically from the first
-      // fragment's size. Either way at most four times the bytes that
-      // arrived (or 256 KiB): a peer that announces 64 MiB and sends 10
-      // bytes must not cost 64 MiB. Every new buffer is zero-filled by the
-      // runtime, so few and exact allocations are what saves here.
-      const frameEnd = this.#size - this.#frameFilled + this.#frameLength;
-      const wanted = this.#fin
-        ? frameEnd
-        : Math.min(Math.max(frameEnd, (buffer?.length ?? 0) * 2), this.#maxMessageSize);
-      const capacity = Math.max(end, Math.min(wanted, Math.max(end * 4, _EAGER_BYTES)));
-      let next: Uint8Array;
-      try {
-        next = new Uint8Array(capacity);
-      } catch (error) {
-        throw new WebSocketError(
-          CloseCode.MessageTooBig,
-          `Message too big: cannot allocate ${capacity} bytes to hold it`,
-          { cause: error },
-        );
-      }
-      if (buffer !== undefined) next.set(buffer.subarray(0, this.#size));
-      this.#buffer = buffer = next;
+    const buffer = this.#reserve(this.#size + chunk.length);
+    if (chunk.buffer !== buffer.buffer || chunk.byteOffset !== buffer.byteOffset + this.#size) {
+      buffer.set(chunk, this.#size);
     }
-    buffer.set(chunk, this.#size);
     this.#size += chunk.length;
+  }
+
+  /** The message buffer, grown (if needed) to hold at least `end` bytes, `arrived` of them here. */
+  #reserve(end: number, arrived = end): Uint8Array {
+    const buffer = this.#buffer;
+    if (buffer !== undefined && buffer.length >= end) return buffer;
+    // Where this frame ends, by its header: on a message's last frame, the
+    // message's length. A buffer that size is filled once, with no copy;
+    // before the last frame the buffer grows geometrically from the first
+    // fragment's size. Either way at most _GROWTH times the bytes that
+    // arrived (or 256 KiB): a peer that announces 64 MiB and sends 10
+    // bytes must not cost 64 MiB. Every new buffer is zero-filled by the
+    // runtime, so few and exact allocations are what saves here.
+    const frameEnd = this.#size - this.#frameFilled + this.#frameLength;
+    const wanted = this.#fin
+      ? frameEnd
+      : Math.min(Math.max(frameEnd, (buffer?.length ?? 0) * 2), this.#maxMessageSize);
+    const capacity = Math.max(end, Math.min(wanted, Math.max(arrived * _GROWTH, _EAGER_BYTES)));
+    let next: Uint8Array;
+    try {
+      next = new Uint8Array(capacity);
+    } catch (error) {
+      throw new WebSocketError(
+        CloseCode.MessageTooBig,
+        `Message too big: cannot allocate ${capacity} bytes to hold it`,
+        { cause: error },
+      );
+    }
+    if (buffer !== undefined) next.set(buffer.subarray(0, this.#size));
+    this.#buffer = next;
+    return next;
   }
 }

@@ -135,3 +135,103 @@ Deno.test("MessageAssembler: a fragmented message grows from its first fragment'
   assert.deepEqual(messages, [{ type: "binary", data }]);
   assert.ok(buffers <= 5, `${buffers} buffers for ten fragments`);
 });
+
+/**
+ * Feed a 4 MiB message the way a connection does when it reads in place:
+ * the header and a first piece through a read buffer, then every read into
+ * `payloadBuffer()` of what is left.
+ */
+function readInPlace(role: "client" | "server", opcode: number, data: Uint8Array, piece: number) {
+  const messages: Message[] = [];
+  const assembler = new MessageAssembler((m) => messages.push(m));
+  const decoder = new FrameDecoder(assembler, { role });
+  const key = new Uint8Array([0x12, 0x34, 0x56, 0x78]);
+  const head = role === "server"
+    ? [...header64(0x80 | opcode, data.length)].map((b, i) => i === 1 ? b | 0x80 : b)
+    : [...header64(0x80 | opcode, data.length)];
+  const wire = role === "server" ? data.map((b, i) => b ^ key[i & 3]!) : data.slice();
+  const first = new Uint8Array([
+    ...head,
+    ...(role === "server" ? key : []),
+    ...wire.subarray(0, 1000),
+  ]);
+  assert.equal(decoder.write(first), undefined);
+  const views: Uint8Array[] = [];
+  /** Bytes copied into the message's buffer while decoding what was read in place. */
+  let copied = 0;
+  let position = 1000;
+  while (position < wire.length) {
+    const into = assembler.payloadBuffer();
+    if (into === undefined) {
+      // Under 64 KiB left: read anywhere, as a connection does.
+      assert.ok(wire.length - position < 64 * 1024, `no place offered at byte ${position}`);
+      assert.equal(decoder.write(wire.slice(position)), undefined);
+      break;
+    }
+    // The peer's bytes land in the view, as a socket read would put them.
+    const n = Math.min(piece, into.length, wire.length - position);
+    into.set(wire.subarray(position, position + n));
+    position += n;
+    views.push(into);
+    const set = Uint8Array.prototype.set;
+    Uint8Array.prototype.set = function (source: ArrayLike<number>, offset?: number) {
+      if (this.buffer === into.buffer) copied += source.length;
+      return set.call(this, source, offset);
+    };
+    try {
+      assert.equal(decoder.write(into.subarray(0, n)), undefined);
+    } finally {
+      Uint8Array.prototype.set = set;
+    }
+  }
+  return { messages, views, assembler, copied };
+}
+
+Deno.test("MessageAssembler: payloadBuffer offers the rest of a large frame in place, unmasked and whole", () => {
+  const rng = new SeededRandom(13);
+  const data = rng.bytes(4 << 20);
+  for (const role of ["client", "server"] as const) {
+    const { messages, views, copied } = readInPlace(role, 0x2, data, 300_000);
+    assert.deepEqual(messages, [{ type: "binary", data }]);
+    // Decoding what was read in place copies nothing into the buffer, but
+    // for the unmasking's write-back (SIMD masking goes through its memory).
+    assert.equal(copied, role === "client" ? 0 : data.length - 1000);
+    // Read straight into the buffer that is handed out: 256 KiB, 2 MiB, then 4 MiB.
+    const last = views[views.length - 1]!;
+    assert.equal((messages[0] as { data: Uint8Array }).data.buffer, last.buffer);
+    assert.deepEqual([...new Set(views.map((v) => v.buffer.byteLength))], [
+      256 << 10,
+      2 << 20,
+      4 << 20,
+    ]);
+  }
+  const text = "é".repeat(1 << 20); // 2 MiB of UTF-8
+  const { messages } = readInPlace("server", 0x1, new TextEncoder().encode(text), 70_000);
+  assert.deepEqual(messages, [{ type: "text", data: text }]);
+});
+
+Deno.test("MessageAssembler: payloadBuffer checks text in place and never offers more than the rules allow", () => {
+  // Invalid UTF-8 read in place fails like any other (1007).
+  const bad = new Uint8Array(1 << 20).fill(0x61);
+  bad[700_000] = 0xff;
+  assert.throws(() => readInPlace("client", 0x1, bad, 100_000), /not UTF-8 at byte 700000/);
+  // A header that announces 32 MiB after 1,000 bytes: 256 KiB offered, not 32 MiB.
+  const assembler = new MessageAssembler(() => {});
+  const decoder = new FrameDecoder(assembler, { role: "client" });
+  decoder.write(new Uint8Array([...header64(0x82, 32 << 20), ...new Uint8Array(1000)]));
+  assert.equal(assembler.payloadBuffer()!.length, (256 << 10) - 1000);
+  // Nothing offered: between frames, under 64 KiB to come, control frames, streaming.
+  const idle = new MessageAssembler(() => {});
+  assert.equal(idle.payloadBuffer(), undefined);
+  const small = new MessageAssembler(() => {});
+  new FrameDecoder(small, { role: "client" }).write(new Uint8Array([...header64(0x82, 60_000), 1]));
+  assert.equal(small.payloadBuffer(), undefined);
+  const control = new MessageAssembler(() => {});
+  new FrameDecoder(control, { role: "client" }).write(new Uint8Array([0x89, 100, 1]));
+  assert.equal(control.payloadBuffer(), undefined);
+  const streaming = new MessageAssembler(() => {}, { streaming: true });
+  new FrameDecoder(streaming, { role: "client" }).write(
+    new Uint8Array([...header64(0x82, 1 << 20), 1]),
+  );
+  assert.equal(streaming.payloadBuffer(), undefined);
+});

@@ -134,6 +134,7 @@ export interface WebSocketProtocolOptions {
 export class WebSocketProtocol {
   #role: "client" | "server";
   #decoder: FrameDecoder;
+  #assembler: MessageAssembler;
   #frames: FrameEncoder;
   #messages: MessageEncoder;
   #events: Message[] = [];
@@ -172,12 +173,13 @@ export class WebSocketProtocol {
     this.#maxMessageSize = maxMessageSize ?? DEFAULT_MAX_PAYLOAD;
     this.#streamMessages = options.streamMessages ?? false;
     this.#deferCloseReply = options.deferCloseReply ?? false;
+    this.#assembler = new MessageAssembler((message) => this.#onMessage(message), {
+      maxMessageSize,
+      compression: compression !== undefined,
+      streaming: this.#streamMessages,
+    });
     this.#decoder = new FrameDecoder(
-      new MessageAssembler((message) => this.#onMessage(message), {
-        maxMessageSize,
-        compression: compression !== undefined,
-        streaming: this.#streamMessages,
-      }),
+      this.#assembler,
       {
         role: decoderRole,
         maxFrameSize: options.maxFrameSize ?? maxMessageSize,
@@ -250,6 +252,25 @@ export class WebSocketProtocol {
     // receiveEof()), so replies to them go out before the close frame.
     if (this.#events.length > 0) this.#pendingError = error;
     else this.#failWith(error);
+  }
+
+  /**
+   * Where the next bytes may be read so that they land in place: the rest
+   * of a large data frame's payload, in the buffer its message is assembled
+   * in (see `MessageAssembler.payloadBuffer`). Reading there and passing the
+   * bytes read to {@linkcode WebSocketProtocol.receiveData} as usual saves a
+   * copy of every byte of a large message.
+   *
+   * @returns A view to read into, or `undefined` (read anywhere).
+   */
+  receiveBuffer(): Uint8Array | undefined {
+    if (
+      this.#closeReceived || this.#error !== undefined || this.#eof ||
+      this.#pendingError !== undefined
+    ) {
+      return undefined;
+    }
+    return this.#assembler.payloadBuffer();
   }
 
   /** Fail with a pending violation once the events before it were taken. */
