@@ -76,6 +76,8 @@ class _DirectChannel implements _ByteChannel {
   /** The recycled read buffer; none when the duplex hands out its own chunks. */
   #buffer: Uint8Array | undefined;
   #smallReads = 0;
+  /** A read into a buffer is in flight (a lingering close must not read beside it). */
+  #reading = false;
   /** The buffer the pending read was given instead of `#buffer`. */
   #into: Uint8Array | undefined;
   #queue: Uint8Array[] = [];
@@ -102,6 +104,7 @@ class _DirectChannel implements _ByteChannel {
       const buffer = this.#buffer;
       if (buffer === undefined) return Promise.resolve(this.#duplex.readChunk!());
       this.#into = into;
+      this.#reading = true;
       return Promise.resolve(this.#duplex.read!(into ?? buffer));
     } catch (error) {
       return Promise.reject(error);
@@ -111,6 +114,7 @@ class _DirectChannel implements _ByteChannel {
   chunkOf(result: unknown): Uint8Array | null {
     const buffer = this.#buffer;
     if (buffer === undefined) return result as Uint8Array | null;
+    this.#reading = false;
     const n = result as number | null;
     if (n === null) return null;
     const into = this.#into;
@@ -231,10 +235,54 @@ class _DirectChannel implements _ByteChannel {
       ]);
       clearTimeout(timer);
     }
+    const flushed = this.#writing === undefined && !this.#failed;
     this.#failed = true;
     this.#wake();
+    const duplex = this.#duplex;
+    if (
+      flushed && !this.#reading && this.#buffer !== undefined && duplex.closeWrite !== undefined
+    ) {
+      void _linger(duplex, timeout);
+      return;
+    }
     try {
-      this.#duplex.close?.();
+      duplex.close?.();
+    } catch {
+      // Already closed.
+    }
+  }
+}
+
+/** What a lingering close reads and drops at most before it closes anyway. */
+const _LINGER_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Close once the peer has stopped sending. Closing a socket with bytes
+ * unread makes the kernel answer with a reset, and a reset can destroy what
+ * was sent last (the close frame that says 1009) before the peer reads it:
+ * so this side is ended first (FIN behind the queued bytes), and what the
+ * peer still sends is read and dropped until it closes, for at most
+ * `timeout` ms and 4 MiB.
+ */
+async function _linger(duplex: ByteDuplex, timeout: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await duplex.closeWrite!();
+    const deadline = new Promise<null>((resolve) =>
+      timer = setTimeout(() => resolve(null), timeout)
+    );
+    const buffer = new Uint8Array(16 * 1024);
+    for (let total = 0; total < _LINGER_BYTES;) {
+      const n = await Promise.race([duplex.read!(buffer).catch(() => null), deadline]);
+      if (n === null) break;
+      total += n;
+    }
+  } catch {
+    // The transport is gone already.
+  } finally {
+    clearTimeout(timer);
+    try {
+      duplex.close?.();
     } catch {
       // Already closed.
     }

@@ -319,3 +319,38 @@ Deno.test("a connection reads the rest of a large message straight into the mess
   connection.close(1000, "");
   await connection.closed;
 });
+
+Deno.test("closing with bytes unread lingers: FIN first, the peer's bytes dropped, then close", async () => {
+  for (const peer of ["closes", "never closes"] as const) {
+    const calls: string[] = [];
+    const closed = Promise.withResolvers<void>();
+    let reads = 0;
+    const duplex = {
+      readable: new ReadableStream<Uint8Array>(),
+      writable: new WritableStream<Uint8Array>(),
+      read(buffer: Uint8Array): Promise<number | null> {
+        calls.push("read");
+        if (peer === "never closes" && reads > 0) return new Promise(() => {});
+        return Promise.resolve(++reads <= 3 ? buffer.length : null);
+      },
+      write: (bytes: Uint8Array) => Promise.resolve(bytes.length),
+      closeWrite: () => (calls.push("closeWrite"), Promise.resolve()),
+      close() {
+        calls.push("close");
+        closed.resolve();
+      },
+    };
+    const channel = _openChannel(duplex, () => assert.fail("write error"), 1024);
+    channel.write(new Uint8Array([0x88, 0x02, 0x03, 0xf1]));
+    await channel.close(50);
+    // The linger runs on after close() returned; it ends in close().
+    await closed.promise;
+    assert.deepEqual(
+      calls,
+      peer === "closes"
+        ? ["closeWrite", "read", "read", "read", "read", "close"]
+        : ["closeWrite", "read", "read", "close"],
+      peer,
+    );
+  }
+});

@@ -35,6 +35,13 @@ export interface ByteDuplex {
    * per read anyway (Node's and Bun's sockets).
    */
   readChunk?: (() => Promise<Uint8Array | null>) | undefined;
+  /**
+   * End the sending direction only (as `Deno.Conn.closeWrite`). With `read`,
+   * closing becomes a lingering close: the peer gets everything sent, then
+   * what it still sends is read and dropped until it closes (bounded), so
+   * that no reset destroys the last frames before the peer reads them.
+   */
+  closeWrite?: (() => Promise<void>) | undefined;
   /** Write some of `bytes` (as `Deno.Conn.write`): resolves with the count written. */
   write?: ((bytes: Uint8Array) => Promise<number>) | undefined;
 }

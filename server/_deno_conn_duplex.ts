@@ -38,6 +38,10 @@ export class _DenoConnDuplex implements ByteDuplex {
     return this.#conn.write(bytes);
   }
 
+  closeWrite(): Promise<void> {
+    return this.#conn.closeWrite();
+  }
+
   close(): void {
     try {
       this.#conn.close();
