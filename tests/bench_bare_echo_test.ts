@@ -13,7 +13,8 @@ import { rawClient } from "./_raw_client.ts";
 import { requireTool, startProcess } from "./_process.ts";
 
 const RUNTIMES = {
-  deno: async () => [Deno.execPath(), "run", "--allow-net=127.0.0.1", "bench/bare_echo_server.ts"],
+  deno: () =>
+    Promise.resolve([Deno.execPath(), "run", "--allow-net=127.0.0.1", "bench/bare_echo_server.ts"]),
   node: async () => [await requireTool("node", "install Node.js"), "bench/bare_echo_server.mjs"],
   bun: async () => [await requireTool("bun", "npm install -g bun"), "bench/bare_echo_server.mjs"],
 };
