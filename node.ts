@@ -7,17 +7,22 @@
  * `connect` are the same functions and classes as on Deno.
  *
  * @example
- * ```ts ignore
- * import { serve, upgradeWebSocket, WebSocketStream } from "@edgews/websocket/node";
+ * ```ts
+ * import { connect, serve, upgradeWebSocket } from "@edgews/websocket/node";
+ * import assert from "node:assert/strict";
  *
- * const server = serve({ hostname: "127.0.0.1", port: 8080 }, (request) => {
+ * const server = serve({ hostname: "127.0.0.1", port: 0 }, (request) => {
  *   const { response, socket } = upgradeWebSocket(request);
  *   socket.onmessage = (event) => socket.send(event.data);
  *   return response;
  * });
- * await server.listening;
- * const wss = new WebSocketStream("ws://127.0.0.1:8080/");
- * const { readable, writable } = await wss.opened;
+ * const { port } = await server.listening;
+ * const ws = await connect(`ws://127.0.0.1:${port}/`);
+ * await ws.writable.getWriter().write("ping");
+ * assert.equal((await ws.readable.getReader().read()).value, "ping");
+ * ws.close();
+ * await ws.closed;
+ * await server.shutdown();
  * ```
  *
  * @module

@@ -78,22 +78,13 @@ export interface AcceptedHandshake {
 }
 
 /**
- * Build a client's opening handshake request (RFC 6455 §4.1).
- *
- * The URL follows the WHATWG WebSocket constructor: `ws:` and `wss:` (and
- * `http:`/`https:`, taken as the same) are accepted and anything else is a
- * `SyntaxError`, as is a fragment, even an empty one (`ws://host/#`). The
- * request goes to the `http:`/`https:` equivalent (`ws:` → `http:`,
- * `wss:` → `https:`). User info (`ws://user:pass@host/`) is dropped, since
- * `Request` may not carry it and it is never sent: put credentials in an
- * `Authorization` header. The request has:
- * - `Host` from the URL (host, and port when not the default). `Request`
- *   keeps it in Deno and Node; `writeRequestHead` writes it from the URL in
- *   any case.
- * - `Upgrade: websocket`, `Connection: Upgrade`, `Sec-WebSocket-Version: 13`.
- * - `Sec-WebSocket-Key`: a fresh random nonce.
- * - `Sec-WebSocket-Protocol` and `Sec-WebSocket-Extensions` when something
- *   is offered; `Origin` when given; then `options.headers`.
+ * Build a client's opening handshake request (RFC 6455 §4.1): `GET` to the
+ * `http:`/`https:` form of the URL, with `Host`, `Upgrade`, `Connection`,
+ * `Sec-WebSocket-Version: 13`, a fresh `Sec-WebSocket-Key`, the offered
+ * subprotocols and extensions, `Origin` when given, then `options.headers`.
+ * URLs follow the WHATWG WebSocket constructor; user info is dropped (it is
+ * never sent: put credentials in `Authorization`). The accepted and refused
+ * URLs and headers: `client_handshake_test.ts`.
  *
  * @param url A `ws:`, `wss:`, `http:` or `https:` URL without a fragment.
  * @param options What to offer and extra headers.
@@ -168,25 +159,13 @@ export function createClientHandshake(
 
 /**
  * Verify a server's answer to the opening handshake (RFC 6455 §4.1, the
- * steps after "The client MUST validate the server's response").
- *
- * Fails with close code 1002 (protocol error) when:
- * - the status is not 101: a {@linkcode HandshakeStatusError} with the
- *   status, headers and start of the body (the message gives the status,
- *   the versions from `Sec-WebSocket-Version` when the server listed them,
- *   `Location` for a redirect, and the body's first characters);
- * - `Upgrade` is missing or is not "websocket" (ASCII case-insensitive; the
- *   whole value, as §4.1 step 2 says);
- * - `Connection` does not list "upgrade";
- * - `Sec-WebSocket-Accept` is missing or does not match `key`;
- * - `Sec-WebSocket-Protocol` is present but empty, names more than one,
- *   or names one that was not offered (compared case-sensitively), or
- *   anything when none was offered.
- *
- * Fails with close code 1010 (extension) when `Sec-WebSocket-Extensions`
- * does not parse, names an extension that was not offered (compared ASCII
- * case-insensitively), or names the same extension twice. Whether the
- * answered parameters fit an offer is for each extension to check.
+ * steps after "The client MUST validate the server's response"). A status
+ * other than 101 is a {@linkcode HandshakeStatusError} (status, headers, the
+ * body's start); a wrong `Upgrade`, `Connection` or `Sec-WebSocket-Accept`,
+ * or a subprotocol that was not offered, fail with 1002; extensions that do
+ * not parse or were not offered, with 1010 (whether their parameters fit is
+ * for each extension to check). Each case, with its message:
+ * `client_handshake_test.ts` ("each failure says what was wrong").
  *
  * @param response The status and headers read from the server, e.g. from
  * `readResponseHead` or a `Response`, and, as `bodyPrefix`, the first

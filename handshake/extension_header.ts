@@ -38,25 +38,15 @@ export interface ExtensionOffer {
  * ```
  *
  * Spaces and tabs are allowed around `,`, `;` and `=` (the "implied *LWS
- * rule"). Several header lines are one list, so a value joined with `", "`
- * (as `Headers.get()` returns it) parses as all their offers in order.
- *
- * Decisions where the grammar leaves room:
- * - Empty list elements (`"a, , b"`, a trailing comma) are skipped, as RFC
- *   9110 §5.6.1 asks of recipients; a value with no element at all is an
- *   error (`1#`).
- * - A quoted value must still be a token after unescaping, as §9.1 requires
- *   (`x="a b"` is an error, `x="10"` gives `"10"`).
- * - A parameter name given twice in one element is an error: the `Map`
- *   could not report both, and extensions treat it as invalid anyway (RFC
- *   7692 §7).
+ * rule"); a value joined with `", "` (as `Headers.get()` returns several
+ * lines) parses as all their offers in order. Where the grammar leaves room:
+ * empty elements are skipped (RFC 9110 §5.6.1), a quoted value must still
+ * be a token, and a parameter given twice is an error (RFC 7692 §7). The
+ * cases: `extension_header_test.ts`.
  *
  * @param value The header value.
  * @returns The offers in order.
- * @throws {SyntaxError} For anything the grammar does not allow: a bad
- * character, a missing name, an empty parameter, an unterminated quoted
- * string, a quoted value that is not a token, a duplicate parameter, or no
- * extension at all.
+ * @throws {SyntaxError} For anything the grammar does not allow, saying what.
  *
  * @example
  * ```ts

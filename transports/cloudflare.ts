@@ -53,22 +53,12 @@ export type CloudflareConnect = (
  * opens with `secureTransport: "on"`, and through an HTTP proxy (see
  * `proxyConnector`) the tunnel is opened with `"starttls"` and upgraded with
  * `startTls()` after `CONNECT`. Workers trust the public CAs only, so
- * `caCerts` is refused with a `TypeError`.
+ * `caCerts` is refused with a `TypeError`. An example needs a Worker: the
+ * README's Runtimes section shows one, and `tests/cloudflare_test.ts` runs
+ * this connector in workerd.
  *
  * @param connect `connect` from `cloudflare:sockets`.
  * @returns The connector, for the `connector` option or `setDefaultConnector`.
- *
- * @example
- * ```ts ignore
- * import { connect } from "cloudflare:sockets";
- * import { WebSocketStream } from "@edgews/websocket";
- * import { cloudflareConnector } from "@edgews/websocket/transports";
- *
- * const wss = new WebSocketStream("wss://echo.example/", {
- *   connector: cloudflareConnector(connect),
- * });
- * const { readable, writable } = await wss.opened;
- * ```
  */
 export function cloudflareConnector(connect: CloudflareConnect): Connector {
   const driver: _SocketDriver<CloudflareSocket> = {

@@ -6,8 +6,9 @@
  * of `WebSocket`, `WebSocketStream` and `connect` when this file is imported.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { connect, serve, upgradeWebSocket } from "@edgews/websocket/node";
+ * import assert from "node:assert/strict";
  *
  * const server = serve({ hostname: "127.0.0.1", port: 0 }, (request) => {
  *   const { response, socket } = upgradeWebSocket(request);
@@ -17,7 +18,9 @@
  * const { port } = await server.listening;
  * const ws = await connect(`ws://127.0.0.1:${port}/`);
  * await ws.writable.getWriter().write("ping");
+ * assert.equal((await ws.readable.getReader().read()).value, "ping");
  * ws.close();
+ * await ws.closed;
  * await server.shutdown();
  * ```
  *

@@ -91,13 +91,25 @@ export function resolveProxy(url: URL, proxy: ProxyOption): URL | undefined {
  * @throws {TypeError} When used with a connector that cannot open raw sockets.
  *
  * @example
- * ```ts ignore
- * import { proxyConnector, WebSocketStream } from "@edgews/websocket";
+ * ```ts
+ * import { ProxyError, proxyConnector, WebSocketStream } from "@edgews/websocket";
+ * import assert from "node:assert/strict";
  *
+ * // A proxy that wants credentials: it answers every CONNECT with 407.
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * (async () => {
+ *   for await (const conn of listener) {
+ *     await conn.read(new Uint8Array(1024));
+ *     await conn.write(new TextEncoder().encode("HTTP/1.1 407 Proxy Authentication Required\r\n\r\n"));
+ *     conn.close();
+ *   }
+ * })();
  * const wss = new WebSocketStream("wss://echo.example/", {
- *   connector: proxyConnector("http://user:password@127.0.0.1:3128"),
+ *   connector: proxyConnector(`http://127.0.0.1:${listener.addr.port}`),
  * });
- * const { readable, writable } = await wss.opened;
+ * const error = await wss.opened.catch((error) => error);
+ * assert.ok(error instanceof ProxyError && error.status === 407);
+ * listener.close();
  * ```
  */
 export function proxyConnector(proxy: ProxyOption, connector?: Connector): Connector {
