@@ -10,6 +10,7 @@
  */
 
 import type { ByteDuplex } from "./duplex.ts";
+import { _lingeringClose } from "./_linger.ts";
 
 /** Reading, writing and closing, whatever the transport. */
 export interface _ByteChannel {
@@ -242,45 +243,14 @@ class _DirectChannel implements _ByteChannel {
     if (
       flushed && !this.#reading && this.#buffer !== undefined && duplex.closeWrite !== undefined
     ) {
-      void _linger(duplex, timeout);
+      const closeWrite = duplex.closeWrite;
+      void _lingeringClose({
+        closeWrite: () => closeWrite.call(duplex),
+        read: (buffer) => duplex.read!(buffer),
+        close: () => duplex.close?.(),
+      }, this.#buffer);
       return;
     }
-    try {
-      duplex.close?.();
-    } catch {
-      // Already closed.
-    }
-  }
-}
-
-/** What a lingering close reads and drops at most before it closes anyway. */
-const _LINGER_BYTES = 4 * 1024 * 1024;
-
-/**
- * Close once the peer has stopped sending. Closing a socket with bytes
- * unread makes the kernel answer with a reset, and a reset can destroy what
- * was sent last (the close frame that says 1009) before the peer reads it:
- * so this side is ended first (FIN behind the queued bytes), and what the
- * peer still sends is read and dropped until it closes, for at most
- * `timeout` ms and 4 MiB.
- */
-async function _linger(duplex: ByteDuplex, timeout: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    await duplex.closeWrite!();
-    const deadline = new Promise<null>((resolve) =>
-      timer = setTimeout(() => resolve(null), timeout)
-    );
-    const buffer = new Uint8Array(16 * 1024);
-    for (let total = 0; total < _LINGER_BYTES;) {
-      const n = await Promise.race([duplex.read!(buffer).catch(() => null), deadline]);
-      if (n === null) break;
-      total += n;
-    }
-  } catch {
-    // The transport is gone already.
-  } finally {
-    clearTimeout(timer);
     try {
       duplex.close?.();
     } catch {

@@ -38,7 +38,7 @@ export interface ByteDuplex {
   /**
    * End the sending direction only (as `Deno.Conn.closeWrite`). With `read`,
    * closing becomes a lingering close: the peer gets everything sent, then
-   * what it still sends is read and dropped until it closes (bounded), so
+   * what it still sends is read and dropped until it closes (1 s, 1 MiB), so
    * that no reset destroys the last frames before the peer reads them.
    */
   closeWrite?: (() => Promise<void>) | undefined;

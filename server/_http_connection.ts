@@ -21,6 +21,7 @@ import { _completeUpgrade, _failUpgrade } from "./_upgrade_handoff.ts";
 import { _ServerRequest, type _UpgradeSlot } from "./_upgrade_slot.ts";
 import type { NetAddr, ServeHandler, ServeHandlerInfo, ServeOptions } from "./serve_options.ts";
 import { concatBytes } from "../http/_bytes.ts";
+import { _lingeringClose } from "../connection/_linger.ts";
 
 /** What every connection of one server shares. */
 export interface _ServerContext {
@@ -38,11 +39,17 @@ export interface _ServerContext {
 const _READ_SIZE = 16 * 1024;
 /** An unread request body up to this size is read and dropped to keep the connection. */
 const _DRAIN_LIMIT = 64 * 1024;
-/** A lingering close (after an error response) reads and drops at most this much, this long. */
-const _LINGER_BYTES = 1024 * 1024;
-const _LINGER_MS = 1000;
 
 const _CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
+
+/** 413: a body over `maxBodySize`, announced or as it arrives. */
+function _bodyTooLarge(max: number): HttpHeadError {
+  return new HttpHeadError(
+    413,
+    HttpHeadErrorCode.TooLarge,
+    `Request body larger than ${max} bytes`,
+  );
+}
 const _EMPTY = new Uint8Array(0);
 const _DONE = Promise.resolve();
 /** The most response bytes held to answer pipelined requests in one write. */
@@ -163,13 +170,8 @@ export class _HttpConnection {
       try {
         head = parseRequestHead(lines, { absoluteForm: true });
         framing = requestFraming(head);
-        const maxBodySize = options.maxBodySize ?? Infinity;
-        if (framing.body === "length" && framing.length > maxBodySize) {
-          throw new HttpHeadError(
-            413,
-            HttpHeadErrorCode.TooLarge,
-            `Request body larger than ${maxBodySize} bytes`,
-          );
+        if (framing.body === "length" && framing.length > (options.maxBodySize ?? Infinity)) {
+          throw _bodyTooLarge(options.maxBodySize!);
         }
       } catch (error) {
         return await this.#fail(error);
@@ -419,13 +421,9 @@ export class _HttpConnection {
         chunk = concatBytes(parts);
       }
       body.received += chunk.length;
-      const max = this.#context.options.maxBodySize ?? Infinity;
-      if (body.received > max) {
-        throw body.error = new HttpHeadError(
-          413,
-          HttpHeadErrorCode.TooLarge,
-          `Request body larger than ${max} bytes`,
-        );
+      const max = this.#context.options.maxBodySize;
+      if (max !== undefined && body.received > max) {
+        throw body.error = _bodyTooLarge(max);
       }
       if (chunk.length > 0 || body.done) return chunk;
     }
@@ -609,30 +607,14 @@ export class _HttpConnection {
     while (offset < bytes.length) offset += await this.#conn.write(bytes.subarray(offset));
   }
 
-  /**
-   * Close after an error response: the client may still be sending, and
-   * closing with unread input makes the kernel send a reset that can
-   * destroy the response before the client reads it. So shut our side,
-   * read and drop for a bounded time and size, then close.
-   */
-  async #linger(): Promise<void> {
-    try {
-      await this.#conn.closeWrite();
-    } catch {
-      return;
-    }
-    const timer = setTimeout(() => this.#close(), _LINGER_MS);
-    try {
-      let total = 0;
-      while (total < _LINGER_BYTES && !this.#closed) {
-        this.#start = this.#end;
-        const n = await this.#fill();
-        if (n === null) break;
-        total += n;
-      }
-    } finally {
-      clearTimeout(timer);
-    }
+  /** Close after an error response: the client may still be sending (see `_lingeringClose`). */
+  #linger(): Promise<void> {
+    const conn = this.#conn;
+    return _lingeringClose({
+      closeWrite: () => conn.closeWrite(),
+      read: (buffer) => conn.read(buffer),
+      close: () => this.#close(),
+    }, this.#buffer);
   }
 
   #abortRequest(reason: unknown): void {
