@@ -65,9 +65,25 @@ const serverPid = flag("server-pid", undefined);
 
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 /** The payload every message carries, but for its first 4 bytes (the sequence number). */
-const PATTERN = Buffer.allocUnsafe(size);
+const PATTERN = Buffer.allocUnsafeSlow(size);
 for (let i = 0; i < size; i++) PATTERN[i] = (i * 131 + 17) & 0xff;
 const SEQ_BYTES = Math.min(4, size);
+/**
+ * The pattern at each byte offset modulo 4 of its ArrayBuffer, made when
+ * first needed: masking reads it and writes the frame a word at a time,
+ * which needs both at the same offset modulo 4.
+ */
+const patterns = [PATTERN, null, null, null];
+
+function patternAt(align) {
+  let pattern = patterns[align];
+  if (pattern === null) {
+    pattern = Buffer.from(new ArrayBuffer(size + 4), align, size);
+    PATTERN.copy(pattern);
+    patterns[align] = pattern;
+  }
+  return pattern;
+}
 
 // ---------------------------------------------------------------- masking
 
@@ -78,31 +94,29 @@ let keyAt = keyPool.length;
 const keyBytes = new Uint8Array(4);
 const keyWord = new Int32Array(keyBytes.buffer);
 
-/** XORs `out[from, from + length)` in place with the 4-byte key at `out[keyAt]`. */
-function maskInPlace(out, from, length, keyOffset) {
-  const k0 = out[keyOffset],
-    k1 = out[keyOffset + 1],
-    k2 = out[keyOffset + 2],
-    k3 = out[keyOffset + 3];
-  if (length < 256) {
-    for (let j = 0; j < length; j++) {
-      const k = (j & 3) === 0 ? k0 : (j & 3) === 1 ? k1 : (j & 3) === 2 ? k2 : k3;
-      out[from + j] ^= k;
-    }
+/**
+ * Writes `src` XOR the 4-byte key at `out[keyOffset]` to `out[at]`: byte by
+ * byte up to a 4-byte boundary of the ArrayBuffer, then whole words with the
+ * key turned by that prefix (when `src` sits at the same offset modulo 4),
+ * then the tail.
+ */
+function maskInto(src, out, at, keyOffset) {
+  const length = src.length;
+  const key = [out[keyOffset], out[keyOffset + 1], out[keyOffset + 2], out[keyOffset + 3]];
+  const absolute = out.byteOffset + at;
+  if (length < 256 || ((src.byteOffset - absolute) & 3) !== 0) {
+    for (let j = 0; j < length; j++) out[at + j] = src[j] ^ key[j & 3];
     return;
   }
-  // Byte by byte up to a 4-byte boundary of the ArrayBuffer, then whole words
-  // with the key turned by that prefix, then the tail.
-  const key = [k0, k1, k2, k3];
-  const absolute = out.byteOffset + from;
   const prefix = (4 - (absolute & 3)) & 3;
-  for (let j = 0; j < prefix; j++) out[from + j] ^= key[j & 3];
+  for (let j = 0; j < prefix; j++) out[at + j] = src[j] ^ key[j & 3];
   for (let b = 0; b < 4; b++) keyBytes[b] = key[(prefix + b) & 3];
   const word = keyWord[0];
   const words = (length - prefix) >>> 2;
-  const view = new Int32Array(out.buffer, absolute + prefix, words);
-  for (let w = 0; w < words; w++) view[w] ^= word;
-  for (let j = prefix + words * 4; j < length; j++) out[from + j] ^= key[j & 3];
+  const to = new Int32Array(out.buffer, absolute + prefix, words);
+  const from = new Int32Array(src.buffer, src.byteOffset + prefix, words);
+  for (let w = 0; w < words; w++) to[w] = from[w] ^ word;
+  for (let j = prefix + words * 4; j < length; j++) out[at + j] = src[j] ^ key[j & 3];
 }
 
 /** Header length of a masked client frame with `length` payload bytes. */
@@ -137,13 +151,32 @@ function writeFrame(out, at, opcode, payload, seq) {
   keyAt += 4;
   at += 4;
   if (payload === null) {
-    PATTERN.copy(out, at);
-    for (let b = 0; b < SEQ_BYTES; b++) out[at + b] = (seq >>> (8 * b)) & 0xff;
+    maskInto(patternAt((out.byteOffset + at) & 3), out, at, keyOffset);
+    for (let b = 0; b < SEQ_BYTES; b++) {
+      out[at + b] = ((seq >>> (8 * b)) & 0xff) ^ out[keyOffset + b];
+    }
   } else {
-    payload.copy(out, at);
+    maskInto(payload, out, at, keyOffset);
   }
-  maskInPlace(out, at, length, keyOffset);
   return at + length;
+}
+
+/**
+ * Write buffers of 64 KiB and more, by length, back from the socket once it
+ * has handed them to the kernel: fresh ones cost a page fault every 4 KiB.
+ */
+const spare = new Map();
+
+function takeBuffer(length) {
+  if (length < 64 * 1024) return Buffer.allocUnsafe(length);
+  return spare.get(length)?.pop() ?? Buffer.allocUnsafeSlow(length);
+}
+
+function giveBack(buffer) {
+  if (buffer.length < 64 * 1024) return;
+  const list = spare.get(buffer.length) ?? [];
+  if (list.length < 8) list.push(buffer);
+  spare.set(buffer.length, list);
 }
 
 // ---------------------------------------------------------------- measuring
@@ -455,7 +488,7 @@ class Connection {
     let total = n * frame;
     for (const pong of this.pongs) total += headerLength(pong.length) + pong.length;
     if (total === 0) return;
-    const out = Buffer.allocUnsafe(total);
+    const out = takeBuffer(total);
     let at = 0;
     for (const pong of this.pongs) at = writeFrame(out, at, 0xa, pong, 0);
     this.pongs.length = 0;
@@ -465,7 +498,7 @@ class Connection {
       this.sentAt[this.ringTail] = now;
       this.ringTail = this.ringTail + 1 === inflight ? 0 : this.ringTail + 1;
     }
-    this.socket.write(out);
+    this.socket.write(out, () => giveBack(out));
   }
 
   flush() {
