@@ -144,8 +144,8 @@ const SERVER_NAMES: Record<ServerKey | MemoryKey, string> = {
   bun: "Bun native",
   bare: "bare Deno.Conn (floor)",
 };
-/** Short column names of the peers in ratio headers. */
-const PEER_SHORT: Record<PeerKey, string> = { native: "native", ws: "ws", bun: "Bun" };
+/** Short column names of the servers in ratio and latency headers. */
+const SHORT: Record<ServerKey, string> = { ours: "ours", native: "native", ws: "ws", bun: "Bun" };
 
 function serverCommand(key: ServerKey | MemoryKey, semiSpaceMiB?: number): [string, string[]] {
   const address = ["--host", "127.0.0.1", "--port", "0"];
@@ -628,8 +628,11 @@ const fmtRatioRange = (r: Ratio) =>
     ? `${fmtRatio(r.median)} (${r.min.toFixed(2)}–${r.max.toFixed(2)})`
     : fmtRatio(r.median);
 /** Server (or client) CPU time per round trip, in µs. */
-const cpuPerMessage = (cpu: number | null, r: EchoResult) =>
-  cpu === null || !Number.isFinite(cpu) ? "–" : ((cpu / r.messagesPerSecond) * 1e6).toFixed(1);
+const cpuPerMessage = (cpu: number | null, r: EchoResult) => {
+  if (cpu === null || !Number.isFinite(cpu)) return "–";
+  const us = (cpu / r.messagesPerSecond) * 1e6;
+  return us < 100 ? us.toFixed(1) : fmtRate(us);
+};
 
 function table(header: string[], align: string[], rows: string[][]): string {
   return [
@@ -647,7 +650,7 @@ function echoTables(rows: EchoRow[], generator: Generator): string {
       "in flight",
       "size",
       ...keys.map((k) => `${SERVER_NAMES[k]} msg/s`),
-      ...PEER_KEYS.map((p) => `ours÷${PEER_SHORT[p]}`),
+      ...PEER_KEYS.map((p) => `ours÷${SHORT[p]}`),
     ],
     ["---:", "---:", "---:", ...keys.map(() => "---:"), ...PEER_KEYS.map(() => "---:")],
     rows.map((r) => [
@@ -664,9 +667,9 @@ function echoTables(rows: EchoRow[], generator: Generator): string {
       "in flight",
       "size",
       "round trip is",
-      ...keys.map((k) => `${SERVER_NAMES[k]} p50 / p99 ms`),
-      `server CPU µs/msg: ${keys.map((k) => SERVER_NAMES[k]).join(" / ")}`,
-      `generator CPU (cores): ${keys.map((k) => SERVER_NAMES[k]).join(" / ")}`,
+      ...keys.map((k) => `${SHORT[k]} p50 / p99 ms`),
+      `server CPU µs/echo: ${keys.map((k) => SHORT[k]).join(" / ")}`,
+      `generator CPU (cores): ${keys.map((k) => SHORT[k]).join(" / ")}`,
     ],
     ["---:", "---:", "---:", "---", ...keys.map(() => "---:"), "---:", "---:"],
     rows.map((r) => [
@@ -692,7 +695,7 @@ function echoTables(rows: EchoRow[], generator: Generator): string {
 /** Per row and peer, the worse ratio of the two frame generators (f: frames, o: outside). */
 function headlineTable(rows: HeadlineRow[]): string {
   const body = table(
-    ["conns", "in flight", "size", ...PEER_KEYS.map((p) => `ours÷${PEER_SHORT[p]}`)],
+    ["conns", "in flight", "size", ...PEER_KEYS.map((p) => `ours÷${SHORT[p]}`)],
     ["---:", "---:", "---:", ...PEER_KEYS.map(() => "---:")],
     rows.map((r) => [
       String(r.connections),
