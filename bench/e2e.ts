@@ -129,7 +129,7 @@ const GENERATOR_TITLES: Record<Generator, string> = {
   frames: "lean frame writer (`bench/_frame_socket.ts`, Deno; the sends of one task in one write)",
   outside:
     "outside generator (`bench/echo_load_outside.mjs`, plain Node `net`; one write per read batch)",
-  native: "Deno's native `WebSocket` client (one write per message)",
+  native: "native client (Deno's built-in `WebSocket`; one write per message)",
 };
 /** V8 young generation held small (MiB per semi-space), for the second memory run. */
 const SMALL_SEMI_SPACE = 1;
@@ -466,9 +466,10 @@ async function echoBench(
       const of = (key: ServerKey) => runs.get(`${generator} ${key} ${scenarioId(scenario)}`)!;
       const results = Object.fromEntries(SERVER_KEYS.map((key) => [key, median(of(key))]));
       const ratios = Object.fromEntries(PEER_KEYS.map((peer) => {
-        const perRound = of("ours").map((r, i) =>
-          r.messagesPerSecond / of(peer)[i]!.messagesPerSecond
-        );
+        // A round whose window saw no echo (a short window at 16 MiB) has no ratio.
+        const perRound = of("ours")
+          .map((r, i) => r.messagesPerSecond / of(peer)[i]!.messagesPerSecond)
+          .filter((ratio) => Number.isFinite(ratio) && ratio > 0);
         return [peer, {
           median: results.ours!.messagesPerSecond / results[peer]!.messagesPerSecond,
           min: Math.min(...perRound),
@@ -621,10 +622,12 @@ async function memoryBench(
 // ------------------------------------------------------------------- tables
 
 const fmtRate = (n: number) => Math.round(n).toLocaleString("en-US");
-const fmtMs = (n: number) => (n < 10 ? n.toFixed(2) : n.toFixed(1));
-const fmtRatio = (n: number) => `${n.toFixed(2)}×`;
+/** A round trip in ms; "–" when the window saw none (the JSON line then holds null). */
+const fmtMs = (n: number | null) =>
+  n === null || !Number.isFinite(n) ? "–" : n < 10 ? n.toFixed(2) : n.toFixed(1);
+const fmtRatio = (n: number) => Number.isFinite(n) ? `${n.toFixed(2)}×` : "–";
 const fmtRatioRange = (r: Ratio) =>
-  ROUNDS > 1
+  ROUNDS > 1 && Number.isFinite(r.median) && Number.isFinite(r.min)
     ? `${fmtRatio(r.median)} (${r.min.toFixed(2)}–${r.max.toFixed(2)})`
     : fmtRatio(r.median);
 /** Server (or client) CPU time per round trip, in µs. */
@@ -707,9 +710,12 @@ function headlineTable(rows: HeadlineRow[]): string {
       }),
     ]),
   );
-  return `### Headline: ours ÷ peer, messages/s, the worse of the two frame generators\n\n` +
+  const both = HEADLINE_GENERATORS.every((g) => GENERATORS.includes(g));
+  return `### Headline: ours ÷ peer, messages/s, ${
+    both ? "the worse of the two frame generators" : "one frame generator only"
+  }\n\n` +
     `f: the lean generator's ratio (\`bench/_frame_socket.ts\`), o: the outside one's ` +
-    `(\`bench/echo_load_outside.mjs\`), whichever is lower${
+    `(\`bench/echo_load_outside.mjs\`)${both ? ", whichever is lower" : ""}${
       ROUNDS > 1 ? "; in brackets the range of its per-round ratios" : ""
     }:\n\n${body}`;
 }
@@ -826,6 +832,7 @@ function targets(
       } KiB RSS (<16 KiB: ${mark(r.kibPerIdleConnection < 16)})`,
     );
   }
+  if (lines.length === 0) lines.push("- nothing in this run has a target");
   return `### Against the targets\n\n${lines.join("\n")}`;
 }
 
