@@ -30,7 +30,8 @@ import { parseFlags } from "../examples/_args.ts";
 
 /** The result of one `--mode echo` run, printed as a JSON line. */
 export interface EchoResult {
-  client: Client;
+  /** The generator; `outside` is `bench/echo_load_outside.mjs`, which prints the same line. */
+  client: Client | "outside";
   connections: number;
   inflight: number;
   size: number;
