@@ -44,17 +44,22 @@
  *    connection itself keeps. A fourth column measures the floor: a bare
  *    `Deno.Conn` server (`bare_conn_server.ts`) that answers the handshake
  *    and keeps a read pending, with no WebSocket library.
+ * 4. Floors: what an echo costs each runtime with no WebSocket library in
+ *    the way (`bare_echo_server.ts` on Deno, `bare_echo_server.mjs` on Bun's
+ *    `node:net`), alone and with what a WHATWG API must add per message (a
+ *    fresh `ArrayBuffer`, then a dispatched `MessageEvent`), beside ours on
+ *    both runtimes and Bun's native server (`FLOOR_SCENARIOS`).
  *
  * Prints Markdown tables and merges `echo` (every generator's table and the
- * headline), `client` and `memory` into `bench/results.json` (other keys,
- * such as `core`, are kept). Every server
- * and client is a subprocess, killed on the way out, also on error.
+ * headline), `client`, `memory` and `floors` into `bench/results.json`
+ * (other keys, such as `core`, are kept). Every server and client is a
+ * subprocess, killed on the way out, also on error.
  *
  * Run: `deno run --allow-run --allow-read --allow-write=bench/results.json bench/e2e.ts`
  * Flags: `--warmup MS` (1000), `--duration MS` (3000), `--rounds N` (1; the
  * median run of N interleaved rounds is kept, for echo and memory alike),
  * `--idle N` (5000),
- * `--only echo,client,memory`, `--generators frames,outside,native` (default
+ * `--only echo,client,memory,floors`, `--generators frames,outside,native` (default
  * `frames,outside`).
  *
  * @module
@@ -72,7 +77,7 @@ const WARMUP_MS = Number(flags.get("warmup") ?? 1000);
 const DURATION_MS = Number(flags.get("duration") ?? 3000);
 const ROUNDS = Math.max(1, Number(flags.get("rounds") ?? 1));
 const IDLE_TARGET = Number(flags.get("idle") ?? 5000);
-const ONLY = new Set((flags.get("only") ?? "echo,client,memory").split(","));
+const ONLY = new Set((flags.get("only") ?? "echo,client,memory,floors").split(","));
 /** The load generator for the echo-server tables. */
 type Generator = "frames" | "outside" | "native";
 const GENERATOR_KEYS: Generator[] = ["frames", "outside", "native"];
@@ -125,6 +130,51 @@ type ServerKey = "ours" | "native" | "ws" | "bun";
 /** The memory table has no Bun column, and adds a floor: a bare `Deno.Conn` server (`bench/bare_conn_server.ts`). */
 type MemoryKey = Exclude<ServerKey, "bun"> | "bare";
 type PeerKey = Exclude<ServerKey, "ours">;
+/**
+ * The floors table: bare echo loops with no WebSocket library
+ * (`bench/bare_echo_server.ts` on Deno, `.mjs` on Bun's `node:net`), alone
+ * and with what a WHATWG API must add per message (a fresh `ArrayBuffer`, a
+ * dispatched `MessageEvent`), beside ours and Bun's native server, on both
+ * runtimes.
+ */
+type FloorKey =
+  | "floor"
+  | "floorBuffer"
+  | "floorEvent"
+  | "ours"
+  | "floorBun"
+  | "floorBunBuffer"
+  | "floorBunEvent"
+  | "oursBun"
+  | "bun";
+const FLOOR_KEYS: FloorKey[] = [
+  "floor",
+  "floorBuffer",
+  "floorEvent",
+  "ours",
+  "floorBun",
+  "floorBunBuffer",
+  "floorBunEvent",
+  "oursBun",
+  "bun",
+];
+const FLOOR_NAMES: Record<FloorKey, string> = {
+  floor: "Deno: bare loop",
+  floorBuffer: "Deno: bare loop + an ArrayBuffer per message",
+  floorEvent: "Deno: bare loop + ArrayBuffer + MessageEvent",
+  ours: "Deno: ours (`examples/echo_server.ts`)",
+  floorBun: "Bun: bare loop (`node:net`)",
+  floorBunBuffer: "Bun: bare loop + an ArrayBuffer per message",
+  floorBunEvent: "Bun: bare loop + ArrayBuffer + MessageEvent",
+  oursBun: "Bun: ours (`bench/node_echo_server.ts`)",
+  bun: "Bun: native (`Bun.serve`)",
+};
+/** The floors rows: 8 connections × 16 in flight, 64 B and 16 KiB (the bare loops take 16-bit lengths). */
+const FLOOR_SCENARIOS: Scenario[] = [64, 16 * KiB].map((size) => ({
+  connections: 8,
+  inflight: INFLIGHT,
+  size,
+}));
 const GENERATOR_TITLES: Record<Generator, string> = {
   frames: "lean frame writer (`bench/_frame_socket.ts`, Deno; the sends of one task in one write)",
   outside:
@@ -147,8 +197,17 @@ const SERVER_NAMES: Record<ServerKey | MemoryKey, string> = {
 /** Short column names of the servers in ratio and latency headers. */
 const SHORT: Record<ServerKey, string> = { ours: "ours", native: "native", ws: "ws", bun: "Bun" };
 
-function serverCommand(key: ServerKey | MemoryKey, semiSpaceMiB?: number): [string, string[]] {
+function serverCommand(
+  key: ServerKey | MemoryKey | FloorKey,
+  semiSpaceMiB?: number,
+): [string, string[]] {
   const address = ["--host", "127.0.0.1", "--port", "0"];
+  const perMessage = { floor: "none", floorBuffer: "buffer", floorEvent: "event" } as const;
+  const perMessageBun = {
+    floorBun: "none",
+    floorBunBuffer: "buffer",
+    floorBunEvent: "event",
+  } as const;
   const v8 = semiSpaceMiB === undefined ? [] : [`--max-semi-space-size=${semiSpaceMiB}`];
   const denoV8 = v8.length === 0 ? [] : [`--v8-flags=${v8.join(",")}`];
   switch (key) {
@@ -180,6 +239,28 @@ function serverCommand(key: ServerKey | MemoryKey, semiSpaceMiB?: number): [stri
         "bench/bare_conn_server.ts",
         ...address,
       ]];
+    case "floor":
+    case "floorBuffer":
+    case "floorEvent":
+      return [Deno.execPath(), [
+        "run",
+        "--allow-net=127.0.0.1",
+        "bench/bare_echo_server.ts",
+        "--per-message",
+        perMessage[key],
+        ...address,
+      ]];
+    case "floorBun":
+    case "floorBunBuffer":
+    case "floorBunEvent":
+      return ["bun", [
+        "bench/bare_echo_server.mjs",
+        "--per-message",
+        perMessageBun[key],
+        ...address,
+      ]];
+    case "oursBun":
+      return ["bun", ["bench/node_echo_server.ts", ...address]];
   }
 }
 
@@ -320,13 +401,16 @@ function log(message: string): void {
 // ------------------------------------------------------------------ servers
 
 interface Server {
-  key: ServerKey | MemoryKey;
+  key: ServerKey | MemoryKey | FloorKey;
   proc: Proc;
   url: string;
   pid: number;
 }
 
-async function startServer(key: ServerKey | MemoryKey, semiSpaceMiB?: number): Promise<Server> {
+async function startServer(
+  key: ServerKey | MemoryKey | FloorKey,
+  semiSpaceMiB?: number,
+): Promise<Server> {
   const [command, args] = serverCommand(key, semiSpaceMiB);
   const proc = spawn(command, args);
   let line: string | null;
@@ -494,6 +578,63 @@ function headline(echo: Partial<Record<Generator, EchoRow[]>>): HeadlineRow[] {
       return [peer, worst!];
     })),
   }));
+}
+
+/** One floors row: each server's median run. */
+interface FloorRow extends Scenario {
+  results: Partial<Record<FloorKey, EchoResult>>;
+}
+
+/** The floors: every server of `FLOOR_KEYS`, lean generator, rounds interleaved. */
+async function floorsBench(keys: FloorKey[]): Promise<FloorRow[]> {
+  const runs = new Map<string, EchoResult[]>();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const key of keys) {
+      // One process per server per round: a floor must not inherit another's heap.
+      const server = await startServer(key);
+      try {
+        for (const scenario of FLOOR_SCENARIOS) {
+          log(
+            `floors round ${round + 1}/${ROUNDS}: ${FLOOR_NAMES[key]}, ${scenarioName(scenario)}`,
+          );
+          const result = await runLoad(server.url, "frames", scenario, server.pid);
+          const id = `${key} ${scenarioId(scenario)}`;
+          runs.set(id, [...(runs.get(id) ?? []), result]);
+        }
+      } finally {
+        await stop(server.proc.child);
+      }
+    }
+  }
+  return FLOOR_SCENARIOS.map((scenario) => ({
+    ...scenario,
+    results: Object.fromEntries(
+      keys.map((key) => [key, median(runs.get(`${key} ${scenarioId(scenario)}`)!)]),
+    ),
+  }));
+}
+
+/** Server CPU per echo in µs. */
+function cpuPerEcho(r: EchoResult): number {
+  return (r.serverCpu ?? NaN) / r.messagesPerSecond * 1e6;
+}
+
+function floorsTable(rows: FloorRow[], keys: FloorKey[]): string {
+  const header = ["server", ...rows.flatMap((r) => [`${sizeName(r.size)} msg/s`, "CPU µs/echo"])];
+  const lines = keys.map((key) => [
+    FLOOR_NAMES[key],
+    ...rows.flatMap((r) => {
+      const result = r.results[key]!;
+      return [
+        Math.round(result.messagesPerSecond).toLocaleString("en-US"),
+        cpuPerEcho(result).toFixed(2),
+      ];
+    }),
+  ]);
+  return "### Floors: what each runtime costs per echo without a WebSocket library\n\n" +
+    `8 connections × ${INFLIGHT} in flight, lean generator; server CPU per echo is the figure ` +
+    "to read (the generator sets the pace of the fastest).\n\n" +
+    table(header, ["---", ...header.slice(1).map(() => "---:")], lines);
 }
 
 type ClientKey = "native" | "ours";
@@ -960,6 +1101,12 @@ async function main(): Promise<void> {
       openFileLimit: fileLimit,
       rows: memory,
     };
+  }
+  if (ONLY.has("floors")) {
+    const keys = FLOOR_KEYS.filter((k) => bunVersion !== null || !/Bun|bun/.test(k));
+    const floors = await floorsBench(keys);
+    sections.push(floorsTable(floors, keys));
+    update.floors = { ...environment, bun: bunVersion, servers: keys, rows: floors };
   }
   sections.push(targets(echoHeadline, client, memory));
   console.log(
