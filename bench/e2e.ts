@@ -665,8 +665,12 @@ async function clientBench(server: Server): Promise<ClientRow[]> {
 
 // ------------------------------------------------------------------- memory
 
+/** Who opens the idle connections: Deno's `WebSocket` (`echo_load.ts`) or the outside generator. */
+type IdleClient = "deno" | "outside";
+
 interface MemoryRow {
   server: MemoryKey;
+  client: IdleClient;
   /** `--max-semi-space-size` given to the server, or null for the runtime's default. */
   semiSpaceMiB: number | null;
   connections: number;
@@ -684,20 +688,35 @@ interface MemoryRow {
 async function openIdle(
   url: string,
   count: number,
+  client: IdleClient = "deno",
 ): Promise<{ proc: Proc; opened: number; failed: number }> {
-  const proc = spawn(Deno.execPath(), [
-    "run",
-    "--allow-net=127.0.0.1",
-    "bench/echo_load.ts",
-    "--mode",
-    "idle",
-    "--url",
-    url,
-    "--count",
-    String(count),
-    "--lifetime",
-    "180000",
-  ], "piped");
+  const proc = client === "deno"
+    ? spawn(Deno.execPath(), [
+      "run",
+      "--allow-net=127.0.0.1",
+      "bench/echo_load.ts",
+      "--mode",
+      "idle",
+      "--url",
+      url,
+      "--count",
+      String(count),
+      "--lifetime",
+      "180000",
+    ], "piped")
+    : spawn("node", [
+      "bench/echo_load_outside.mjs",
+      "--mode",
+      "idle",
+      "--url",
+      url,
+      "--connections",
+      String(count),
+      "--size",
+      "64",
+      "--timeout",
+      "180000",
+    ], "piped");
   const line = await proc.stdout.next(120_000);
   if (line === null || !line.startsWith("{")) {
     await stop(proc.child);
@@ -724,18 +743,19 @@ async function closeIdle(proc: Proc): Promise<void> {
 async function memoryBench(
   key: MemoryKey,
   count: number,
-  semiSpaceMiB?: number,
+  semiSpaceMiB: number | undefined,
+  client: IdleClient,
 ): Promise<MemoryRow> {
   const server = await startServer(key, semiSpaceMiB);
   try {
     // Warm up the connection path (code, caches) so that it is not counted per connection.
-    const warm = await openIdle(server.url, 100);
+    const warm = await openIdle(server.url, 100, client);
     await command(warm.proc, "echo");
     await warm.proc.stdout.next(30_000);
     await closeIdle(warm.proc);
     await sleep(1500);
     const before = rssKiB(server.pid);
-    const idle = await openIdle(server.url, count);
+    const idle = await openIdle(server.url, count, client);
     await sleep(1500);
     const after = rssKiB(server.pid);
     await command(idle.proc, "echo");
@@ -746,6 +766,7 @@ async function memoryBench(
     const n = idle.opened;
     return {
       server: key,
+      client,
       semiSpaceMiB: semiSpaceMiB ?? null,
       connections: n,
       failed: idle.failed,
@@ -891,13 +912,15 @@ function clientTables(rows: ClientRow[]): string {
 }
 
 function memoryTable(rows: MemoryRow[]): string {
-  const cell = (key: MemoryKey, semiSpace: number | null, f: (r: MemoryRow) => string) => {
-    const r = rows.find((row) => row.server === key && row.semiSpaceMiB === semiSpace);
-    return r === undefined ? "–" : f(r);
-  };
+  const groups = [...new Map(rows.map((r) => [`${r.client} ${r.semiSpaceMiB}`, r])).values()];
   const mib = (kib: number) => (kib / 1024).toFixed(1);
-  const semiSpaces = [...new Set(rows.map((r) => r.semiSpaceMiB))];
-  const tables = semiSpaces.map((semiSpace) => {
+  const tables = groups.map(({ client, semiSpaceMiB: semiSpace }) => {
+    const cell = (key: MemoryKey, _: number | null, f: (r: MemoryRow) => string) => {
+      const r = rows.find((row) =>
+        row.server === key && row.semiSpaceMiB === semiSpace && row.client === client
+      );
+      return r === undefined ? "–" : f(r);
+    };
     const body = table(
       ["", ...MEMORY_KEYS.map((k) => SERVER_NAMES[k])],
       ["---", ...MEMORY_KEYS.map(() => "---:")],
@@ -928,9 +951,12 @@ function memoryTable(rows: MemoryRow[]): string {
         ],
       ],
     );
-    const title = semiSpace === null
+    const title = (semiSpace === null
       ? "default heap settings"
-      : `young generation held to ${semiSpace} MiB semi-spaces (\`--max-semi-space-size=${semiSpace}\`)`;
+      : `young generation held to ${semiSpace} MiB semi-spaces (\`--max-semi-space-size=${semiSpace}\`)`) +
+      (client === "deno"
+        ? ", idle connections from Deno's `WebSocket`"
+        : ", idle connections from the outside generator (Node `net`)");
     return `${title}:\n\n${body}`;
   });
   return `### Server memory (VmRSS)\n\n${tables.join("\n\n")}`;
@@ -967,10 +993,18 @@ function targets(
   }
   for (const r of memory ?? []) {
     if (r.server !== "ours") continue;
+    const native = memory!.find((n) =>
+      n.server === "native" && n.client === r.client && n.semiSpaceMiB === r.semiSpaceMiB
+    );
     lines.push(
-      `- idle connection${r.semiSpaceMiB === null ? "" : ` (${r.semiSpaceMiB} MiB semi-spaces)`}: ${
-        r.kibPerIdleConnection.toFixed(1)
-      } KiB RSS (<16 KiB: ${mark(r.kibPerIdleConnection < 16)})`,
+      `- idle connection (${r.client} client${
+        r.semiSpaceMiB === null ? "" : `, ${r.semiSpaceMiB} MiB semi-spaces`
+      }): ${r.kibPerIdleConnection.toFixed(1)} KiB RSS` +
+        (native === undefined
+          ? ""
+          : `, Deno native ${native.kibPerIdleConnection.toFixed(1)} (≤ native: ${
+            mark(r.kibPerIdleConnection <= native.kibPerIdleConnection)
+          })`),
     );
   }
   if (lines.length === 0) lines.push("- nothing in this run has a target");
@@ -1078,15 +1112,21 @@ async function main(): Promise<void> {
     // median round is kept.
     const runs = new Map<string, MemoryRow[]>();
     for (let round = 1; round <= ROUNDS; round++) {
-      for (const semiSpace of [undefined, SMALL_SEMI_SPACE]) {
+      // Both idle clients with the default heap; Deno's also with small semi-spaces.
+      const settings: [number | undefined, IdleClient][] = [
+        [undefined, "deno"],
+        [undefined, "outside"],
+        [SMALL_SEMI_SPACE, "deno"],
+      ];
+      for (const [semiSpace, client] of settings) {
         for (const key of MEMORY_KEYS) {
           log(
-            `memory: ${SERVER_NAMES[key]}, ${idleCount} idle connections${
+            `memory: ${SERVER_NAMES[key]}, ${idleCount} idle connections from ${client}${
               semiSpace === undefined ? "" : `, ${semiSpace} MiB semi-spaces`
             } (round ${round}/${ROUNDS})`,
           );
-          const row = await memoryBench(key, idleCount, semiSpace);
-          const id = `${key}/${semiSpace}`;
+          const row = await memoryBench(key, idleCount, semiSpace, client);
+          const id = `${key}/${semiSpace}/${client}`;
           runs.set(id, [...(runs.get(id) ?? []), row]);
         }
       }

@@ -23,6 +23,11 @@
  *   node bench/echo_load_outside.mjs --url ws://127.0.0.1:9001/ --connections 8 \
  *     --inflight 16 --size 64 (--warmup 1000 --duration 3000 | --count N) [--server-pid PID]
  *
+ * Idle (`--mode idle`, for the memory table): open `--connections`, print
+ * `{"opened":N,"failed":0}`, then follow commands on stdin, one per line, as
+ * `bench/echo_load.ts --mode idle` does: `echo` (one round trip on every
+ * connection, then `{"echoed":N}`), `close` (or end of input: close all).
+ *
  * Timed (default): warm up for `--warmup` ms, count round trips for
  * `--duration` ms, let what is in flight come back, close. Counted
  * (`--count N`, for tests): N round trips on each connection, then close.
@@ -33,6 +38,7 @@
 import net from "node:net";
 import { createHash, randomBytes, randomFillSync } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { createInterface } from "node:readline";
 
 function flag(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
@@ -62,6 +68,8 @@ const durationMs = numberFlag("duration", 3000);
 const count = numberFlag("count", 0);
 const timeoutMs = numberFlag("timeout", 60_000);
 const serverPid = flag("server-pid", undefined);
+const mode = flag("mode", "echo");
+if (mode !== "echo" && mode !== "idle") fail(`--mode must be echo or idle, not ${mode}`);
 
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 /** The payload every message carries, but for its first 4 bytes (the sequence number). */
@@ -551,6 +559,25 @@ function closeAll() {
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 await openAll();
+if (mode === "idle") {
+  // Replies start no replacements (phase 2); a drained connection says so.
+  phase = 2;
+  clearTimeout(deadline);
+  process.stdout.write(JSON.stringify({ opened: all.length, failed: 0 }) + "\n");
+  for await (const line of createInterface({ input: process.stdin })) {
+    if (line.trim() === "close") break;
+    if (line.trim() !== "echo") continue;
+    await Promise.all(all.map((c) =>
+      new Promise((resolve) => {
+        c.onDrained = resolve;
+        c.send(1);
+      })
+    ));
+    process.stdout.write(JSON.stringify({ echoed: all.length }) + "\n");
+  }
+  await closeAll();
+  process.exit(0);
+}
 const start = snapshot();
 // Every connection starts with its window full, in one write.
 for (const c of all) c.send(count > 0 ? Math.min(inflight, count) : inflight);
