@@ -19,9 +19,9 @@ Deno.test("_hasCompressionStreams: deflate-raw exists on Deno", () => {
 });
 
 Deno.test("_deflateAsync: each message a DEFLATE stream of its own that a §7.2.2 receiver reads", async () => {
-  const random = new Uint8Array(3000).map((_, i) => (i * i * 131 + 7 * i) % 251);
+  const varied = new Uint8Array(3000).map((_, i) => (i * i * 131 + 7 * i) % 251);
   for (
-    const data of [bytes(), new TextEncoder().encode("Hello"), new Uint8Array(100_000), random]
+    const data of [bytes(), new TextEncoder().encode("Hello"), new Uint8Array(100_000), varied]
   ) {
     const payload = await _deflateAsync(data);
     assert.ok(payload.length > 0, "even an empty message is at least one octet");
