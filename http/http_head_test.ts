@@ -233,99 +233,15 @@ Deno.test("readRequestHead: header details", async () => {
   assert.equal(request.headers.get("x-latin1"), "caf\u00e9 \u0080\u00ff");
 });
 
-Deno.test("readRequestHead: origin-form targets and hosts", async () => {
-  const url = async (target: string, host?: string) =>
-    (await readRequestHead(streamOf(latin1Encode(
-      `GET ${target} HTTP/1.1\r\n${host === undefined ? "" : `Host: ${host}\r\n`}\r\n`,
-    )))).request.url;
-  assert.equal(await url("/"), "http://localhost/");
-  assert.equal(await url("/a", ""), "http://localhost/a");
-  assert.equal(await url("/a/b?c=d&e", "x.example"), "http://x.example/a/b?c=d&e");
-  assert.equal(await url("//evil.example/p", "x.example"), "http://x.example//evil.example/p");
-  assert.equal(await url("/%7Euser", "[::1]:8000"), "http://[::1]:8000/%7Euser");
-  assert.equal(await url("/", "127.0.0.1"), "http://127.0.0.1/");
-});
-
-Deno.test("readRequestHead: methods and versions", async () => {
-  const head = async (line: string) =>
-    await readRequestHead(streamOf(latin1Encode(`${line}\r\nHost: x\r\n\r\n`)));
-  assert.equal((await head("POST / HTTP/1.1")).request.method, "POST");
-  assert.equal((await head("PATCH / HTTP/1.1")).request.method, "PATCH");
-  assert.equal((await head("get-thing / HTTP/1.1")).request.method, "get-thing");
-  assert.equal((await head("GET / HTTP/1.0")).httpVersion, "HTTP/1.0");
-  assert.equal((await head("GET / HTTP/1.9")).httpVersion, "HTTP/1.9");
-});
-
-Deno.test("readRequestHead: malformed request lines get 400", async () => {
-  const cases: [string, RegExp][] = [
-    ["GET /", /Invalid request line: "GET \/"/],
-    ["GET  / HTTP/1.1", /Invalid request line/],
-    ["GET / HTTP/1.1 ", /Invalid request line/],
-    [" GET / HTTP/1.1", /Invalid request line/],
-    ["GET\t/\tHTTP/1.1", /Invalid request line/],
-    ["GET / http/1.1", /bad HTTP version/],
-    ["GET / HTTP/1", /bad HTTP version/],
-    ["GET / HTTP/1.10", /bad HTTP version/],
-    ["GET / HTTP/x.y", /bad HTTP version/],
-    ["G(T / HTTP/1.1", /method "G\(T" is not a token/],
-    ["get / HTTP/1.1", /method "get" is not GET \(methods are case-sensitive\)/],
-    ["Post / HTTP/1.1", /is not POST/],
-    ["CONNECT / HTTP/1.1", /cannot represent/],
-    ["TRACE / HTTP/1.1", /cannot represent/],
-    ["OPTIONS * HTTP/1.1", /asterisk-form/],
-    ["GET http://x.example/ HTTP/1.1", /is not a path \(only origin-form is supported\)/],
-    ["CONNECT x.example:443 HTTP/1.1", /is not a path/],
-    ["GET chat HTTP/1.1", /is not a path/],
-    ["GET /a#b HTTP/1.1", /has an invalid character/],
-    ["GET /caf\u00e9 HTTP/1.1", /has an invalid character/],
-    ["GET /a\u007fb HTTP/1.1", /has an invalid character/],
-  ];
-  for (const [line, message] of cases) {
-    await requestError(`${line}\r\nHost: x\r\n\r\n`, 400, message);
+Deno.test("readRequestHead: refusals of the head's rules, and heads a Request cannot represent, get 400 or 505", async () => {
+  // The head's rules are listed in request_head_test.ts; here, that they reach the reader.
+  await requestError("GET chat HTTP/1.1\r\nHost: x\r\n\r\n", 400, /is not a path/);
+  await requestError("GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400, /Host "a b" is not a host/);
+  await requestError("GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505, /Unsupported HTTP version/);
+  for (const line of ["CONNECT / HTTP/1.1", "TRACE / HTTP/1.1"]) {
+    await requestError(`${line}\r\nHost: x\r\n\r\n`, 400, /cannot represent/);
   }
-});
-
-Deno.test("readRequestHead: HTTP major versions other than 1 get 505", async () => {
-  for (const version of ["HTTP/2.0", "HTTP/0.9", "HTTP/3.0"]) {
-    await requestError(`GET / ${version}\r\nHost: x\r\n\r\n`, 505, /Unsupported HTTP version/);
-  }
-});
-
-Deno.test("readRequestHead: malformed header lines get 400", async () => {
-  const cases: [string, RegExp][] = [
-    ["Host x", /header line without a colon: "Host x"/],
-    ["Host : x", /whitespace before the colon in "Host "/],
-    ["Host\t: x", /whitespace before the colon/],
-    [": x", /header name "" is not a token/],
-    ["Ho(st: x", /header name "Ho\(st" is not a token/],
-    ["H\u00e9: x", /is not a token/],
-    [" folded", /line folding \(obs-fold\) is not allowed/],
-    ["\tfolded", /obs-fold/],
-    ["X-A: a\u0000b", /control character in its value/],
-    ["X-A: a\u0001b", /control character/],
-    ["X-A: a\u007fb", /control character/],
-    ["Host: x", /more than one Host header/], // a second Host
-    ["HOST: y", /more than one Host header/],
-  ];
-  for (const [line, message] of cases) {
-    await requestError(`GET / HTTP/1.1\r\nHost: x\r\n${line}\r\n\r\n`, 400, message);
-  }
-  await requestError(`GET / HTTP/1.1\r\nX: 1\r\n folded\r\n\r\n`, 400, /obs-fold/);
-});
-
-Deno.test("readRequestHead: invalid Host values get 400", async () => {
-  for (
-    const host of ["a b", "x.example/path", "user@x.example", "x.example:80:80", "[zz]", "x:99999"]
-  ) {
-    await requestError(`GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`, 400, /Host|cannot represent/);
-  }
-});
-
-Deno.test("readRequestHead: bare CR and bare LF get 400", async () => {
-  await requestError("GET / HTTP/1.1\nHost: x\n\n", 400, /bare LF/);
-  await requestError("GET / HTTP/1.1\r\nHost: x\n\r\n", 400, /bare LF/);
-  await requestError("GET / HTTP/1.1\r\nX: a\rb\r\n\r\n", 400, /bare CR/);
-  await requestError("GET / HTTP/1.1\r\nHost: x\r\n\r\r\n", 400, /bare CR/);
+  await requestError("GET / HTTP/1.1\r\nHost: x:99999\r\n\r\n", 400, /cannot represent/);
 });
 
 Deno.test("readRequestHead: a head over maxHeadSize gets 431", async () => {

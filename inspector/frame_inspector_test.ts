@@ -6,8 +6,6 @@ import { concat, SeededRandom } from "../tests/_random.ts";
 import {
   FrameInspector,
   type FrameInspectorOptions,
-  FrameInspectorStream,
-  FrameTapStream,
   type InspectedFrame,
   type InspectionProblem,
   type InspectorRecord,
@@ -306,29 +304,6 @@ Deno.test("FrameInspector: permessage-deflate without context takeover, RSV1 mis
   assert.match((records[3] as InspectionProblem).message, /RSV1 set on a ping frame/);
   assert.match((records[5] as InspectionProblem).message, /inflates to more than 4096 bytes/);
   assert.throws(() => new FrameInspector({ deflate: { windowBits: 16 } }), RangeError);
-});
-
-Deno.test("FrameInspectorStream and FrameTapStream: records out, or the same bytes through", async () => {
-  const wire = [
-    encodeFrame({ opcode: Opcode.Text, payload: utf8("tap"), mask: KEY }),
-    encodeFrame({ opcode: Opcode.Close, payload: new Uint8Array([0x0f, 0xa0]), mask: KEY }),
-  ];
-  const copies = wire.map((chunk) => chunk.slice());
-  const records = await Array.fromAsync(
-    ReadableStream.from(copies).pipeThrough(new FrameInspectorStream({ sender: "client" })),
-  );
-  assert.deepEqual(frames(records).map((f) => f.message?.text ?? f.close?.code), ["tap", 4000]);
-
-  const seen: InspectorRecord[] = [];
-  const passed = await Array.fromAsync(
-    ReadableStream.from(copies).pipeThrough(
-      new FrameTapStream({ sender: "client", onRecord: (r) => seen.push(r) }),
-    ),
-  );
-  assert.equal(passed.length, 2);
-  assert.equal(passed[0], copies[0], "the very same chunks");
-  assert.deepEqual(passed, wire, "and unmodified (still masked)");
-  assert.deepEqual(seen, records);
 });
 
 Deno.test("FrameInspector: bad UTF-8 is reported at the fragment a receiver fails on, size before text", async () => {

@@ -1,7 +1,5 @@
 import assert from "node:assert/strict";
-import { _simdXor } from "./_simd_xor.ts";
 import { mask, maskInto } from "./mask.ts";
-import { MaskKeyGenerator } from "./mask_key_generator.ts";
 
 /** Reference implementation: the definition of §5.3, one byte at a time. */
 function naiveMask(data: Uint8Array, key: Uint8Array, offset = 0): Uint8Array {
@@ -75,54 +73,6 @@ Deno.test("mask: a 1 MiB payload, whole and split into uneven chunks", () => {
   }
   assert.equal(offset, split.length);
   assert.deepEqual(split, expected);
-});
-
-Deno.test("MaskKeyGenerator: keys come from the random source and change every call", () => {
-  let calls = 0;
-  const keys = new MaskKeyGenerator((bytes) => {
-    calls++;
-    for (let i = 0; i < bytes.length; i++) bytes[i] = (i + calls) & 0xff;
-  });
-  const first = keys.next().slice();
-  const second = keys.next().slice();
-  assert.deepEqual([...first], [1, 2, 3, 4]);
-  assert.deepEqual([...second], [5, 6, 7, 8]);
-  assert.equal(calls, 1);
-  for (let i = 2; i < 1024; i++) keys.next();
-  assert.equal(calls, 1);
-  const refilled = new Uint8Array(4);
-  keys.nextInto(refilled, 0);
-  assert.equal(calls, 2);
-  assert.deepEqual([...refilled], [2, 3, 4, 5]);
-});
-
-Deno.test("MaskKeyGenerator: default source is crypto.getRandomValues", () => {
-  const original = crypto.getRandomValues;
-  let used = 0;
-  crypto.getRandomValues = ((array: Uint8Array) => {
-    used++;
-    return original.call(crypto, array);
-  }) as typeof crypto.getRandomValues;
-  try {
-    const keys = new MaskKeyGenerator();
-    const seen = new Set<number>();
-    for (let i = 0; i < 1000; i++) {
-      const k = keys.next();
-      seen.add(((k[0]! << 24) | (k[1]! << 16) | (k[2]! << 8) | k[3]!) >>> 0);
-    }
-    assert.equal(used, 1);
-    // 1000 random 32-bit keys collide with probability ~1e-4.
-    assert.ok(seen.size >= 999, `only ${seen.size} distinct keys`);
-  } finally {
-    crypto.getRandomValues = original;
-  }
-});
-
-Deno.test("mask: the WebAssembly SIMD engine compiles on Deno", () => {
-  // Without it every long payload silently takes the slower word loop.
-  const engine = _simdXor();
-  assert.ok(engine !== undefined);
-  assert.equal(engine.capacity, 64 * 1024);
 });
 
 Deno.test("mask: lengths around the SIMD threshold and page size, every alignment and phase", () => {

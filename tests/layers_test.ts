@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 
-const LAYERS = [
+export const LAYERS = [
   "errors",
   "masking",
   "frames",
