@@ -80,28 +80,21 @@ export interface ConnectionOptions extends MessageLimits {
 }
 
 /**
- * The engine's full options: what the handshake decided plus the limits.
+ * The engine's full options: what the handshake decided plus the limits;
+ * with `streamMessages`, pieces of messages go to `ConnectionHandler.onChunk`.
  */
-export interface WebSocketConnectionOptions extends ConnectionOptions {
+export interface WebSocketConnectionOptions
+  extends ConnectionOptions, Pick<WebSocketProtocolOptions, "keys" | "streamMessages"> {
   /** This endpoint's role. */
   role: "client" | "server";
   /** Bytes that arrived behind the handshake head: the first frames. */
   leftover?: Uint8Array | undefined;
-  /** Source of masking keys, injectable for tests. */
-  keys?: WebSocketProtocolOptions["keys"];
   /**
    * The permessage-deflate codec the handshake agreed on
    * (`PerMessageDeflate.fromHandshake`), or none. The connection closes it
    * when it ends.
    */
   compression?: PerMessageDeflate | undefined;
-  /**
-   * Deliver text and binary messages to `ConnectionHandler.onChunk` piece
-   * by piece as they arrive, never whole (compressed messages excepted:
-   * they arrive as one chunk once decompressed). See `MessageChunk`.
-   * @default {false}
-   */
-  streamMessages?: boolean | undefined;
 }
 
 /** The defaults of {@linkcode ClientOptions}. */

@@ -14,16 +14,11 @@ export const HEARTBEAT_DEFAULTS: {
 } = Object.freeze({ interval: 15_000, maxMissedPongs: 2 });
 
 /**
- * Heartbeat settings: ping the peer every `interval` milliseconds whatever
- * the traffic, and drop the connection (1006, as when the network fails)
- * once `maxMissedPongs` pings in a row went unanswered for a whole interval
- * each; only pongs to these pings count. Each answered ping updates the
- * socket's `lastRoundTripTime`. One timer serves every connection with the
- * same interval.
- *
- * While the application leaves received messages unread (backpressure
- * stops reading from the network), pongs cannot be seen, so those
- * intervals are not counted as missed.
+ * Heartbeat settings: ping every `interval` ms whatever the traffic, and
+ * drop the connection (1006) after `maxMissedPongs` unanswered pings in a
+ * row; answered ones set `lastRoundTripTime`. Intervals during which
+ * reading is paused for backpressure do not count as missed. Tested in
+ * `connection/_heartbeat_test.ts`.
  */
 export interface HeartbeatOptions {
   /** Milliseconds between pings. */

@@ -183,7 +183,7 @@ export class WebSocketProtocol {
     this.#assembler = new MessageAssembler((message) => this.#onMessage(message), {
       maxMessageSize,
       compression: compression !== undefined,
-      streaming: this.#streamMessages,
+      streamMessages: this.#streamMessages,
     });
     this.#decoder = new FrameDecoder(
       this.#assembler,
