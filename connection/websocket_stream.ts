@@ -94,13 +94,10 @@ export interface WebSocketStreamOptions<S extends boolean = boolean>
    */
   highWaterMark?: number | undefined;
   /**
-   * Deliver each message as a {@linkcode StreamedMessage} (a
-   * `ReadableStream<Uint8Array>` of its bytes) as soon as it starts to
-   * arrive, instead of whole: a message of any size then passes in bounded
-   * memory (raise `maxMessageSize`, which still applies). Text is validated
-   * as it streams. Messages compressed with permessage-deflate are the
-   * exception: they are inflated whole (up to `maxMessageSize`) and
-   * delivered as a single chunk.
+   * Deliver each message as a {@linkcode StreamedMessage} as soon as it
+   * starts to arrive, instead of whole: any size passes in bounded memory
+   * (`maxMessageSize` still applies). Compressed messages are inflated
+   * whole and come as one chunk.
    * @default {false}
    */
   streamMessages?: S | undefined;
