@@ -380,6 +380,37 @@ Deno.test("close() waits the default closeTimeout for the peer", async () => {
   await peer.connection.closed;
 });
 
+Deno.test("ready waits once the default writeHighWaterMark is queued", async () => {
+  // A transport that accepts nothing until released: every byte stays queued.
+  let release: (() => void) | undefined;
+  const released = new Promise<void>((resolve) => release = resolve);
+  const writable = new WritableStream<Uint8Array>({ write: () => released });
+  const connection = new WebSocketConnection(
+    { readable: new ReadableStream<Uint8Array>(), writable },
+    { onMessage() {}, onClose() {} },
+    { role: "client" },
+  );
+  connection.start();
+  const mark = CONNECTION_DEFAULTS.writeHighWaterMark;
+  /** Whether `ready` has resolved: a resolved promise's reaction runs before the next task. */
+  const isReady = async () => {
+    let ready = false;
+    void connection.ready.then(() => ready = true);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    return ready;
+  };
+  // A masked client frame with a 64-bit length has a 14-byte header.
+  connection.send(new Uint8Array(mark - 1 - 14));
+  assert.equal(connection.bufferedAmount, mark - 1);
+  assert.equal(await isReady(), true);
+  connection.send(new Uint8Array(1));
+  assert.ok(connection.bufferedAmount >= mark);
+  assert.equal(await isReady(), false);
+  release!();
+  connection.terminate();
+  await connection.closed;
+});
+
 /** A GET whose head is exactly `size` bytes with `count` header lines. */
 function requestHead(size: number, count = 2): string {
   const fixed = "GET / HTTP/1.1\r\nHost: x\r\n";
