@@ -8,17 +8,13 @@
  * @module
  */
 
-import type { BroadcastMember, BroadcastStats, SlowMemberPolicy } from "./slow_member.ts";
-
-/** The limits of a {@linkcode _Fanout} (see `BroadcasterOptions` for each). */
-export interface _FanoutOptions {
-  policy?: SlowMemberPolicy | undefined;
-  highWaterMark?: number | undefined;
-  maxQueue?: number | undefined;
-  maxPending?: number | undefined;
-  closeCode?: number | undefined;
-  pollInterval?: number | undefined;
-}
+import {
+  type BroadcastMember,
+  type BroadcastStats,
+  SLOW_MEMBER_DEFAULTS,
+  type SlowMemberOptions,
+  type SlowMemberPolicy,
+} from "./slow_member.ts";
 
 /** One socket's membership; `sink` is the owner's to use (a cache per socket). */
 export interface _FanoutMember<T> {
@@ -55,14 +51,14 @@ export class _Fanout<T> {
   #pending = 0;
   #stats: BroadcastStats = { sent: 0, dropped: 0, closed: 0, queued: 0 };
 
-  constructor(options: _FanoutOptions, owner: _FanoutOwner<T>) {
+  constructor(options: SlowMemberOptions, owner: _FanoutOwner<T>) {
     this.#owner = owner;
-    this.#policy = options.policy ?? "drop-oldest";
-    this.#highWaterMark = options.highWaterMark ?? 1024 * 1024;
-    this.#maxQueue = options.maxQueue ?? 256;
-    this.#maxPending = options.maxPending ?? 1024;
-    this.#closeCode = options.closeCode ?? 1013;
-    this.#pollInterval = options.pollInterval ?? 10;
+    this.#policy = options.policy ?? SLOW_MEMBER_DEFAULTS.policy;
+    this.#highWaterMark = options.highWaterMark ?? SLOW_MEMBER_DEFAULTS.highWaterMark;
+    this.#maxQueue = options.maxQueue ?? SLOW_MEMBER_DEFAULTS.maxQueue;
+    this.#maxPending = options.maxPending ?? SLOW_MEMBER_DEFAULTS.maxPending;
+    this.#closeCode = options.closeCode ?? SLOW_MEMBER_DEFAULTS.closeCode;
+    this.#pollInterval = options.pollInterval ?? SLOW_MEMBER_DEFAULTS.pollInterval;
   }
 
   get policy(): SlowMemberPolicy {

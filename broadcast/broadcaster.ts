@@ -7,7 +7,7 @@
  */
 
 import { _Fanout } from "./_fanout.ts";
-import type { BroadcastMember, BroadcastStats, SlowMemberPolicy } from "./slow_member.ts";
+import type { BroadcastMember, BroadcastStats, SlowMemberOptions } from "./slow_member.ts";
 
 /**
  * A message on the wire between broadcasters of several processes.
@@ -37,21 +37,10 @@ export interface BroadcastAdapter {
 }
 
 /**
- * Options for {@linkcode Broadcaster}.
+ * Options for {@linkcode Broadcaster}: the slow-member policy, and a relay
+ * to other processes.
  */
-export interface BroadcasterOptions {
-  /** What to do with a slow member. @default {"drop-oldest"} */
-  policy?: SlowMemberPolicy | undefined;
-  /** Buffered bytes above which a member counts as slow. @default {1048576} */
-  highWaterMark?: number | undefined;
-  /** `"drop-oldest"`: messages kept per slow member. @default {256} */
-  maxQueue?: number | undefined;
-  /** `"wait"`: publishes queued behind a slow member before `publish` rejects. @default {1024} */
-  maxPending?: number | undefined;
-  /** `"close"`: the close code for a slow member (1008 or 1013). @default {1013} */
-  closeCode?: number | undefined;
-  /** How often slow members are checked for room, in ms. @default {10} */
-  pollInterval?: number | undefined;
+export interface BroadcasterOptions extends SlowMemberOptions {
   /** Relay to and from other processes, e.g. `new BroadcastChannel("chat")`. */
   adapter?: BroadcastAdapter | undefined;
 }

@@ -1,9 +1,12 @@
 /**
- * What fan-out needs of a socket, what it does with a slow one, and what it
- * counts: shared by `Broadcaster` and `PubSub`.
+ * What fan-out needs of a socket, what it does with a slow one (the
+ * options and their defaults), and what it counts: shared by `Broadcaster`
+ * and `PubSub`.
  *
  * @module
  */
+
+import { CloseCode } from "../errors/close_code.ts";
 
 /**
  * What fan-out (`Broadcaster`, `PubSub`) needs of a socket. This module's
@@ -34,6 +37,42 @@ export interface BroadcastMember {
  *   Later" by default, or 1008 "Policy Violation") and removed.
  */
 export type SlowMemberPolicy = "wait" | "drop-oldest" | "close";
+
+/** The defaults of {@linkcode SlowMemberOptions}. */
+export const SLOW_MEMBER_DEFAULTS: {
+  readonly policy: SlowMemberPolicy;
+  readonly highWaterMark: number;
+  readonly maxQueue: number;
+  readonly maxPending: number;
+  readonly closeCode: number;
+  readonly pollInterval: number;
+} = Object.freeze({
+  policy: "drop-oldest",
+  highWaterMark: 1024 * 1024,
+  maxQueue: 256,
+  maxPending: 1024,
+  closeCode: CloseCode.TryAgainLater,
+  pollInterval: 10,
+});
+
+/**
+ * The slow-member policy and its limits: the options `Broadcaster` and
+ * `PubSub` share.
+ */
+export interface SlowMemberOptions {
+  /** What to do with a slow member. @default {"drop-oldest"} */
+  policy?: SlowMemberPolicy | undefined;
+  /** Buffered bytes above which a member counts as slow. @default {1048576} */
+  highWaterMark?: number | undefined;
+  /** `"drop-oldest"`: messages kept per slow member. @default {256} */
+  maxQueue?: number | undefined;
+  /** `"wait"`: publishes queued behind a slow member before `publish` rejects. @default {1024} */
+  maxPending?: number | undefined;
+  /** `"close"`: the close code for a slow member (1008 or 1013). @default {1013} */
+  closeCode?: number | undefined;
+  /** How often slow members are checked for room, in ms. @default {10} */
+  pollInterval?: number | undefined;
+}
 
 /**
  * Counters of a `Broadcaster` or `PubSub`, for logs and tests.

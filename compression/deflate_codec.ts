@@ -9,6 +9,13 @@ import { CloseCode } from "../errors/close_code.ts";
 import { WebSocketError } from "../errors/websocket_error.ts";
 import { type _Zlib, _zlib, type _ZlibContext } from "./_zlib.ts";
 
+/** The defaults of {@linkcode DeflaterOptions} (and `windowBits` of {@linkcode InflaterOptions}). */
+export const DEFLATE_DEFAULTS: {
+  readonly windowBits: number;
+  readonly level: number;
+  readonly memLevel: number;
+} = Object.freeze({ windowBits: 15, level: 6, memLevel: 8 });
+
 /**
  * Options for {@linkcode MessageDeflater}.
  */
@@ -170,13 +177,18 @@ export class MessageDeflater {
    * @throws {TypeError} Where the runtime has no synchronous `node:zlib`.
    */
   constructor(options: DeflaterOptions = {}) {
-    const windowBits = _checkRange("windowBits", options.windowBits ?? 15, 8, 15);
+    const windowBits = _checkRange(
+      "windowBits",
+      options.windowBits ?? DEFLATE_DEFAULTS.windowBits,
+      8,
+      15,
+    );
     // zlib refuses an 8-bit window for raw deflate (Node maps it to 9). A
     // 9-bit zlib window never emits distances beyond 512 - 262 = 250 bytes
     // (MAX_DIST), so the output also fits a peer's 8-bit window.
     this.#windowBits = windowBits === 8 ? 9 : windowBits;
-    this.#level = _checkRange("level", options.level ?? 6, 0, 9);
-    this.#memLevel = _checkRange("memLevel", options.memLevel ?? 8, 1, 9);
+    this.#level = _checkRange("level", options.level ?? DEFLATE_DEFAULTS.level, 0, 9);
+    this.#memLevel = _checkRange("memLevel", options.memLevel ?? DEFLATE_DEFAULTS.memLevel, 1, 9);
     this.#noContextTakeover = options.noContextTakeover ?? false;
     this.#key = `deflate/${this.#windowBits}/${this.#level}/${this.#memLevel}`;
     this.#zlib = _requireZlib("MessageDeflater");
@@ -338,7 +350,12 @@ export class MessageInflater {
    * @throws {TypeError} Where the runtime has no synchronous `node:zlib`.
    */
   constructor(options: InflaterOptions = {}) {
-    this.#windowBits = _checkRange("windowBits", options.windowBits ?? 15, 8, 15);
+    this.#windowBits = _checkRange(
+      "windowBits",
+      options.windowBits ?? DEFLATE_DEFAULTS.windowBits,
+      8,
+      15,
+    );
     this.#noContextTakeover = options.noContextTakeover ?? false;
     this.#key = `inflate/${this.#windowBits}`;
     this.#zlib = _requireZlib("MessageInflater");

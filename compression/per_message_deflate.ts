@@ -22,7 +22,7 @@ import type { MessageCompression } from "../protocol/websocket_protocol.ts";
 import { _deflateAsync, _hasCompressionStreams, _inflateAsync } from "./_compression_streams.ts";
 import { _INLINE, _inTurn, _SLICE, _yieldToEventLoop } from "./_turns.ts";
 import { _zlib } from "./_zlib.ts";
-import { MessageDeflater, MessageInflater } from "./deflate_codec.ts";
+import { type DeflaterOptions, MessageDeflater, MessageInflater } from "./deflate_codec.ts";
 
 /**
  * How this runtime compresses: `"zlib"` (the runtime's `node:zlib`,
@@ -52,11 +52,17 @@ export function deflateBackend(): DeflateBackend {
   return _hasCompressionStreams() ? "compression-streams" : "none";
 }
 
+/** The defaults of {@linkcode PerMessageDeflateConfig} beyond `DEFLATE_DEFAULTS`. */
+export const PER_MESSAGE_DEFLATE_DEFAULTS: { readonly threshold: number } = Object.freeze({
+  threshold: 1024,
+});
+
 /**
  * Settings for permessage-deflate: what to negotiate (the RFC 7692
  * parameters), and how to compress.
  */
-export interface PerMessageDeflateConfig extends PerMessageDeflateOptions {
+export interface PerMessageDeflateConfig
+  extends PerMessageDeflateOptions, Pick<DeflaterOptions, "level" | "memLevel"> {
   /**
    * Messages shorter than this many bytes (text as UTF-8) are sent
    * uncompressed: below about a kilobyte compression saves little and costs
@@ -64,10 +70,6 @@ export interface PerMessageDeflateConfig extends PerMessageDeflateOptions {
    * @default {1024}
    */
   threshold?: number | undefined;
-  /** zlib compression level, 0–9. @default {6} */
-  level?: number | undefined;
-  /** zlib memory level, 1–9 (see `DeflaterOptions.memLevel`). @default {8} */
-  memLevel?: number | undefined;
   /**
    * Force a backend instead of the best one available (mostly for tests).
    * With `"compression-streams"` the peer is asked to reset its context
@@ -108,7 +110,7 @@ function _negotiable(
 }
 
 function _checkConfig(config: PerMessageDeflateConfig): number {
-  const threshold = config.threshold ?? 1024;
+  const threshold = config.threshold ?? PER_MESSAGE_DEFLATE_DEFAULTS.threshold;
   if (!(threshold >= 0)) {
     throw new RangeError(`Invalid permessage-deflate threshold: ${threshold} is not 0 or more`);
   }

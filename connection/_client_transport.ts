@@ -6,26 +6,19 @@
  * @module
  */
 
-import type { PerMessageDeflateConfig } from "../compression/per_message_deflate.ts";
 import { _clientExtensions } from "./_compression_option.ts";
-import { _connectFollowingRedirects, _DEFAULT_MAX_REDIRECTS } from "./_redirects.ts";
 import {
-  type Connector,
-  type ConnectRequest,
-  defaultConnector,
-  type UpgradedTransport,
-} from "./upgraded.ts";
+  CLIENT_DEFAULTS,
+  type ClientOptions,
+  type ConnectionOptions,
+} from "./connection_options.ts";
+import { _connectFollowingRedirects } from "./_redirects.ts";
+import { type ConnectRequest, defaultConnector, type UpgradedTransport } from "./upgraded.ts";
 
 /** The client options that shape the opening handshake. */
-export interface _ClientTransportOptions {
-  connector?: Connector | undefined;
-  headers?: ConnectRequest["headers"];
-  signal?: AbortSignal | undefined;
-  caCerts?: ConnectRequest["caCerts"];
-  perMessageDeflate?: boolean | PerMessageDeflateConfig | undefined;
-  followRedirects?: boolean | undefined;
-  maxRedirects?: number | undefined;
-}
+type _ClientTransportOptions =
+  & ClientOptions
+  & Pick<ConnectionOptions, "signal" | "perMessageDeflate">;
 
 /**
  * Start connecting to `url`.
@@ -58,7 +51,7 @@ export function _openClientTransport(
       connector,
       url,
       request,
-      options.maxRedirects ?? _DEFAULT_MAX_REDIRECTS,
+      options.maxRedirects ?? CLIENT_DEFAULTS.maxRedirects,
     )
     : connector(url, request);
   return { transport, abort: (reason) => controller.abort(reason) };

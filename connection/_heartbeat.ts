@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { HeartbeatOptions } from "./heartbeat.ts";
+import { HEARTBEAT_DEFAULTS, type HeartbeatOptions } from "./heartbeat.ts";
 
 /** Marks the ping payloads heartbeats send ("hb" + 1), followed by a 32-bit number. */
 const _MAGIC0 = 0x68;
@@ -15,7 +15,7 @@ const _MAGIC1 = 0x62;
 const _MAGIC2 = 0x01;
 
 /** The heartbeat of server sockets unless told otherwise: a silent peer goes within 45 s. */
-export const _SERVER_HEARTBEAT: HeartbeatOptions = { interval: 15_000, maxMissedPongs: 2 };
+export const _SERVER_HEARTBEAT: HeartbeatOptions = HEARTBEAT_DEFAULTS;
 
 /**
  * Refuse heartbeat settings that cannot work, before anything connects.
@@ -30,7 +30,7 @@ export function _checkHeartbeat(options: HeartbeatOptions | false | undefined): 
       `Invalid heartbeat.interval: ${options.interval} (expected milliseconds above 0)`,
     );
   }
-  const max = options.maxMissedPongs ?? 2;
+  const max = options.maxMissedPongs ?? HEARTBEAT_DEFAULTS.maxMissedPongs;
   if (!Number.isInteger(max) || max < 1) {
     throw new RangeError(`Invalid heartbeat.maxMissedPongs: ${max} (expected an integer >= 1)`);
   }
@@ -67,7 +67,7 @@ export class _Heartbeat<Host extends _HeartbeatHost> {
   constructor(options: HeartbeatOptions, host: Host, pongsUnseen: (host: Host) => boolean) {
     _checkHeartbeat(options);
     this.#interval = options.interval;
-    this.#maxMissed = options.maxMissedPongs ?? 2;
+    this.#maxMissed = options.maxMissedPongs ?? HEARTBEAT_DEFAULTS.maxMissedPongs;
     this.#host = host;
     this.#pongsUnseen = pongsUnseen;
   }

@@ -6,11 +6,8 @@ import assert from "node:assert/strict";
 import { FrameCollector } from "../frames/frame_collector.ts";
 import { FrameDecoder } from "../frames/frame_decoder.ts";
 import { Opcode } from "../frames/opcode.ts";
-import {
-  type ConnectionCloseEvent,
-  WebSocketConnection,
-  type WebSocketConnectionOptions,
-} from "./websocket_connection.ts";
+import type { WebSocketConnectionOptions } from "./connection_options.ts";
+import { type ConnectionCloseEvent, WebSocketConnection } from "./websocket_connection.ts";
 
 /** Replace setInterval/clearInterval while `body` runs; it gets the live timers. */
 async function withStubbedIntervals(

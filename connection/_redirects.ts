@@ -15,9 +15,6 @@ import type { Connector, ConnectRequest, UpgradedTransport } from "./upgraded.ts
 /** Statuses that carry a `Location` to retry the handshake at (RFC 9110 §15.4). */
 const _REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
-/** How many redirects to follow when `maxRedirects` is not given. */
-export const _DEFAULT_MAX_REDIRECTS = 10;
-
 /**
  * Connect to `url`, following up to `maxRedirects` redirects. Each hop is a
  * new connection through `connector` (so a proxy applies to every hop). A

@@ -8,7 +8,8 @@
  */
 
 import type { UpgradedTransport } from "./upgraded.ts";
-import type { ConnectionOptions, WebSocketConnection } from "./websocket_connection.ts";
+import type { ConnectionOptions } from "./connection_options.ts";
+import type { WebSocketConnection } from "./websocket_connection.ts";
 
 /** The transport of a socket made by a server upgrade, and who to tell about its connection. */
 export interface _PendingTransport {

@@ -1,19 +1,24 @@
 /**
- * The heartbeat option of a connection.
+ * The heartbeat option of a connection, and its defaults.
  *
  * @module
  */
 
 /**
- * Heartbeat settings: ping the peer every `interval` milliseconds whatever
- * else is going on, and drop the connection (close code 1006, as when the
- * network fails) once `maxMissedPongs` pings in a row went unanswered for
- * a whole interval each. Each answered ping updates the socket's
- * `lastRoundTripTime`.
- *
- * While the application leaves received messages unread (backpressure
- * stops reading from the network), pongs cannot be seen, so those
- * intervals are not counted as missed.
+ * The defaults of {@linkcode HeartbeatOptions}; `interval` is that of the
+ * heartbeat servers run unless told otherwise (clients run none).
+ */
+export const HEARTBEAT_DEFAULTS: {
+  readonly interval: number;
+  readonly maxMissedPongs: number;
+} = Object.freeze({ interval: 15_000, maxMissedPongs: 2 });
+
+/**
+ * Heartbeat settings: ping every `interval` ms whatever the traffic, and
+ * drop the connection (1006) after `maxMissedPongs` unanswered pings in a
+ * row; answered ones set `lastRoundTripTime`. Intervals during which
+ * reading is paused for backpressure do not count as missed. Tested in
+ * `connection/_heartbeat_test.ts`.
  */
 export interface HeartbeatOptions {
   /** Milliseconds between pings. */

@@ -15,6 +15,7 @@
  * @module
  */
 export * from "./close_info.ts";
+export * from "./connection_options.ts";
 export * from "./duplex.ts";
 export * from "./heartbeat.ts";
 export * from "./streamed_message.ts";

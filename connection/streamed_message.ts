@@ -6,17 +6,11 @@
  */
 
 /**
- * A message received as a stream: with `streamMessages: true`, a
- * `WebSocketStream`'s `readable` yields one of these per message as soon as
- * its first bytes arrive, and `readable` here yields the message's bytes
- * (UTF-8 for text, already validated up to each chunk's end) as they come
- * off the network, in bounded memory whatever the message's size.
- *
- * Read each message's `readable` to its end, or cancel it to skip the rest
- * of the message: the connection stops reading from the network while
- * about 1 MiB of it waits unread (backpressure), so a message left alone
- * holds up the ones after it. A connection that ends inside a message
- * errors its `readable`.
+ * A message received as a stream (`streamMessages: true`): `readable`
+ * yields its bytes as they arrive (text as UTF-8, validated as it goes), in
+ * bounded memory. Read it to its end or cancel it: while about 1 MiB of it
+ * waits unread the connection stops reading, so the next message waits.
+ * The cases are in `tests/message_streams_test.ts`.
  */
 export interface StreamedMessage {
   /** `"text"` or `"binary"`. */
@@ -26,18 +20,13 @@ export interface StreamedMessage {
 }
 
 /**
- * A message to send from a stream (write it to a `WebSocketStream`'s
- * `writable`; a bare `ReadableStream<Uint8Array>` sends binary). Each chunk
- * goes out as one or more fragments as soon as it is read, and the next is
- * read only when the connection has taken the last one, so a message of
- * any size is sent in bounded memory; the write resolves once the last
- * fragment went out. Text chunks may be strings or UTF-8 bytes (checked as
- * they pass: invalid UTF-8 fails the write with a `TypeError`). A source
- * that fails after the first fragment was sent closes the connection with
- * 1011, since a started message cannot be taken back.
- *
- * A `StreamedMessage` received is also a `StreamedMessageInit`, so writing
- * received messages back echoes them chunk by chunk.
+ * A message to send from a stream, written to a `WebSocketStream`'s
+ * `writable` (a bare `ReadableStream<Uint8Array>` sends binary). Each chunk
+ * goes out as soon as it is read and the next is read once the connection
+ * took it, so any size is sent in bounded memory. A received
+ * `StreamedMessage` is one too: writing it back echoes it. Failures
+ * (invalid UTF-8, a source failing midway: 1011) are in
+ * `tests/message_streams_test.ts`.
  */
 export interface StreamedMessageInit {
   /** The message's type. @default {"binary"} */

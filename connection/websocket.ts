@@ -16,37 +16,22 @@ import {
   _toMessageData,
   _validateUserClose,
 } from "./_user_input.ts";
-import type { Connector, UpgradedTransport } from "./upgraded.ts";
+import type { UpgradedTransport } from "./upgraded.ts";
 import { _openClientTransport } from "./_client_transport.ts";
 import { _checkHeartbeat } from "./_heartbeat.ts";
 import { _connectionFrames, _frameHook } from "./_frame_hook.ts";
+import type { ClientOptions, ConnectionOptions } from "./connection_options.ts";
 import {
   type ConnectionCloseEvent,
   type ConnectionHandler,
-  type ConnectionOptions,
   WebSocketConnection,
 } from "./websocket_connection.ts";
 
 /**
- * Options beyond the WHATWG constructor's `protocols`.
+ * Options beyond the WHATWG constructor's `protocols`: limits and
+ * keep-alive, and how to open the connection.
  */
-export interface WebSocketOptions extends ConnectionOptions {
-  /** Extra handshake request headers. */
-  headers?: HeadersInit | undefined;
-  /** Extra CA certificates (PEM) to trust for `wss:`. */
-  caCerts?: string[] | undefined;
-  /** How to open the transport; defaults to the runtime adapter's. */
-  connector?: Connector | undefined;
-  /**
-   * Follow redirects of the opening handshake (301, 302, 303, 307, 308),
-   * never from `wss:` to `ws:`; `Authorization` and `Cookie` are not sent
-   * to another origin. Browsers never follow them.
-   * @default {false}
-   */
-  followRedirects?: boolean | undefined;
-  /** Most redirects to follow before failing. @default {10} */
-  maxRedirects?: number | undefined;
-}
+export interface WebSocketOptions extends ConnectionOptions, ClientOptions {}
 
 /** `CloseEvent` where the runtime has one (Deno, browsers), else a minimal stand-in (Node 20). */
 const _CloseEvent: typeof CloseEvent = globalThis.CloseEvent ??

@@ -6,118 +6,22 @@
  * @module
  */
 
-import type {
-  PerMessageDeflate,
-  PerMessageDeflateConfig,
-} from "../compression/per_message_deflate.ts";
+import type { PerMessageDeflate } from "../compression/per_message_deflate.ts";
 import type { PerMessageDeflateParams } from "../handshake/permessage_deflate.ts";
 import { CloseCode } from "../errors/close_code.ts";
-import { DEFAULT_MAX_PAYLOAD } from "../frames/frame_decoder.ts";
 import { WebSocketError } from "../errors/websocket_error.ts";
 import { encodeClosePayload } from "../messages/close_payload.ts";
 import type { Message, MessageChunk } from "../messages/message.ts";
-import {
-  WebSocketProtocol,
-  type WebSocketProtocolOptions,
-} from "../protocol/websocket_protocol.ts";
+import { WebSocketProtocol } from "../protocol/websocket_protocol.ts";
 import type { WebSocketCloseInfo } from "./close_info.ts";
 import { type _ByteChannel, _openChannel } from "./_byte_channel.ts";
 import { _connectionFrames } from "./_frame_hook.ts";
 import type { ByteDuplex } from "./duplex.ts";
-import type { HeartbeatOptions } from "./heartbeat.ts";
+import { CONNECTION_DEFAULTS, type WebSocketConnectionOptions } from "./connection_options.ts";
 import { _Heartbeat, _SERVER_HEARTBEAT } from "./_heartbeat.ts";
 import { _CodecInbox, type _InboxOwner } from "./_codec_inbox.ts";
 import { _CodecOutbox, type _OutboxOwner } from "./_codec_outbox.ts";
 import { _countPings, _PongLedger } from "./_pong_ledger.ts";
-
-/**
- * Limits and timers of a connection.
- */
-export interface ConnectionOptions {
-  /** Largest incoming message in bytes; bigger ones close with 1009. @default {67108864} */
-  maxMessageSize?: number | undefined;
-  /** Largest incoming frame in bytes. @default {maxMessageSize} */
-  maxFrameSize?: number | undefined;
-  /** Split outgoing messages into fragments of this many bytes. @default {Infinity} */
-  fragmentSize?: number | undefined;
-  /**
-   * How long to wait for the peer's part of the closing handshake (its close
-   * frame, or a server closing TCP) before dropping the connection (1006).
-   * @default {5000}
-   */
-  closeTimeout?: number | undefined;
-  /**
-   * Keep-alive: ping every `interval` ms whatever the traffic, measure the
-   * round trip (`lastRoundTripTime`), and drop the connection (1006) after
-   * `maxMissedPongs` unanswered pings in a row; only pongs to these pings
-   * count. One timer serves every connection with the same interval.
-   * `false` turns it off. On by default for servers, so that a peer that
-   * vanished without closing TCP is dropped within about 45 s.
-   * @default {{ interval: 15000, maxMissedPongs: 2 } for servers, false for clients}
-   */
-  heartbeat?: HeartbeatOptions | false | undefined;
-  /**
-   * Bytes waiting to be written to the peer above which `ready` waits, and
-   * a server stops reading from the peer until they drain below: a peer
-   * that sends but does not read what it is sent (answers, pongs) is
-   * slowed down through TCP instead of growing the server's memory.
-   * Clients read on (their server may stop reading too: two ends that both
-   * wait for the other to read would deadlock).
-   * @default {262144}
-   */
-  writeHighWaterMark?: number | undefined;
-  /**
-   * Pongs among the bytes queued for the peer when they reach
-   * `writeHighWaterMark` above which the connection fails with 1008 rather
-   * than pausing: a peer that floods pings and does not read the pongs.
-   * @default {60}
-   */
-  maxQueuedPongs?: number | undefined;
-  /**
-   * Ends the connection whenever it aborts, for its whole lifetime: before
-   * the handshake completes it aborts the handshake; once open, it starts
-   * the closing handshake with 1000 and the reason "Aborted" (dropped with
-   * 1006 if the peer does not answer within `closeTimeout`).
-   */
-  signal?: AbortSignal | undefined;
-  /**
-   * permessage-deflate (RFC 7692): `true` or settings to use it, `false`
-   * not to. Clients offer it by default, as browsers do. Servers
-   * (`upgradeWebSocket`) accept it only when this is set: a connection that
-   * compresses with context takeover keeps about 300 KiB of zlib state (the
-   * idle connection itself takes about 15–19 KiB), and compressing secrets
-   * together with data an attacker chooses can leak them through the
-   * compressed size (RFC 7692 §8). Decompressed messages count against
-   * `maxMessageSize`.
-   * @default {true for clients, false for servers}
-   */
-  perMessageDeflate?: boolean | PerMessageDeflateConfig | undefined;
-}
-
-/**
- * The engine's full options: what the handshake decided plus the limits.
- */
-export interface WebSocketConnectionOptions extends ConnectionOptions {
-  /** This endpoint's role. */
-  role: "client" | "server";
-  /** Bytes that arrived behind the handshake head: the first frames. */
-  leftover?: Uint8Array | undefined;
-  /** Source of masking keys, injectable for tests. */
-  keys?: WebSocketProtocolOptions["keys"];
-  /**
-   * The permessage-deflate codec the handshake agreed on
-   * (`PerMessageDeflate.fromHandshake`), or none. The connection closes it
-   * when it ends.
-   */
-  compression?: PerMessageDeflate | undefined;
-  /**
-   * Deliver text and binary messages to `ConnectionHandler.onChunk` piece
-   * by piece as they arrive, never whole (compressed messages excepted:
-   * they arrive as one chunk once decompressed). See `MessageChunk`.
-   * @default {false}
-   */
-  streamMessages?: boolean | undefined;
-}
 
 /**
  * The close outcome, plus whether the closing handshake completed.
@@ -144,11 +48,6 @@ export interface ConnectionHandler {
   /** The connection ended; called exactly once. */
   onClose(event: ConnectionCloseEvent): void;
 }
-
-/** `ConnectionOptions.writeHighWaterMark`'s default. */
-const _WRITE_HIGH_WATER_MARK = 256 * 1024;
-/** `ConnectionOptions.maxQueuedPongs`'s default. */
-const _MAX_QUEUED_PONGS = 60;
 
 /**
  * A WebSocket connection over a byte duplex, after the opening handshake.
@@ -267,7 +166,7 @@ export class WebSocketConnection {
       const owner = this.#codecOwner();
       this.#inbox = new _CodecInbox(
         compression,
-        options.maxMessageSize ?? DEFAULT_MAX_PAYLOAD,
+        options.maxMessageSize ?? CONNECTION_DEFAULTS.maxMessageSize,
         options.streamMessages ?? false,
         owner,
       );
@@ -275,7 +174,7 @@ export class WebSocketConnection {
         this.#outbox = new _CodecOutbox(compression, this.#protocol, owner);
       }
     }
-    this.#closeTimeout = options.closeTimeout ?? 5000;
+    this.#closeTimeout = options.closeTimeout ?? CONNECTION_DEFAULTS.closeTimeout;
     const heartbeat = options.heartbeat ??
       (options.role === "server" ? _SERVER_HEARTBEAT : false);
     if (heartbeat !== false) {
@@ -286,8 +185,8 @@ export class WebSocketConnection {
       );
     }
     this.#signal = options.signal;
-    this.#writeHighWaterMark = options.writeHighWaterMark ?? _WRITE_HIGH_WATER_MARK;
-    this.#maxQueuedPongs = options.maxQueuedPongs ?? _MAX_QUEUED_PONGS;
+    this.#writeHighWaterMark = options.writeHighWaterMark ?? CONNECTION_DEFAULTS.writeHighWaterMark;
+    this.#maxQueuedPongs = options.maxQueuedPongs ?? CONNECTION_DEFAULTS.maxQueuedPongs;
     this.#channel = _openChannel(duplex, () => {
       // The transport is gone: nothing more can be sent.
       if (!this.#finished) this.terminate("Transport write failed");

@@ -16,12 +16,17 @@ import {
   _toMessageData,
   _validateUserClose,
 } from "./_user_input.ts";
-import type { Connector, UpgradedTransport } from "./upgraded.ts";
+import type { UpgradedTransport } from "./upgraded.ts";
 import { _openClientTransport } from "./_client_transport.ts";
 import { _IncomingMessages, _isStreamedMessage, _sendStreamedMessage } from "./_message_streams.ts";
 import type { StreamedMessage, StreamedMessageInit } from "./streamed_message.ts";
 import { _checkHeartbeat } from "./_heartbeat.ts";
-import { type ConnectionOptions, WebSocketConnection } from "./websocket_connection.ts";
+import {
+  type ClientOptions,
+  type ConnectionOptions,
+  WEBSOCKET_STREAM_DEFAULTS,
+} from "./connection_options.ts";
+import { WebSocketConnection } from "./websocket_connection.ts";
 
 /**
  * What a `WebSocketStream`'s `readable` yields: `string` (text) and
@@ -79,43 +84,20 @@ export interface WebSocketOpenInfo<S extends boolean = false> {
  *
  * @typeParam S Whether messages are streamed (`streamMessages`).
  */
-export interface WebSocketStreamOptions<S extends boolean = boolean> extends ConnectionOptions {
+export interface WebSocketStreamOptions<S extends boolean = boolean>
+  extends ConnectionOptions, ClientOptions {
   /** Subprotocols to offer. */
   protocols?: string[] | undefined;
-  /**
-   * Aborts the opening handshake, and once open closes the connection
-   * (1000, "Aborted"): it covers the whole lifetime.
-   */
-  signal?: AbortSignal | undefined;
-  /** Extra handshake request headers (e.g. `Authorization`, `Cookie`). */
-  headers?: HeadersInit | undefined;
-  /** Extra CA certificates (PEM) to trust for `wss:`. */
-  caCerts?: string[] | undefined;
-  /** How to open the transport; defaults to the runtime adapter's. */
-  connector?: Connector | undefined;
-  /**
-   * Follow redirects (301, 302, 303, 307, 308) of the opening handshake to
-   * their `Location`, each over a new connection; never from `wss:` to
-   * `ws:`. `Authorization` and `Cookie` are not sent to another origin.
-   * Off, a redirect rejects with a `HandshakeStatusError`.
-   * @default {false}
-   */
-  followRedirects?: boolean | undefined;
-  /** Most redirects to follow before failing. @default {10} */
-  maxRedirects?: number | undefined;
   /**
    * Messages buffered in `readable` before reading from the network pauses.
    * @default {16}
    */
   highWaterMark?: number | undefined;
   /**
-   * Deliver each message as a {@linkcode StreamedMessage} (a
-   * `ReadableStream<Uint8Array>` of its bytes) as soon as it starts to
-   * arrive, instead of whole: a message of any size then passes in bounded
-   * memory (raise `maxMessageSize`, which still applies). Text is validated
-   * as it streams. Messages compressed with permessage-deflate are the
-   * exception: they are inflated whole (up to `maxMessageSize`) and
-   * delivered as a single chunk.
+   * Deliver each message as a {@linkcode StreamedMessage} as soon as it
+   * starts to arrive, instead of whole: any size passes in bounded memory
+   * (`maxMessageSize` still applies). Compressed messages are inflated
+   * whole and come as one chunk.
    * @default {false}
    */
   streamMessages?: S | undefined;
@@ -347,19 +329,24 @@ export class WebSocketStream<S extends boolean = false> {
       compression,
       streamMessages: options.streamMessages === true,
     });
-    const readable = new ReadableStream<string | Uint8Array | StreamedMessage>({
-      start(controller) {
-        messages = controller;
+    const readable = new ReadableStream<string | Uint8Array | StreamedMessage>(
+      {
+        start(controller) {
+          messages = controller;
+        },
+        pull() {
+          if (incoming !== undefined) incoming.resumeIfRoom();
+          else connection.resume();
+        },
+        cancel() {
+          readableDone = true;
+          connection.close(CloseCode.NormalClosure);
+        },
       },
-      pull() {
-        if (incoming !== undefined) incoming.resumeIfRoom();
-        else connection.resume();
-      },
-      cancel() {
-        readableDone = true;
-        connection.close(CloseCode.NormalClosure);
-      },
-    }, new CountQueuingStrategy({ highWaterMark: options.highWaterMark ?? 16 }));
+      new CountQueuingStrategy({
+        highWaterMark: options.highWaterMark ?? WEBSOCKET_STREAM_DEFAULTS.highWaterMark,
+      }),
+    );
     if (options.streamMessages === true) incoming = new _IncomingMessages(messages, connection);
     const writable = new WritableStream<WebSocketOutgoing>({
       start(controller) {

@@ -18,7 +18,7 @@
  * `MessageEncoder` sends it with RSV1 on its first frame.
  *
  * `chunk` is a piece of a data message delivered as it arrives, for
- * streaming (a `MessageAssembler` created with `streaming: true`): see
+ * streaming (a `MessageAssembler` created with `streamMessages: true`): see
  * {@linkcode MessageChunk}.
  */
 export type Message =

@@ -45,9 +45,12 @@ export interface MessageAssemblerOptions {
    * character), and `maxMessageSize` still applies (raise it for big
    * streams). Compressed messages are the exception: they are buffered
    * whole as before (`compressed`), since they can only be decompressed
-   * whole, so the caller delivers them as one chunk.
+   * whole, so the caller delivers them as one chunk. The same name as
+   * `WebSocketProtocolOptions.streamMessages`, which passes it on.
    * @default {false}
    */
+  streamMessages?: boolean | undefined;
+  /** @deprecated Use `streamMessages`. */
   streaming?: boolean | undefined;
 }
 
@@ -183,7 +186,7 @@ export class MessageAssembler implements FrameHandler {
     this.#onMessage = onMessage;
     this.#maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_PAYLOAD;
     this.#compression = options.compression ?? false;
-    this.#streaming = options.streaming ?? false;
+    this.#streaming = options.streamMessages ?? options.streaming ?? false;
   }
 
   /** Whether a fragmented data message is partly received. */

@@ -213,3 +213,17 @@ Deno.test("MessageAssembler: a text message that starts with U+FEFF keeps it, wh
   // What decompressed text messages are decoded with.
   assert.equal(decodeTextMessage(utf8(text)), text);
 });
+
+Deno.test("MessageAssembler: streamMessages delivers chunks; the deprecated streaming too", () => {
+  const bytes = wire({ opcode: Opcode.Text, payload: new TextEncoder().encode("hi") });
+  const whole = run([bytes]);
+  assert.deepEqual(whole.messages.map((m) => m.type), ["text"]);
+  for (const options of [{ streamMessages: true }, { streaming: true }]) {
+    const { messages, error } = run([bytes], options);
+    assert.equal(error, undefined);
+    assert.ok(
+      messages.length > 0 && messages.every((m) => m.type === "chunk"),
+      JSON.stringify(options),
+    );
+  }
+});

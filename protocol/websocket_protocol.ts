@@ -58,17 +58,24 @@ export interface MessageCompression {
 }
 
 /**
+ * Message size limits: one family from the protocol up to `serve`'s
+ * sockets (`ConnectionOptions` extends it).
+ */
+export interface MessageLimits {
+  /** Largest incoming message in bytes; bigger ones fail with 1009. @default {67108864} */
+  maxMessageSize?: number | undefined;
+  /** Largest incoming frame in bytes. @default {maxMessageSize} */
+  maxFrameSize?: number | undefined;
+  /** Split outgoing messages into fragments of this many bytes. @default {Infinity} */
+  fragmentSize?: number | undefined;
+}
+
+/**
  * Options for {@linkcode WebSocketProtocol}.
  */
-export interface WebSocketProtocolOptions {
+export interface WebSocketProtocolOptions extends MessageLimits {
   /** This endpoint's role: a client masks what it sends, a server requires masked input. */
   role: "client" | "server";
-  /** Largest incoming message. @default {67108864} */
-  maxMessageSize?: number | undefined;
-  /** Largest incoming frame. @default {maxMessageSize} */
-  maxFrameSize?: number | undefined;
-  /** Split outgoing messages into fragments of this size. @default {Infinity} */
-  fragmentSize?: number | undefined;
   /** Source of masking keys (clients), injectable for tests. */
   keys?: MaskKeyGenerator | undefined;
   /**
@@ -176,7 +183,7 @@ export class WebSocketProtocol {
     this.#assembler = new MessageAssembler((message) => this.#onMessage(message), {
       maxMessageSize,
       compression: compression !== undefined,
-      streaming: this.#streamMessages,
+      streamMessages: this.#streamMessages,
     });
     this.#decoder = new FrameDecoder(
       this.#assembler,

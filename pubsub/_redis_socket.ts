@@ -9,6 +9,7 @@
  */
 
 import { RespDecoder, type RespValue } from "./resp.ts";
+import { REDIS_DEFAULTS, type RedisConnectionOptions } from "./redis_options.ts";
 
 /** Where Redis is, and how to reconnect. */
 export interface _RedisSocketOptions {
@@ -21,17 +22,12 @@ export interface _RedisSocketOptions {
 }
 
 /** `RedisConnectionOptions` with their defaults. */
-export function _socketOptions(options: {
-  hostname?: string | undefined;
-  port?: number | undefined;
-  reconnectDelay?: number | undefined;
-  maxReconnectDelay?: number | undefined;
-}): _RedisSocketOptions {
+export function _socketOptions(options: RedisConnectionOptions): _RedisSocketOptions {
   return {
-    hostname: options.hostname ?? "127.0.0.1",
-    port: options.port ?? 6379,
-    reconnectDelay: options.reconnectDelay ?? 50,
-    maxReconnectDelay: options.maxReconnectDelay ?? 2000,
+    hostname: options.hostname ?? REDIS_DEFAULTS.hostname,
+    port: options.port ?? REDIS_DEFAULTS.port,
+    reconnectDelay: options.reconnectDelay ?? REDIS_DEFAULTS.reconnectDelay,
+    maxReconnectDelay: options.maxReconnectDelay ?? REDIS_DEFAULTS.maxReconnectDelay,
   };
 }
 

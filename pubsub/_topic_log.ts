@@ -7,16 +7,7 @@
  */
 
 import type { HistoryResult, StreamPosition, TopicMessage } from "./engine.ts";
-
-/** Bounds of a {@linkcode _TopicLog}; the defaults are `MemoryEngineOptions`'. */
-export interface _TopicLogOptions {
-  /** Messages kept per topic. */
-  historySize?: number | undefined;
-  /** Bytes of messages kept over all topics (text counted by its length). */
-  historyBytes?: number | undefined;
-  /** Topics whose position is remembered; the least recently published is forgotten. */
-  maxTopics?: number | undefined;
-}
+import { MEMORY_ENGINE_DEFAULTS, type MemoryEngineOptions } from "./history_options.ts";
 
 interface _Topic {
   epoch: string;
@@ -48,10 +39,10 @@ export class _TopicLog {
   #topics = new Map<string, _Topic>();
   #bytes = 0;
 
-  constructor(options: _TopicLogOptions) {
-    this.#historySize = options.historySize ?? 100;
-    this.#historyBytes = options.historyBytes ?? 16 * 1024 * 1024;
-    this.#maxTopics = options.maxTopics ?? 100_000;
+  constructor(options: MemoryEngineOptions) {
+    this.#historySize = options.historySize ?? MEMORY_ENGINE_DEFAULTS.historySize;
+    this.#historyBytes = options.historyBytes ?? MEMORY_ENGINE_DEFAULTS.historyBytes;
+    this.#maxTopics = options.maxTopics ?? MEMORY_ENGINE_DEFAULTS.maxTopics;
   }
 
   /** Bytes of messages kept, over all topics. */

@@ -6,8 +6,13 @@
  */
 
 import type { HistoryResult, PubSubEngine, StreamPosition, TopicMessage } from "./engine.ts";
-import type { MemoryEngineOptions } from "./memory_engine.ts";
+import type { MemoryEngineOptions } from "./history_options.ts";
 import { _newEpoch, _TopicLog } from "./_topic_log.ts";
+
+/** The defaults of {@linkcode BroadcastChannelEngineOptions} beyond `MEMORY_ENGINE_DEFAULTS`. */
+export const BROADCAST_CHANNEL_ENGINE_DEFAULTS: { readonly prefix: string } = Object.freeze({
+  prefix: "edgews-pubsub",
+});
 
 /** Options for {@linkcode BroadcastChannelEngine}. */
 export interface BroadcastChannelEngineOptions extends MemoryEngineOptions {
@@ -60,7 +65,7 @@ export class BroadcastChannelEngine implements PubSubEngine {
    * @param options Channel prefix and history bounds.
    */
   constructor(options: BroadcastChannelEngineOptions = {}) {
-    this.#prefix = options.prefix ?? "edgews-pubsub";
+    this.#prefix = options.prefix ?? BROADCAST_CHANNEL_ENGINE_DEFAULTS.prefix;
     this.#log = new _TopicLog(options);
   }
 

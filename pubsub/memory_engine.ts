@@ -6,24 +6,7 @@
 
 import type { HistoryResult, PubSubEngine, StreamPosition, TopicMessage } from "./engine.ts";
 import { _newEpoch, _TopicLog } from "./_topic_log.ts";
-
-/** History bounds of the in-memory engines. */
-export interface MemoryEngineOptions {
-  /** Messages kept per topic for recovery; 0 keeps none. @default {100} */
-  historySize?: number | undefined;
-  /**
-   * Bytes of messages kept over all topics (text counted by its length):
-   * past it, the histories of the least recently published topics go first.
-   * @default {16777216}
-   */
-  historyBytes?: number | undefined;
-  /**
-   * Topics whose position is remembered; past it the least recently
-   * published is forgotten (its next message starts a new epoch).
-   * @default {100000}
-   */
-  maxTopics?: number | undefined;
-}
+import type { MemoryEngineOptions } from "./history_options.ts";
 
 /**
  * Fan-out within one process, with each topic's last messages kept in

@@ -17,9 +17,11 @@
  */
 export * from "./broadcast_channel_engine.ts";
 export * from "./engine.ts";
+export * from "./history_options.ts";
 export * from "./memory_engine.ts";
 export * from "./pubsub.ts";
 export * from "./redis_client.ts";
 export * from "./redis_engine.ts";
+export * from "./redis_options.ts";
 export * from "./redis_subscriber.ts";
 export * from "./resp.ts";

@@ -6,14 +6,23 @@
  */
 
 import { _Fanout } from "../broadcast/_fanout.ts";
-import type { BroadcasterOptions } from "../broadcast/broadcaster.ts";
-import type { BroadcastMember, BroadcastStats } from "../broadcast/slow_member.ts";
+import { DEFLATE_DEFAULTS } from "../compression/deflate_codec.ts";
+import {
+  PER_MESSAGE_DEFLATE_DEFAULTS,
+  type PerMessageDeflateConfig,
+} from "../compression/per_message_deflate.ts";
+import {
+  type BroadcastMember,
+  type BroadcastStats,
+  SLOW_MEMBER_DEFAULTS,
+  type SlowMemberOptions,
+} from "../broadcast/slow_member.ts";
 import type { HistoryResult, PubSubEngine, StreamPosition, TopicMessage } from "./engine.ts";
 import { MemoryEngine } from "./memory_engine.ts";
 import { _Publication, _SharedDeflate } from "./_publication.ts";
 
 /** Options for {@linkcode PubSub}: the slow-member policy and limits, and the engine. */
-export interface PubSubOptions extends Omit<BroadcasterOptions, "adapter"> {
+export interface PubSubOptions extends SlowMemberOptions {
   /** How messages reach other processes, and where history lives. @default {new MemoryEngine()} */
   engine?: PubSubEngine | undefined;
   /**
@@ -35,13 +44,11 @@ export interface PubSubOptions extends Omit<BroadcasterOptions, "adapter"> {
   compression?: PubSubCompression | undefined;
 }
 
-/** Settings of the compression shared by members without context takeover. */
-export interface PubSubCompression {
-  /** Messages shorter than this (text as UTF-8) go out uncompressed. @default {1024} */
-  threshold?: number | undefined;
-  /** zlib compression level, 0–9. @default {6} */
-  level?: number | undefined;
-}
+/**
+ * Settings of the compression shared by members without context takeover:
+ * those of a connection's permessage-deflate, with the same defaults.
+ */
+export type PubSubCompression = Pick<PerMessageDeflateConfig, "threshold" | "level">;
 
 /** Options for {@linkcode PubSub.subscribe}. */
 export interface SubscribeOptions {
@@ -140,11 +147,11 @@ export class PubSub {
    */
   constructor(options: PubSubOptions = {}) {
     this.#engine = options.engine ?? new MemoryEngine();
-    this.#maxQueue = options.maxQueue ?? 256;
+    this.#maxQueue = options.maxQueue ?? SLOW_MEMBER_DEFAULTS.maxQueue;
     this.#format = options.format ?? ((message) => message.data);
     this.#deflate = new _SharedDeflate(
-      options.compression?.threshold ?? 1024,
-      options.compression?.level ?? 6,
+      options.compression?.threshold ?? PER_MESSAGE_DEFLATE_DEFAULTS.threshold,
+      options.compression?.level ?? DEFLATE_DEFAULTS.level,
     );
     this.#fanout = new _Fanout<_Publication>(options, {
       send: (member, publication) => publication.sendTo(member),

@@ -6,31 +6,7 @@
 
 import { encodeCommand, RedisError, type RespValue } from "./resp.ts";
 import { _RedisSocket, _socketOptions } from "./_redis_socket.ts";
-
-/** Where Redis is, and how to talk to it. */
-export interface RedisConnectionOptions {
-  /** Redis's host. @default {"127.0.0.1"} */
-  hostname?: string | undefined;
-  /** Redis's port. @default {6379} */
-  port?: number | undefined;
-  /** First delay before reconnecting, in ms; doubled after each failed attempt. @default {50} */
-  reconnectDelay?: number | undefined;
-  /** Longest delay between attempts to reconnect, in ms. @default {2000} */
-  maxReconnectDelay?: number | undefined;
-  /** Told when the connection comes up (`true`) and when it breaks (`false`). */
-  onConnectionChange?: ((connected: boolean) => void) | undefined;
-}
-
-/** Options for {@linkcode RedisClient}. */
-export interface RedisClientOptions extends RedisConnectionOptions {
-  /**
-   * Commands waiting for the connection or for their reply, at most: past
-   * it `command` throws rather than queueing (Redis down for long, or
-   * commands issued faster than it answers).
-   * @default {10000}
-   */
-  maxPending?: number | undefined;
-}
+import { REDIS_DEFAULTS, type RedisClientOptions } from "./redis_options.ts";
 
 interface _Command {
   bytes: Uint8Array;
@@ -71,7 +47,7 @@ export class RedisClient {
    * @param options Where, and the bounds.
    */
   constructor(options: RedisClientOptions = {}) {
-    this.#maxPending = options.maxPending ?? 10_000;
+    this.#maxPending = options.maxPending ?? REDIS_DEFAULTS.maxPending;
     this.#socket = new _RedisSocket(_socketOptions(options), {
       onOpen: () => {
         this.#flushQueued();

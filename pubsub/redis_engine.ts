@@ -6,11 +6,27 @@
  */
 
 import type { HistoryResult, PubSubEngine, StreamPosition, TopicMessage } from "./engine.ts";
-import { RedisClient, type RedisClientOptions } from "./redis_client.ts";
+import { RedisClient } from "./redis_client.ts";
+import { REDIS_DEFAULTS, type RedisClientOptions } from "./redis_options.ts";
 import { RedisSubscriber } from "./redis_subscriber.ts";
 import type { RespValue } from "./resp.ts";
 import { _newEpoch } from "./_topic_log.ts";
 import { _Sequencer } from "./_sequencer.ts";
+
+/** The defaults of {@linkcode RedisEngineOptions} beyond `REDIS_DEFAULTS`. */
+export const REDIS_ENGINE_DEFAULTS: {
+  readonly prefix: string;
+  readonly historySize: number;
+  readonly historyTtl: number;
+  readonly gapTimeout: number;
+  readonly maxHeld: number;
+} = Object.freeze({
+  prefix: "edgews",
+  historySize: 1000,
+  historyTtl: 86400,
+  gapTimeout: 100,
+  maxHeld: 1024,
+});
 
 /** Options for {@linkcode RedisEngine}. */
 export interface RedisEngineOptions extends RedisClientOptions {
@@ -121,12 +137,12 @@ export class RedisEngine implements PubSubEngine {
    * @param options Where Redis is, key prefix, history and bounds.
    */
   constructor(options: RedisEngineOptions = {}) {
-    this.#prefix = options.prefix ?? "edgews";
-    this.#historySize = options.historySize ?? 1000;
-    this.#historyTtl = options.historyTtl ?? 86400;
+    this.#prefix = options.prefix ?? REDIS_ENGINE_DEFAULTS.prefix;
+    this.#historySize = options.historySize ?? REDIS_ENGINE_DEFAULTS.historySize;
+    this.#historyTtl = options.historyTtl ?? REDIS_ENGINE_DEFAULTS.historyTtl;
     // Told when both connections are up, and when either breaks.
     const onChange = options.onConnectionChange;
-    this.#maxWaiting = options.maxPending ?? 10_000;
+    this.#maxWaiting = options.maxPending ?? REDIS_DEFAULTS.maxPending;
     let up = 0;
     const change = (connected: boolean) => {
       const before = up === 2;
@@ -138,7 +154,10 @@ export class RedisEngine implements PubSubEngine {
     const connection = { ...options, onConnectionChange: change };
     this.#client = new RedisClient(connection);
     this.#sequencer = new _Sequencer(
-      { gapTimeout: options.gapTimeout ?? 100, maxHeld: options.maxHeld ?? 1024 },
+      {
+        gapTimeout: options.gapTimeout ?? REDIS_ENGINE_DEFAULTS.gapTimeout,
+        maxHeld: options.maxHeld ?? REDIS_ENGINE_DEFAULTS.maxHeld,
+      },
       (message) => this.#onMessage?.(message),
       (topic, since) => this.history(topic, since),
     );

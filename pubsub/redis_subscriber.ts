@@ -6,7 +6,7 @@
  */
 
 import { encodeCommand, type RespValue } from "./resp.ts";
-import type { RedisConnectionOptions } from "./redis_client.ts";
+import type { RedisConnectionOptions } from "./redis_options.ts";
 import { _RedisSocket, _socketOptions } from "./_redis_socket.ts";
 
 /** What a {@linkcode RedisSubscriber} reports. */

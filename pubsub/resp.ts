@@ -87,6 +87,19 @@ export function encodeCommand(args: readonly (string | number | Uint8Array)[]): 
   return out;
 }
 
+/** The defaults of {@linkcode RespDecoderOptions}. */
+export const RESP_DECODER_DEFAULTS: {
+  readonly maxBulkLength: number;
+  readonly maxArrayLength: number;
+  readonly maxDepth: number;
+  readonly maxLineLength: number;
+} = Object.freeze({
+  maxBulkLength: 64 * 1024 * 1024,
+  maxArrayLength: 1024 * 1024,
+  maxDepth: 16,
+  maxLineLength: 64 * 1024,
+});
+
 /**
  * Limits of a {@linkcode RespDecoder}: a peer that is not Redis (or a
  * broken one) cannot make it buffer without bound.
@@ -140,10 +153,10 @@ export class RespDecoder {
    * @param options Limits.
    */
   constructor(options: RespDecoderOptions = {}) {
-    this.#maxBulk = options.maxBulkLength ?? 64 * 1024 * 1024;
-    this.#maxArray = options.maxArrayLength ?? 1024 * 1024;
-    this.#maxDepth = options.maxDepth ?? 16;
-    this.#maxLine = options.maxLineLength ?? 64 * 1024;
+    this.#maxBulk = options.maxBulkLength ?? RESP_DECODER_DEFAULTS.maxBulkLength;
+    this.#maxArray = options.maxArrayLength ?? RESP_DECODER_DEFAULTS.maxArrayLength;
+    this.#maxDepth = options.maxDepth ?? RESP_DECODER_DEFAULTS.maxDepth;
+    this.#maxLine = options.maxLineLength ?? RESP_DECODER_DEFAULTS.maxLineLength;
   }
 
   /**

@@ -10,7 +10,6 @@
 import type { WebSocketConnection } from "../connection/websocket_connection.ts";
 import { ChunkedDecoder } from "../http/chunked.ts";
 import { HeadScanner } from "../http/head_scanner.ts";
-import { DEFAULT_MAX_HEAD_SIZE, DEFAULT_MAX_HEADERS } from "../http/http_head.ts";
 import { HttpHeadError, HttpHeadErrorCode } from "../errors/http_head_error.ts";
 import { type RequestFraming, requestFraming } from "../http/message_framing.ts";
 import { type ParsedRequestHead, parseRequestHead } from "../http/request_head.ts";
@@ -19,7 +18,13 @@ import { _noDelay } from "./_no_delay.ts";
 import { _ResponseWriter } from "./_response_writer.ts";
 import { _completeUpgrade, _failUpgrade } from "./_upgrade_handoff.ts";
 import { _ServerRequest, type _UpgradeSlot } from "./_upgrade_slot.ts";
-import type { NetAddr, ServeHandler, ServeHandlerInfo, ServeOptions } from "./serve_options.ts";
+import {
+  type NetAddr,
+  SERVE_DEFAULTS,
+  type ServeHandler,
+  type ServeHandlerInfo,
+  type ServeOptions,
+} from "./serve_options.ts";
 import { concatBytes } from "../http/_bytes.ts";
 import { _lingeringClose } from "../connection/_linger.ts";
 
@@ -148,7 +153,7 @@ export class _HttpConnection {
     if (this.#phase === "idle" || this.#phase === "head") {
       this.#close();
     } else if (this.#phase === "active") {
-      const ms = this.#context.options.shutdownTimeout ?? 5000;
+      const ms = this.#context.options.shutdownTimeout ?? SERVE_DEFAULTS.shutdownTimeout;
       this.#shutdownTimer = setTimeout(() => {
         this.#abortRequest(new Error("The server shut down before the response was complete"));
         this.#close();
@@ -170,7 +175,10 @@ export class _HttpConnection {
       try {
         head = parseRequestHead(lines, { absoluteForm: true });
         framing = requestFraming(head);
-        if (framing.body === "length" && framing.length > (options.maxBodySize ?? Infinity)) {
+        if (
+          framing.body === "length" &&
+          framing.length > (options.maxBodySize ?? SERVE_DEFAULTS.maxBodySize)
+        ) {
           throw _bodyTooLarge(options.maxBodySize!);
         }
       } catch (error) {
@@ -218,7 +226,7 @@ export class _HttpConnection {
       framing,
       remaining: framing.length,
       chunked: framing.body === "chunked"
-        ? new ChunkedDecoder(this.#context.options.maxHeadSize)
+        ? new ChunkedDecoder(this.#context.options.maxHeadSize ?? SERVE_DEFAULTS.maxHeadSize)
         : undefined,
       done: framing.body === "none",
       received: 0,
@@ -260,13 +268,14 @@ export class _HttpConnection {
   async #readHead(first: boolean): Promise<string[] | undefined> {
     const options = this.#context.options;
     const scanner = new HeadScanner("request", {
-      maxHeadSize: options.maxHeadSize ?? DEFAULT_MAX_HEAD_SIZE,
-      maxHeaders: options.maxHeaders ?? DEFAULT_MAX_HEADERS,
+      maxHeadSize: options.maxHeadSize ?? SERVE_DEFAULTS.maxHeadSize,
+      maxHeaders: options.maxHeaders ?? SERVE_DEFAULTS.maxHeaders,
     });
     let started = false;
-    const headTimeout = options.handshakeTimeout ?? 10_000;
+    const headTimeout = options.handshakeTimeout ?? SERVE_DEFAULTS.handshakeTimeout;
     this.#first = first;
-    this.#deadline = Date.now() + (first ? headTimeout : options.keepAliveTimeout ?? 5000);
+    this.#deadline = Date.now() +
+      (first ? headTimeout : options.keepAliveTimeout ?? SERVE_DEFAULTS.keepAliveTimeout);
     try {
       while (true) {
         if (this.#start === this.#end) {

@@ -10,7 +10,13 @@
 import type { WebSocketConnection } from "../connection/websocket_connection.ts";
 import { CloseCode } from "../errors/close_code.ts";
 import { _HttpConnection, type _ServerContext } from "./_http_connection.ts";
-import type { NetAddr, ServeHandler, ServeOptions, WebSocketServer } from "./serve_options.ts";
+import {
+  type NetAddr,
+  SERVE_DEFAULTS,
+  type ServeHandler,
+  type ServeOptions,
+  type WebSocketServer,
+} from "./serve_options.ts";
 
 export * from "./serve_options.ts";
 
@@ -52,8 +58,8 @@ const _ACCEPT_LOG_INTERVAL = 10_000;
  * ```
  */
 export function serve(options: ServeOptions, handler: ServeHandler): WebSocketServer {
-  const hostname = options.hostname ?? "0.0.0.0";
-  const port = options.port ?? 8000;
+  const hostname = options.hostname ?? SERVE_DEFAULTS.hostname;
+  const port = options.port ?? SERVE_DEFAULTS.port;
   const tls = options.cert !== undefined && options.key !== undefined;
   const listener = tls
     ? Deno.listenTls({ hostname, port, cert: options.cert!, key: options.key! })
@@ -65,7 +71,7 @@ export function serve(options: ServeOptions, handler: ServeHandler): WebSocketSe
     const shown = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
     console.log(`Listening on ${tls ? "https" : "http"}://${shown}:${addr.port}/`);
   }
-  const maxConnections = options.maxConnections ?? Infinity;
+  const maxConnections = options.maxConnections ?? SERVE_DEFAULTS.maxConnections;
   /** Running WebSockets, and connections still speaking HTTP: together, the open connections. */
   const sockets = new Set<WebSocketConnection>();
   const connections = new Set<_HttpConnection>();

@@ -1,9 +1,35 @@
 /**
- * The types of `serve()`'s options, handler and result, apart from
- * `serve.ts` so the connection loop can use them without importing it.
+ * The types of `serve()`'s options, handler and result, and the options'
+ * defaults, apart from `serve.ts` so the connection loop and the Node
+ * server can use them without importing it.
  *
  * @module
  */
+
+import { DEFAULT_MAX_HEAD_SIZE, DEFAULT_MAX_HEADERS } from "../http/http_head.ts";
+
+/** The defaults of {@linkcode ServeOptions}, for `serve` on Deno and on Node. */
+export const SERVE_DEFAULTS: {
+  readonly hostname: string;
+  readonly port: number;
+  readonly handshakeTimeout: number;
+  readonly keepAliveTimeout: number;
+  readonly maxHeadSize: number;
+  readonly maxHeaders: number;
+  readonly maxBodySize: number;
+  readonly maxConnections: number;
+  readonly shutdownTimeout: number;
+} = Object.freeze({
+  hostname: "0.0.0.0",
+  port: 8000,
+  handshakeTimeout: 10_000,
+  keepAliveTimeout: 5000,
+  maxHeadSize: DEFAULT_MAX_HEAD_SIZE,
+  maxHeaders: DEFAULT_MAX_HEADERS,
+  maxBodySize: Infinity,
+  maxConnections: Infinity,
+  shutdownTimeout: 5000,
+});
 
 /**
  * A TCP address, as `Deno.NetAddr` (declared here so the types also work
@@ -19,8 +45,8 @@ export interface NetAddr {
 }
 
 /**
- * Options for `serve()`. Limits are per connection; every one has a
- * default, listed in the README's "Limits and errors".
+ * Options for `serve()`. Limits are per connection; their defaults are
+ * {@linkcode SERVE_DEFAULTS}.
  */
 export interface ServeOptions {
   /** Interface to listen on. @default {"0.0.0.0"} */

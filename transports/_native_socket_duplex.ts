@@ -18,6 +18,7 @@ import { WebSocketError } from "../errors/websocket_error.ts";
 import { encodeClosePayload } from "../messages/close_payload.ts";
 import type { Message } from "../messages/message.ts";
 import { MessageAssembler } from "../messages/message_assembler.ts";
+import { CONNECTION_DEFAULTS } from "../connection/connection_options.ts";
 
 /** What the bridge uses of a WHATWG-style `WebSocket`. */
 export interface _NativeSocket extends EventTarget {
@@ -32,8 +33,8 @@ export interface _NativeSocket extends EventTarget {
 const _OPEN = 1;
 const _CLOSING = 2;
 const _CLOSED = 3;
-/** Bytes the runtime may buffer before a write waits (what the engine's own transports allow). */
-const _HIGH_WATER_MARK = 256 * 1024;
+/** Bytes the runtime may buffer before a write waits: the engine's own default bound. */
+const _HIGH_WATER_MARK = CONNECTION_DEFAULTS.writeHighWaterMark;
 /** No size limit on what the engine sends: its own options limit what it receives. */
 const _NO_LIMIT = Number.MAX_SAFE_INTEGER;
 const _encoder = new TextEncoder();

@@ -11,7 +11,7 @@
 
 import type { _PendingTransport } from "../connection/_server_socket.ts";
 import type { UpgradedTransport } from "../connection/upgraded.ts";
-import type { ConnectionOptions } from "../connection/websocket_connection.ts";
+import type { ConnectionOptions } from "../connection/connection_options.ts";
 import { handshakeResponse, negotiateServerHandshake } from "../handshake/server_handshake.ts";
 import { type _NativeSocket, _nativeSocketDuplex, _whenOpen } from "./_native_socket_duplex.ts";
 import type { UpgradeWebSocketOptions } from "./upgrade_websocket_options.ts";

@@ -19,12 +19,13 @@ import { writeResponse } from "../http/http_head.ts";
 import { _completeUpgrade, _failUpgrade } from "../server/_upgrade_handoff.ts";
 import { _nodeSocketDuplex } from "./_node_socket.ts";
 import { _setUpgradeSlot, type _UpgradeSlot } from "../server/_upgrade_slot.ts";
-import type {
-  NetAddr,
-  ServeHandler,
-  ServeHandlerInfo,
-  ServeOptions,
-  WebSocketServer,
+import {
+  type NetAddr,
+  SERVE_DEFAULTS,
+  type ServeHandler,
+  type ServeHandlerInfo,
+  type ServeOptions,
+  type WebSocketServer,
 } from "../server/serve.ts";
 
 /**
@@ -96,13 +97,13 @@ export function nodeUpgradeListener(
 export function serve(options: ServeOptions, handler: ServeHandler): NodeWebSocketServer {
   const secure = options.cert !== undefined && options.key !== undefined;
   const serverOptions: http.ServerOptions = {
-    ...(options.maxHeadSize !== undefined ? { maxHeaderSize: options.maxHeadSize } : {}),
+    maxHeaderSize: options.maxHeadSize ?? SERVE_DEFAULTS.maxHeadSize,
   };
   const server: http.Server = secure
     ? https.createServer({ ...serverOptions, cert: options.cert, key: options.key })
     : http.createServer(serverOptions);
-  server.headersTimeout = options.handshakeTimeout ?? 10_000;
-  server.keepAliveTimeout = options.keepAliveTimeout ?? 5000;
+  server.headersTimeout = options.handshakeTimeout ?? SERVE_DEFAULTS.handshakeTimeout;
+  server.keepAliveTimeout = options.keepAliveTimeout ?? SERVE_DEFAULTS.keepAliveTimeout;
   if (options.maxConnections !== undefined) server.maxConnections = options.maxConnections;
   const sockets = new Set<WebSocketConnection>();
   const pending = new Set<Promise<void>>();
@@ -130,17 +131,21 @@ export function serve(options: ServeOptions, handler: ServeHandler): NodeWebSock
   let addr: NetAddr | undefined;
   const listening = new Promise<NetAddr>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(options.port ?? 8000, options.hostname ?? "0.0.0.0", () => {
-      server.off("error", reject);
-      const bound = server.address() as net.AddressInfo;
-      addr = { transport: "tcp", hostname: bound.address, port: bound.port };
-      if (options.onListen !== undefined) options.onListen(addr);
-      else {
-        const shown = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
-        console.log(`Listening on ${secure ? "https" : "http"}://${shown}:${addr.port}/`);
-      }
-      resolve(addr);
-    });
+    server.listen(
+      options.port ?? SERVE_DEFAULTS.port,
+      options.hostname ?? SERVE_DEFAULTS.hostname,
+      () => {
+        server.off("error", reject);
+        const bound = server.address() as net.AddressInfo;
+        addr = { transport: "tcp", hostname: bound.address, port: bound.port };
+        if (options.onListen !== undefined) options.onListen(addr);
+        else {
+          const shown = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+          console.log(`Listening on ${secure ? "https" : "http"}://${shown}:${addr.port}/`);
+        }
+        resolve(addr);
+      },
+    );
   });
   listening.catch(() => {});
 
@@ -152,7 +157,10 @@ export function serve(options: ServeOptions, handler: ServeHandler): NodeWebSock
       stopping = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections?.();
-      const cut = setTimeout(() => server.closeAllConnections?.(), options.shutdownTimeout ?? 5000);
+      const cut = setTimeout(
+        () => server.closeAllConnections?.(),
+        options.shutdownTimeout ?? SERVE_DEFAULTS.shutdownTimeout,
+      );
       await Promise.allSettled(pending);
       clearTimeout(cut);
       const closing: Promise<unknown>[] = [];
@@ -200,7 +208,7 @@ async function _handleRequest(
     if (!res.writableFinished) abort.abort(new Error("The client closed the connection"));
   });
   try {
-    const maxBodySize = options.maxBodySize ?? Infinity;
+    const maxBodySize = options.maxBodySize ?? SERVE_DEFAULTS.maxBodySize;
     const request = _toRequest(req, secure, true, abort.signal, maxBodySize);
     if (Number(req.headers["content-length"] ?? 0) > maxBodySize) {
       response = new Response(`Request body larger than ${maxBodySize} bytes\n`, { status: 413 });
@@ -277,7 +285,7 @@ async function _handleUpgrade(
     await _respondAndClose(socket, new Response("Bad request\n", { status: 400 }));
     return;
   }
-  if (req.rawHeaders.length / 2 > (options.maxHeaders ?? 100)) {
+  if (req.rawHeaders.length / 2 > (options.maxHeaders ?? SERVE_DEFAULTS.maxHeaders)) {
     await _respondAndClose(
       socket,
       new Response("Request header fields too large\n", { status: 431 }),

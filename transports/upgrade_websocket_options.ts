@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ConnectionOptions } from "../connection/websocket_connection.ts";
+import type { ConnectionOptions } from "../connection/connection_options.ts";
 import type { ServerHandshakeOptions } from "../handshake/server_handshake.ts";
 
 /**
