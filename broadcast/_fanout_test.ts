@@ -4,7 +4,8 @@
  * sockets are in broadcaster_test.ts.
  */
 import assert from "node:assert/strict";
-import { _Fanout, type _FanoutOptions } from "./_fanout.ts";
+import { _Fanout } from "./_fanout.ts";
+import type { SlowMemberOptions } from "./slow_member.ts";
 import type { BroadcastMember } from "./slow_member.ts";
 
 class Member implements BroadcastMember {
@@ -44,7 +45,7 @@ async function settles<T>(promise: Promise<T> | undefined, what: string): Promis
 }
 
 /** A fan-out of strings; `sent(n)` resolves once n items went out in all (the poll's signal). */
-function fanout(options: _FanoutOptions = {}) {
+function fanout(options: SlowMemberOptions = {}) {
   const topics: [string, boolean][] = [];
   let count = 0;
   const waiting: { n: number; resolve: () => void }[] = [];

@@ -53,14 +53,59 @@ const PENDING = new Set<string>([
 ]);
 
 /**
+ * Whether `expression` is plain data: literals, objects and arrays of data,
+ * arithmetic on numbers, other constants by name, `Object.freeze(data)`,
+ * `data as const` or `data satisfies T`. A module of such constants (the
+ * `*_DEFAULTS` objects) has no logic of its own to test: `tests/defaults_test.ts`
+ * checks each default against its `@default` and its effect.
+ */
+function isData(expression: ts.Expression): boolean {
+  if (
+    ts.isNumericLiteral(expression) || ts.isStringLiteral(expression) ||
+    ts.isNoSubstitutionTemplateLiteral(expression) || ts.isIdentifier(expression) ||
+    expression.kind === ts.SyntaxKind.TrueKeyword || expression.kind === ts.SyntaxKind.FalseKeyword
+  ) {
+    return true;
+  }
+  if (
+    ts.isAsExpression(expression) || ts.isSatisfiesExpression(expression) ||
+    ts.isParenthesizedExpression(expression)
+  ) {
+    return isData(expression.expression);
+  }
+  if (ts.isPrefixUnaryExpression(expression)) return isData(expression.operand);
+  if (ts.isBinaryExpression(expression)) return isData(expression.left) && isData(expression.right);
+  if (ts.isPropertyAccessExpression(expression)) return isData(expression.expression);
+  if (ts.isArrayLiteralExpression(expression)) return expression.elements.every(isData);
+  if (ts.isObjectLiteralExpression(expression)) {
+    return expression.properties.every((p) => ts.isPropertyAssignment(p) && isData(p.initializer));
+  }
+  if (ts.isCallExpression(expression)) {
+    return expression.expression.getText() === "Object.freeze" &&
+      expression.arguments.length === 1 && isData(expression.arguments[0]!);
+  }
+  return false;
+}
+
+/**
  * Whether `source` holds code that runs: anything at the top level other
  * than interfaces, type aliases, ambient (`declare`) declarations, imports
- * that bind names, export lists and re-exports (`export … from`).
+ * that bind names, export lists and re-exports (`export … from`), and
+ * `const` declarations of plain data (see `isData`).
  */
 export function hasRuntimeCode(source: string): boolean {
-  const file = ts.createSourceFile("file.ts", source, ts.ScriptTarget.Latest, false);
+  const file = ts.createSourceFile("file.ts", source, ts.ScriptTarget.Latest, true);
   return file.statements.some((statement) => {
     if (ts.isInterfaceDeclaration(statement) || ts.isTypeAliasDeclaration(statement)) return false;
+    if (
+      ts.isVariableStatement(statement) &&
+      (statement.declarationList.flags & ts.NodeFlags.Const) !== 0 &&
+      statement.declarationList.declarations.every((d) =>
+        d.initializer !== undefined && isData(d.initializer)
+      )
+    ) {
+      return false;
+    }
     if (ts.isImportDeclaration(statement)) return statement.importClause === undefined;
     // `export { a }` and `export … from`: the declarations, if any, are the code.
     if (ts.isExportDeclaration(statement)) return false;
@@ -69,7 +114,7 @@ export function hasRuntimeCode(source: string): boolean {
   });
 }
 
-Deno.test("hasRuntimeCode: types, imports and re-exports are not code; the rest is", () => {
+Deno.test("hasRuntimeCode: types, imports, re-exports and constant data are not code; the rest is", () => {
   const typeOnly = [
     "",
     "/** A doc. */\n// a comment",
@@ -82,18 +127,21 @@ Deno.test("hasRuntimeCode: types, imports and re-exports are not code; the rest 
     "declare const a: number;\ndeclare function f(): void;",
     "type A = string;\nexport type { A };",
     "interface A {}\nexport { A };",
+    "export const A = { a: 1 } as const;",
+    "export const D: Readonly<X> = Object.freeze({ size: 64 * 1024, on: true, max: OTHER.max });",
+    "const a = 1;\nexport { a };",
   ];
   const code = [
-    "export const A = { a: 1 } as const;",
+    "export const D = Object.freeze({ at: Date.now() });",
+    "export const f = () => 1;",
     "export function f() {}",
     "export class C {}",
     "let a = 1;",
     'import "./register.ts";',
     'import { setDefault } from "./x.ts";\nsetDefault(1);',
     "export enum E { A }",
-    "const a = 1;\nexport { a };",
     "export default 1;",
-    "export interface A {}\nexport const a: A = {};",
+    "export interface A {}\nexport let a: A = {};",
   ];
   for (const source of typeOnly) assert.equal(hasRuntimeCode(source), false, source);
   for (const source of code) assert.equal(hasRuntimeCode(source), true, source);
