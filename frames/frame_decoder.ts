@@ -71,13 +71,9 @@ const _STATE_FAILED = 2;
  * close code to send. It never throws to its caller: `write` returns the
  * error, and after an error it ignores all further input.
  *
- * Rules enforced, each failing with 1002 unless noted: reserved bits that no
- * extension negotiated; reserved opcodes 0x3–0x7 and 0xB–0xF; control frames
- * that are fragmented or longer than 125 bytes (§5.5); a 64-bit length with
- * the most significant bit set (§5.2); a masked frame received by a client or
- * an unmasked one received by a server (§5.1); a continuation frame with no
- * message open, or a new text/binary frame while one is open (§5.4); a frame
- * larger than `maxFrameSize` (1009).
+ * Violations fail with 1002, a frame over `maxFrameSize` with 1009; each
+ * rule is a row of `violations` in `frames/frame_decoder_test.ts`.
+
  *
  * @example Decode the RFC 6455 §5.7 fragmented "Hello", one byte at a time
  * ```ts
