@@ -1,11 +1,4 @@
 /**
- * What fan-out needs of a socket, what it does with a slow one, and what it
- * counts: shared by `Broadcaster` and `PubSub`.
- *
- * @module
- */
-
-/**
  * What fan-out (`Broadcaster`, `PubSub`) needs of a socket. This module's
  * `WebSocket`, Deno's native `WebSocket`, a browser's, and `ws`'s all fit.
  */

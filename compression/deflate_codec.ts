@@ -1,10 +1,3 @@
-/**
- * The DEFLATE side of permessage-deflate (RFC 7692 §7.2): one direction's
- * compressor and decompressor, synchronous, on the runtime's zlib.
- *
- * @module
- */
-
 import { CloseCode } from "../errors/close_code.ts";
 import { WebSocketError } from "../errors/websocket_error.ts";
 import { type _Zlib, _zlib, type _ZlibContext } from "./_zlib.ts";

@@ -1,11 +1,3 @@
-/**
- * permessage-deflate (RFC 7692) for one connection: what to negotiate in
- * this runtime, and the codec that compresses and decompresses messages
- * once the handshake agreed on it.
- *
- * @module
- */
-
 import { CloseCode } from "../errors/close_code.ts";
 import { WebSocketError } from "../errors/websocket_error.ts";
 import { type ExtensionOffer, parseExtensionHeader } from "../handshake/extension_header.ts";

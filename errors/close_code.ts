@@ -1,10 +1,4 @@
 /**
- * Close status codes (RFC 6455 §7.4).
- *
- * @module
- */
-
-/**
  * The close codes this module sends or reports, by name (RFC 6455 §7.4.1,
  * plus 1012–1014 from the IANA registry).
  */

@@ -1,16 +1,3 @@
-/**
- * The incremental frame parser (RFC 6455 §5.2–§5.5).
- *
- * A sans-I/O state machine in the style of Node `ws`'s receiver: feed it
- * chunks of any size (one byte or a megabyte) with
- * {@linkcode FrameDecoder.write} and it calls a {@linkcode FrameHandler}
- * synchronously for every header, payload slice and frame end. It copies only
- * header bytes that straddle chunks; payload slices are views into the input,
- * unmasked in place.
- *
- * @module
- */
-
 import { mask as applyMask } from "../masking/mask.ts";
 import { CloseCode } from "../errors/close_code.ts";
 import type { FrameHandler, FrameHeader } from "./frame.ts";
@@ -69,7 +56,9 @@ const _STATE_FAILED = 2;
  * A synchronous, incremental frame parser that enforces every rule of
  * RFC 6455 §5 and reports violations as a {@linkcode WebSocketError} with the
  * close code to send. It never throws to its caller: `write` returns the
- * error, and after an error it ignores all further input.
+ * error, and after an error it ignores all further input. Chunks may be of
+ * any size; payload slices are views into them, unmasked in place.
+
  *
  * Violations fail with 1002, a frame over `maxFrameSize` with 1009; each
  * rule is a row of `violations` in `frames/frame_decoder_test.ts`.

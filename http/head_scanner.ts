@@ -1,11 +1,3 @@
-/**
- * The incremental, I/O-free part of reading an HTTP/1.1 head (RFC 9112
- * §2-§5): fed chunks of any size, it finds the empty line that ends the
- * head, enforcing the size and header-count limits as bytes arrive.
- *
- * @module
- */
-
 import { latin1Decode } from "./_http_syntax.ts";
 import { HttpHeadError, HttpHeadErrorCode } from "../errors/http_head_error.ts";
 

@@ -1,12 +1,3 @@
-/**
- * A minimal HTTP/1.1 head codec (RFC 9112 §2–§5): read a request or
- * response head off a byte stream, with limits, and hand back the bytes that
- * followed it; write request and response heads. Bodies, chunked coding and
- * keep-alive are out of scope: a WebSocket handshake needs none of them.
- *
- * @module
- */
-
 import { isFieldChar, latin1Encode, quote } from "./_http_syntax.ts";
 import { HttpHeadError, HttpHeadErrorCode } from "../errors/http_head_error.ts";
 import { HeadScanner } from "./head_scanner.ts";

@@ -1,10 +1,3 @@
-/**
- * A frame inspector: the frames of one direction of a WebSocket connection,
- * demasked on purpose, with the problems a receiver would close for.
- *
- * @module
- */
-
 import { CloseCode } from "../errors/close_code.ts";
 import type { FrameHandler, FrameHeader } from "../frames/frame.ts";
 import {

@@ -1,10 +1,4 @@
 /**
- * What a WebSocket endpoint sends and receives above the frame level.
- *
- * @module
- */
-
-/**
  * A complete message or control event.
  *
  * Text and binary messages are reassembled from their fragments; ping, pong

@@ -1,10 +1,3 @@
-/**
- * Frames to messages: fragment reassembly, incremental UTF-8 validation and
- * size limits (RFC 6455 §5.4, §5.6, §8.1).
- *
- * @module
- */
-
 import { CloseCode } from "../errors/close_code.ts";
 import type { Frame, FrameHandler, FrameHeader } from "../frames/frame.ts";
 import { DEFAULT_MAX_PAYLOAD } from "../frames/frame_decoder.ts";

@@ -1,11 +1,3 @@
-/**
- * The sans-I/O WebSocket state machine: bytes in, events out; commands in,
- * bytes out (RFC 6455 §5–§7). No sockets, timers or promises: the connection
- * layer moves bytes and the protocol decides everything else.
- *
- * @module
- */
-
 import { CloseCode } from "../errors/close_code.ts";
 import {
   DEFAULT_MAX_PAYLOAD,

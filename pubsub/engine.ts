@@ -1,11 +1,4 @@
 /**
- * The engine interface: how a `PubSub` reaches the other processes and
- * machines that share its topics, and where a topic's numbered history lives.
- *
- * @module
- */
-
-/**
  * Where a topic stands: the offset of its last message, in an epoch. Offsets
  * count from 1 and grow by one per message; the epoch names one unbroken
  * history of the topic, and changes when that history is lost (the broker

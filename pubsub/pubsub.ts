@@ -1,10 +1,3 @@
-/**
- * Topics over WebSockets: subscribe sockets, publish to every member, here
- * and through an engine in other processes.
- *
- * @module
- */
-
 import { _Fanout } from "../broadcast/_fanout.ts";
 import type { BroadcasterOptions } from "../broadcast/broadcaster.ts";
 import type { BroadcastMember, BroadcastStats } from "../broadcast/slow_member.ts";

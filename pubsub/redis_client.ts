@@ -1,9 +1,3 @@
-/**
- * A small Redis client for commands: pipelined, reconnecting, bounded.
- *
- * @module
- */
-
 import { encodeCommand, RedisError, type RespValue } from "./resp.ts";
 import { _RedisSocket, _socketOptions } from "./_redis_socket.ts";
 

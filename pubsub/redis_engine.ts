@@ -1,10 +1,3 @@
-/**
- * An engine over Redis: pub/sub for delivery, a Stream per topic for
- * bounded history, across processes and machines.
- *
- * @module
- */
-
 import type { HistoryResult, PubSubEngine, StreamPosition, TopicMessage } from "./engine.ts";
 import { RedisClient, type RedisClientOptions } from "./redis_client.ts";
 import { RedisSubscriber } from "./redis_subscriber.ts";

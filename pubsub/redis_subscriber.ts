@@ -1,10 +1,3 @@
-/**
- * Redis pub/sub on a connection of its own, resubscribed after every
- * reconnection.
- *
- * @module
- */
-
 import { encodeCommand, type RespValue } from "./resp.ts";
 import type { RedisConnectionOptions } from "./redis_client.ts";
 import { _RedisSocket, _socketOptions } from "./_redis_socket.ts";
