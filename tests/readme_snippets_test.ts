@@ -6,7 +6,8 @@
  * servers this test runs, real clients talking to them; each child is
  * stopped after its check. A block without an entry, or an entry without a
  * block, fails the first test. `sh` blocks must name tasks and files that
- * exist; the nginx block is run by `tests/production_guide_test.ts`.
+ * exist; the inspector's transcript is compared with what its command
+ * prints; the nginx block is run by `tests/production_guide_test.ts`.
  */
 import assert from "node:assert/strict";
 import { connect, serve, upgradeWebSocket, type WebSocketServer } from "../mod.ts";
@@ -479,9 +480,39 @@ Deno.test("README: every code block has a check", async () => {
       const test = await Deno.readTextFile(new URL("tests/production_guide_test.ts", ROOT));
       assert.ok(test.includes("```nginx"), "the production guide test runs the nginx block");
     } else {
-      // Plain blocks are output shown as text: only the inspector's transcript.
+      // Plain blocks are output shown as text: only the inspector's transcript, run below.
       assert.equal(block.name, "Frame inspector #1", `README.md:${block.line}: a new block kind`);
     }
+  }
+});
+
+Deno.test("README Frame inspector #1: the transcript is what the command prints", async () => {
+  const block = (await readmeBlocks()).find((block) =>
+    block.name === "Frame inspector #1" && block.lang === ""
+  );
+  assert.ok(block !== undefined, "README.md's inspector transcript");
+  const [command, ...expected] = block.code.split("\n");
+  assert.equal(command, "$ deno task inspect -- capture.hex");
+  const dir = await Deno.makeTempDir();
+  try {
+    // RFC 6455 §5.7's examples (masked "Hello", "Hel" + "lo", a ping) and a frame with RSV2, as xxd prints them.
+    await Deno.writeTextFile(
+      `${dir}/capture.hex`,
+      "00000000: 8185 37fa 213d 7f9f 4d51 5801 0348 656c  ..7.!=..MQX..Hel\n" +
+        "00000010: 8002 6c6f 8905 4865 6c6c 6fa2 00         ..lo..Hello..\n",
+    );
+    const { code, stdout } = await new Deno.Command(Deno.execPath(), {
+      args: ["task", "--quiet", `--config=${new URL("deno.json", ROOT).pathname}`, "inspect"]
+        .concat(command!.split(" ").slice(4)),
+      cwd: dir,
+      stdout: "piped",
+      stderr: "null",
+      env: { NO_COLOR: "1" },
+    }).output();
+    assert.equal(code, 1, "exit status 1 after a protocol error");
+    assert.equal(new TextDecoder().decode(stdout), expected.join("\n"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
 
@@ -511,7 +542,9 @@ Deno.test("README: every ts snippet type checks", async () => {
 
 for (const [name, check] of Object.entries(CHECKS)) {
   Deno.test(`README ${name}`, async () => {
-    const block = (await readmeBlocks()).find((block) => block.name === name);
+    const block = (await readmeBlocks()).find((block) =>
+      block.name === name && (block.lang === "ts" || block.lang === "js")
+    );
     assert.ok(block !== undefined, `README.md has no block "${name}"`);
     if (typeof check !== "function") {
       // Run by another test: it reads this block from README.md.
