@@ -51,20 +51,15 @@ function loopback(port: number): [string, string][] {
   ];
 }
 
-/** A snippet server's port once it accepts connections (the child prints nothing). */
-async function accepting(port: number, snippet: { status: Promise<unknown> }): Promise<void> {
-  let exited = false;
-  void snippet.status.then(() => exited = true);
-  const until = Date.now() + TIMEOUT;
-  for (;;) {
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      return;
-    } catch (error) {
-      if (exited || Date.now() > until) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
+/**
+ * Rewrites that move a server-only snippet's `serve({ port: 8080 })` to port
+ * 0 on loopback: `serve` then prints "Listening on http://127.0.0.1:PORT/".
+ */
+const ANY_PORT: [string, string][] = [["{ port: 8080 }", `{ hostname: "127.0.0.1", port: 0 }`]];
+
+/** The port a snippet's server printed that it listens on. */
+async function listening(snippet: { waitFor(pattern: RegExp): Promise<RegExpExecArray> }) {
+  return Number((await snippet.waitFor(/Listening on http:\/\/127\.0\.0\.1:(\d+)\//))[1]);
 }
 
 /** The next message of a native `WebSocket`, within the deadline. */
@@ -216,10 +211,9 @@ socket.onopen = () => console.log("WebSocket: open");
   },
 
   "Server-side `WebSocketStream` #1": async ({ run }) => {
-    const port = freePort();
-    const snippet = await run(loopback(port));
+    const snippet = await run(ANY_PORT);
     try {
-      await accepting(port, snippet);
+      const port = await listening(snippet);
       const socket = await openNative(`ws://127.0.0.1:${port}/`);
       socket.send("echo me");
       assert.equal(await nextMessage(socket), "echo me");
@@ -281,10 +275,9 @@ socket.onopen = () => console.log("WebSocket: open");
   },
 
   "Headers both ways #2": async ({ run }) => {
-    const port = freePort();
-    const snippet = await run(loopback(port));
+    const snippet = await run(ANY_PORT);
     try {
-      await accepting(port, snippet);
+      const port = await listening(snippet);
       const ws = await connect(`ws://127.0.0.1:${port}/`);
       assert.deepEqual(ws.headers?.getSetCookie(), [
         "session=abc; HttpOnly; Secure",
@@ -335,7 +328,9 @@ socket.onopen = () => console.log("WebSocket: open");
     }, dir);
     try {
       const snippet = await run(
-        [["wss://feed.example/", `wss://127.0.0.1:${feed.port}/`], ["60_000", "300"]],
+        // Long enough for the TLS and WebSocket handshakes on a loaded machine: the
+        // signal would abort the opening handshake instead (as documented).
+        [["wss://feed.example/", `wss://127.0.0.1:${feed.port}/`], ["60_000", "3_000"]],
         "",
         feed.env,
       );
@@ -355,8 +350,9 @@ socket.onopen = () => console.log("WebSocket: open");
       const snippet = await run(
         [
           ["wss://feed.example/", `wss://127.0.0.1:${feed.port}/`],
-          ["interval: 15_000", "interval: 100"],
-          ["60_000", "300"],
+          // Paced for a test: pings every 250 ms (dropped after 3 unanswered), rtt read at 500.
+          ["interval: 15_000", "interval: 250"],
+          ["60_000", "500"],
           ["interval: 30_000", "interval: 100"],
         ],
         `serve({ hostname: "127.0.0.1", port: 0, onListen: ({ port }) => console.log("handle", port) }, handle);\n` +
@@ -385,10 +381,9 @@ socket.onopen = () => console.log("WebSocket: open");
   },
 
   "Broadcast without unbounded queues #1": async ({ run }) => {
-    const port = freePort();
-    const snippet = await run(loopback(port));
+    const snippet = await run(ANY_PORT);
     try {
-      await accepting(port, snippet);
+      const port = await listening(snippet);
       const url = `ws://127.0.0.1:${port}/`;
       // Each member hears its own message once subscribed, then a publish reaches both.
       const first = await openNative(url);
@@ -412,11 +407,10 @@ socket.onopen = () => console.log("WebSocket: open");
 
   "Topics and scale-out (`pubsub/`) #1": async ({ run }) => {
     const redis = await startRedis();
-    const port = freePort();
     try {
-      const snippet = await run([...loopback(port), ["port: 6379", `port: ${redis.port}`]]);
+      const snippet = await run([...ANY_PORT, ["port: 6379", `port: ${redis.port}`]]);
       try {
-        await accepting(port, snippet);
+        const port = await listening(snippet);
         const url = `ws://127.0.0.1:${port}/`;
         // A client from a lost history is told to resync (and is then a member).
         const first = await openNative(`${url}?offset=1&epoch=gone`);
