@@ -13,7 +13,13 @@ import assert from "node:assert/strict";
 import { connect, serve, upgradeWebSocket, type WebSocketServer } from "../mod.ts";
 import { deadline } from "./_http_raw.ts";
 import { openRaw } from "./_raw_client.ts";
-import { type ReadmeBlock, readmeBlocks, runSnippet, snippetProgram } from "./_readme.ts";
+import {
+  type ReadmeBlock,
+  readmeBlocks,
+  runSnippet,
+  type SnippetProcess,
+  snippetProgram,
+} from "./_readme.ts";
 import { startRedis } from "./_redis.ts";
 import { makeTestCertificates, type TestCertificates } from "./_tls.ts";
 import { startTinyproxy } from "./_tinyproxy.ts";
@@ -63,13 +69,13 @@ async function listening(snippet: { waitFor(pattern: RegExp): Promise<RegExpExec
 }
 
 /** The next message of a native `WebSocket`, within the deadline. */
-function nextMessage(socket: WebSocket): Promise<unknown> {
+function nextMessage(socket: WebSocket, what = "a message"): Promise<unknown> {
   return deadline(
     new Promise((resolve) =>
       socket.addEventListener("message", (event) => resolve(event.data), { once: true })
     ),
     TIMEOUT,
-    "a message",
+    what,
   );
 }
 
@@ -414,16 +420,16 @@ socket.onopen = () => console.log("WebSocket: open");
         const url = `ws://127.0.0.1:${port}/`;
         // A client from a lost history is told to resync (and is then a member).
         const first = await openNative(`${url}?offset=1&epoch=gone`);
-        assert.ok("resync" in JSON.parse(String(await nextMessage(first))));
+        assert.ok("resync" in JSON.parse(String(await nextMessage(first, "the resync notice"))));
         // Published through Redis and numbered: offsets 1 and 2 of one epoch.
         first.send("one");
-        const one = JSON.parse(String(await nextMessage(first)));
+        const one = JSON.parse(String(await nextMessage(first, "message 1")));
         assert.deepEqual({ offset: one.offset, data: one.data }, { offset: 1, data: "one" });
         first.send("two");
-        assert.equal(JSON.parse(String(await nextMessage(first))).offset, 2);
+        assert.equal(JSON.parse(String(await nextMessage(first, "message 2"))).offset, 2);
         // A client that saw offset 1 resumes and gets what it missed.
         const resumed = await openNative(`${url}?offset=1&epoch=${one.epoch}`);
-        assert.deepEqual(JSON.parse(String(await nextMessage(resumed))), {
+        assert.deepEqual(JSON.parse(String(await nextMessage(resumed, "the missed message"))), {
           offset: 2,
           epoch: one.epoch,
           data: "two",
@@ -501,7 +507,8 @@ Deno.test("README Frame inspector #1: the transcript is what the command prints"
       cwd: dir,
       stdout: "piped",
       stderr: "null",
-      env: { NO_COLOR: "1" },
+      // INIT_CWD: deno task keeps one set by an outer `deno task` (as `deno task test`).
+      env: { NO_COLOR: "1", INIT_CWD: dir },
     }).output();
     assert.equal(code, 1, "exit status 1 after a protocol error");
     assert.equal(new TextDecoder().decode(stdout), expected.join("\n"));
@@ -547,13 +554,20 @@ for (const [name, check] of Object.entries(CHECKS)) {
       return;
     }
     const dir = await Deno.makeTempDir();
+    let snippet: SnippetProcess | undefined;
     try {
       await check({
         dir,
         block,
-        run: (rewrites, append, env) =>
-          runSnippet(snippetProgram(block, rewrites, append), dir, env),
+        run: async (rewrites, append, env) =>
+          snippet = await runSnippet(snippetProgram(block, rewrites, append), dir, env),
       });
+    } catch (error) {
+      // What the snippet printed says why a client waited in vain.
+      if (snippet !== undefined && error instanceof Error) {
+        error.message += `\n--- the snippet printed:\n${snippet.output()}`;
+      }
+      throw error;
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
