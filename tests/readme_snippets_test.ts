@@ -68,19 +68,31 @@ async function listening(snippet: { waitFor(pattern: RegExp): Promise<RegExpExec
   return Number((await snippet.waitFor(/Listening on http:\/\/127\.0\.0\.1:(\d+)\//))[1]);
 }
 
-/** The next message of a native `WebSocket`, within the deadline. */
-function nextMessage(socket: WebSocket, what = "a message"): Promise<unknown> {
-  return deadline(
-    new Promise((resolve) =>
-      socket.addEventListener("message", (event) => resolve(event.data), { once: true })
-    ),
-    TIMEOUT,
-    what,
-  );
+/** Messages of each native `WebSocket` this test opened, kept from the start. */
+const inboxes = new WeakMap<WebSocket, { messages: unknown[]; wake?: () => void }>();
+
+/**
+ * The next message of a socket from {@linkcode openNative}, within the
+ * deadline. Messages are queued from the moment the socket is made: one that
+ * arrives right after the open event (a snippet's server that sends on open)
+ * is dispatched before the code awaiting the open gets to listen.
+ */
+async function nextMessage(socket: WebSocket, what = "a message"): Promise<unknown> {
+  const inbox = inboxes.get(socket)!;
+  if (inbox.messages.length === 0) {
+    await deadline(new Promise<void>((resolve) => inbox.wake = resolve), TIMEOUT, what);
+  }
+  return inbox.messages.shift();
 }
 
 async function openNative(url: string, protocols?: string[]): Promise<WebSocket> {
   const socket = new WebSocket(url, protocols);
+  const inbox: { messages: unknown[]; wake?: () => void } = { messages: [] };
+  inboxes.set(socket, inbox);
+  socket.addEventListener("message", (event) => {
+    inbox.messages.push(event.data);
+    inbox.wake?.();
+  });
   await deadline(
     new Promise((resolve, reject) => {
       socket.onopen = resolve;
