@@ -1,11 +1,3 @@
-/**
- * Topic-based broadcast to many WebSockets that never lets a slow peer grow
- * memory without bound: every member has a high-water mark on what is
- * buffered for it, and a policy says what happens above it.
- *
- * @module
- */
-
 import { _Fanout } from "./_fanout.ts";
 import type { BroadcastMember, BroadcastStats, SlowMemberOptions } from "./slow_member.ts";
 

@@ -1,11 +1,3 @@
-/**
- * What fan-out needs of a socket, what it does with a slow one (the
- * options and their defaults), and what it counts: shared by `Broadcaster`
- * and `PubSub`.
- *
- * @module
- */
-
 import { CloseCode } from "../errors/close_code.ts";
 
 /**

@@ -1,10 +1,3 @@
-/**
- * The DEFLATE side of permessage-deflate (RFC 7692 §7.2): one direction's
- * compressor and decompressor, synchronous, on the runtime's zlib.
- *
- * @module
- */
-
 import { CloseCode } from "../errors/close_code.ts";
 import { WebSocketError } from "../errors/websocket_error.ts";
 import { type _Zlib, _zlib, type _ZlibContext } from "./_zlib.ts";
@@ -62,13 +55,9 @@ let _scratch: Uint8Array | undefined;
 const _shared = new Map<string, _ZlibContext>();
 /**
  * Reset contexts of closed codecs, by setting, for the next codec to take.
- * Freeing them would not give their memory back to the system: zlib's
- * buffers (64 KiB each) come from the C heap, which keeps freed chunks of
- * that size for reuse (glibc returns only the top of its heap), so after
- * 2,000 compressed connections closed the process kept ~600 MiB however it
- * freed them, and the next wave of connections, allocating in between
- * what other code had taken meanwhile, grew it further (+210 MiB, then +80).
- * Reused, the streams of one wave serve the next.
+ * Freeing them gives nothing back: glibc keeps zlib's 64 KiB chunks (after
+ * 2,000 closed connections the process kept ~600 MiB either way), and the
+ * next wave grew it further (+210 MiB, then +80); reused, they serve it.
  */
 const _idle = new Map<string, _ZlibContext[]>();
 let _idleCount = 0;
@@ -132,15 +121,11 @@ function _result(buffer: Uint8Array, length: number): Uint8Array {
 
 /**
  * Compresses one direction's messages as RFC 7692 §7.2.1 says: DEFLATE
- * with a sync flush, the trailing `00 00 ff ff` removed. With context
- * takeover the LZ77 window carries over from message to message; the
- * zlib stream (about `2^(windowBits + 2) + 2^(memLevel + 9)` bytes, 256 KiB
- * at the defaults) is taken on the first message and released by
- * {@linkcode MessageDeflater.close}, reset, for the next codec of the same
- * settings in the process.
- *
- * Synchronous: it needs the runtime's `node:zlib` (Deno, Node, Bun), and
- * throws a `TypeError` on construction where there is none.
+ * with a sync flush, the trailing `00 00 ff ff` removed, the window kept
+ * across messages unless `noContextTakeover`. The zlib stream (256 KiB at
+ * the defaults) is taken on the first message and kept, reset, for reuse
+ * after {@linkcode MessageDeflater.close}. Synchronous: needs `node:zlib`
+ * (a `TypeError` without it).
  *
  * @example
  * ```ts
@@ -302,22 +287,14 @@ interface _Inflation {
  * `00 00 ff ff` and inflate, keeping the window from message to message
  * unless the peer works without context takeover.
  *
- * Output is produced into a buffer that grows up to `maxSize + 1` bytes and
- * no further: the moment a message inflates past `maxSize`, inflating stops
- * and a `WebSocketError` with 1009 is thrown, so a small message that would
- * inflate to gigabytes costs at most `maxSize` bytes of memory. Data that is
- * not valid DEFLATE fails with 1007. A message that ends its DEFLATE stream
- * (a final block, RFC 7692 §7.2.3.4) is accepted and the window is reset
- * after it: RFC 7692 §7.2.2 would let the next message refer back into the
- * old window, which zlib cannot carry over a stream's end; such a reference
- * fails with 1007 (no known sender ends blocks that way and then does it).
- *
- * A message can also be inflated in slices ({@linkcode MessageInflater.inflateSlice}),
- * so that one that inflates to megabytes does not hold the thread for its
- * whole length.
- *
- * Synchronous: it needs the runtime's `node:zlib` (Deno, Node, Bun), and
- * throws a `TypeError` on construction where there is none.
+ * Inflating stops the moment the output passes `maxSize` (1009), so a
+ * deflate bomb costs at most `maxSize` bytes; invalid DEFLATE fails with
+ * 1007. After a message that ends its DEFLATE stream (a final block) the
+ * window restarts empty: zlib cannot carry it over.
+ * {@linkcode MessageInflater.inflateSlice} inflates long messages in slices,
+ * so that they do not hold the thread. The cases are in
+ * `compression/deflate_codec_test.ts`. Synchronous: needs `node:zlib`.
+
  *
  * @example
  * ```ts

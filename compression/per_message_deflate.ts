@@ -1,11 +1,3 @@
-/**
- * permessage-deflate (RFC 7692) for one connection: what to negotiate in
- * this runtime, and the codec that compresses and decompresses messages
- * once the handshake agreed on it.
- *
- * @module
- */
-
 import { CloseCode } from "../errors/close_code.ts";
 import { WebSocketError } from "../errors/websocket_error.ts";
 import { type ExtensionOffer, parseExtensionHeader } from "../handshake/extension_header.ts";
@@ -124,23 +116,14 @@ function _checkConfig(config: PerMessageDeflateConfig): number {
  * `*_no_context_takeover`. Plus, as static methods, the negotiation this
  * runtime can honour.
  *
- * With the runtime's zlib ({@linkcode PerMessageDeflate.synchronous}), it is
- * a {@linkcode MessageCompression} that `WebSocketProtocol` runs inline:
- * `compress` and `decompress` are synchronous (a few microseconds for a
- * kilobyte). `decompress` holds the thread until the message is whole (up
- * to `maxSize`: 64 KB can inflate to 63 MiB, ~0.3 s); a server reading
- * from peers it does not trust uses `tryDecompress` and `decompressAsync`,
- * which inflate long messages in slices (`WebSocketConnection` does).
- * Without zlib it works through `CompressionStream`: `compressAsync` and
- * `decompressAsync` only, and no context takeover for the peer.
- *
- * Memory: with context takeover, compressing keeps about 256 KiB of zlib
- * state per connection (`2^(windowBits + 2) + 2^(memLevel + 9)`) and
- * decompressing about `2^windowBits` + 7 KiB, each taken on first use and
- * released by {@linkcode PerMessageDeflate.close} for the next connection to
- * reuse (the C heap would keep that memory from the system if it were
- * freed). Without context takeover a connection keeps nothing: one zlib
- * stream per setting serves every connection of the process.
+ * With the runtime's zlib it is a {@linkcode MessageCompression} that
+ * `WebSocketProtocol` runs inline (synchronous). `decompress` holds the
+ * thread until the message is whole (64 KB can inflate to 63 MiB, ~0.3 s),
+ * so a server reading untrusted peers uses `tryDecompress` and
+ * `decompressAsync`, which inflate long messages in slices. Without zlib,
+ * `CompressionStream` serves `compressAsync` and `decompressAsync` only.
+ * Memory per connection: see {@linkcode MessageDeflater}.
+
  *
  * @example Both ends of a connection, from the negotiated header
  * ```ts

@@ -1,10 +1,4 @@
 /**
- * Close status codes (RFC 6455 §7.4).
- *
- * @module
- */
-
-/**
  * The close codes this module sends or reports, by name (RFC 6455 §7.4.1,
  * plus 1012–1014 from the IANA registry).
  */
@@ -47,11 +41,10 @@ export const CloseCode = {
 export type CloseCode = typeof CloseCode[keyof typeof CloseCode];
 
 /**
- * Whether `code` may appear in a close frame on the wire (RFC 6455 §7.4).
- *
- * Allowed: 1000–1003, 1007–1014 and the application/private ranges
- * 3000–4999. Rejected: 0–999 (unused), 1004 (reserved), 1005, 1006 and 1015
- * (local-only), 1016–2999 (reserved for future RFCs) and 5000 and above.
+ * Whether `code` may appear in a close frame on the wire (RFC 6455 §7.4):
+ * 1000–1003, 1007–1014 and 3000–4999; the ranges are the table of
+ * `errors/close_code_test.ts`.
+
  *
  * @param code The code read from or about to be written to a close frame.
  * @returns `true` when the code is valid on the wire.

@@ -67,3 +67,9 @@ Deno.test("isValidCloseCode: every named code that is sent is valid; the local-o
     assert.equal(isValidCloseCode(code), !localOnly.includes(code), name);
   }
 });
+
+Deno.test("isValidCloseCode: negative, fractional, NaN and infinite codes are not valid", () => {
+  for (const code of [-1, 3000.5, NaN, Infinity, -Infinity]) {
+    assert.equal(isValidCloseCode(code), false, `code ${code}`);
+  }
+});

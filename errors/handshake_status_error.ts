@@ -1,11 +1,3 @@
-/**
- * The error a client gets when the server answers its opening handshake
- * with a status other than 101: it keeps the status and headers, so a
- * caller can follow a redirect or read a `Retry-After`.
- *
- * @module
- */
-
 import { CloseCode } from "./close_code.ts";
 import { WebSocketError } from "./websocket_error.ts";
 

@@ -1,10 +1,4 @@
 /**
- * The error type of the HTTP/1.1 head reader.
- *
- * @module
- */
-
-/**
  * What went wrong while reading an HTTP head, for code that needs to act on
  * it (for example, not to bother answering a peer that already hung up).
  */

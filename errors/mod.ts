@@ -5,18 +5,6 @@
  * {@linkcode HttpHeadError} for an HTTP head that cannot be read. This folder
  * imports nothing, so any layer can throw or catch these.
  *
- * @example Tell a refused handshake from other failures
- * ```ts
- * import { CloseCode, HandshakeStatusError, WebSocketError } from "@edgews/websocket/errors";
- * import assert from "node:assert/strict";
- *
- * const error: unknown = new HandshakeStatusError(403, new Headers(), "Forbidden");
- * assert.ok(error instanceof WebSocketError);
- * assert.ok(error instanceof HandshakeStatusError);
- * assert.equal(error.status, 403);
- * assert.equal(error.closeCode, CloseCode.ProtocolError);
- * ```
- *
  * @module
  */
 export * from "./close_code.ts";

@@ -1,9 +1,3 @@
-/**
- * The error a client gets when an HTTP proxy will not open a tunnel.
- *
- * @module
- */
-
 import { CloseCode } from "./close_code.ts";
 import { WebSocketError } from "./websocket_error.ts";
 

@@ -1,9 +1,3 @@
-/**
- * The error type for everything a peer or the network can do wrong.
- *
- * @module
- */
-
 import type { CloseCode } from "./close_code.ts";
 
 /**

@@ -1,10 +1,4 @@
 /**
- * The frame type shared by the decoder and the encoder (RFC 6455 §5.2).
- *
- * @module
- */
-
-/**
  * One WebSocket frame.
  *
  * The payload is always the unmasked application data; `mask` records the key

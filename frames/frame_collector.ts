@@ -1,9 +1,3 @@
-/**
- * Whole frames out of the piecewise {@linkcode FrameHandler} calls.
- *
- * @module
- */
-
 import type { Frame, FrameHandler, FrameHeader } from "./frame.ts";
 
 /**

@@ -1,16 +1,3 @@
-/**
- * The incremental frame parser (RFC 6455 §5.2–§5.5).
- *
- * A sans-I/O state machine in the style of Node `ws`'s receiver: feed it
- * chunks of any size (one byte or a megabyte) with
- * {@linkcode FrameDecoder.write} and it calls a {@linkcode FrameHandler}
- * synchronously for every header, payload slice and frame end. It copies only
- * header bytes that straddle chunks; payload slices are views into the input,
- * unmasked in place.
- *
- * @module
- */
-
 import { mask as applyMask } from "../masking/mask.ts";
 import { CloseCode } from "../errors/close_code.ts";
 import type { FrameHandler, FrameHeader } from "./frame.ts";
@@ -69,15 +56,13 @@ const _STATE_FAILED = 2;
  * A synchronous, incremental frame parser that enforces every rule of
  * RFC 6455 §5 and reports violations as a {@linkcode WebSocketError} with the
  * close code to send. It never throws to its caller: `write` returns the
- * error, and after an error it ignores all further input.
+ * error, and after an error it ignores all further input. Chunks may be of
+ * any size; payload slices are views into them, unmasked in place.
+
  *
- * Rules enforced, each failing with 1002 unless noted: reserved bits that no
- * extension negotiated; reserved opcodes 0x3–0x7 and 0xB–0xF; control frames
- * that are fragmented or longer than 125 bytes (§5.5); a 64-bit length with
- * the most significant bit set (§5.2); a masked frame received by a client or
- * an unmasked one received by a server (§5.1); a continuation frame with no
- * message open, or a new text/binary frame while one is open (§5.4); a frame
- * larger than `maxFrameSize` (1009).
+ * Violations fail with 1002, a frame over `maxFrameSize` with 1009; each
+ * rule is a row of `violations` in `frames/frame_decoder_test.ts`.
+
  *
  * @example Decode the RFC 6455 §5.7 fragmented "Hello", one byte at a time
  * ```ts

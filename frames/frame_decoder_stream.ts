@@ -1,9 +1,3 @@
-/**
- * Bytes to frames as a `TransformStream`.
- *
- * @module
- */
-
 import { CloseCode } from "../errors/close_code.ts";
 import type { Frame } from "./frame.ts";
 import { FrameCollector } from "./frame_collector.ts";

@@ -1,9 +1,3 @@
-/**
- * The frame serializer (RFC 6455 §5.2).
- *
- * @module
- */
-
 import { mask as applyMask, maskInto } from "../masking/mask.ts";
 import { MaskKeyGenerator } from "../masking/mask_key_generator.ts";
 import { _allocOutput, _SLAB_MAX, _trimOutput } from "./_output_slab.ts";

@@ -1,9 +1,3 @@
-/**
- * Frames to bytes as a `TransformStream`.
- *
- * @module
- */
-
 import type { FrameInit } from "./frame.ts";
 import { FrameEncoder, type FrameEncoderOptions } from "./frame_encoder.ts";
 

@@ -4,19 +4,6 @@
  * `TransformStream` wrappers, close codes and the {@linkcode WebSocketError}
  * type.
  *
- * @example
- * ```ts
- * import { FrameDecoderStream, FrameEncoderStream, Opcode } from "@edgews/websocket/frames";
- * import assert from "node:assert/strict";
- *
- * const frames = await Array.fromAsync(
- *   ReadableStream.from([{ opcode: Opcode.Binary, payload: new Uint8Array([1, 2]) }])
- *     .pipeThrough(new FrameEncoderStream({ role: "client" }))
- *     .pipeThrough(new FrameDecoderStream({ role: "server" })),
- * );
- * assert.deepEqual([...frames[0]!.payload], [1, 2]);
- * ```
- *
  * @module
  */
 export * from "../errors/close_code.ts";

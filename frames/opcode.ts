@@ -1,10 +1,4 @@
 /**
- * Frame opcodes (RFC 6455 §5.2, §11.8).
- *
- * @module
- */
-
-/**
  * The opcodes RFC 6455 defines. 0x3–0x7 and 0xB–0xF are reserved and make a
  * receiver fail the connection.
  */

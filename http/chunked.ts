@@ -1,11 +1,3 @@
-/**
- * The chunked transfer coding (RFC 9112 §7.1) both ways, without I/O: a
- * decoder fed bytes in pieces of any size, and the framing a writer puts
- * around each chunk.
- *
- * @module
- */
-
 import { latin1Encode } from "./_http_syntax.ts";
 import { HttpHeadError, HttpHeadErrorCode } from "../errors/http_head_error.ts";
 

@@ -1,11 +1,3 @@
-/**
- * The incremental, I/O-free part of reading an HTTP/1.1 head (RFC 9112
- * §2-§5): fed chunks of any size, it finds the empty line that ends the
- * head, enforcing the size and header-count limits as bytes arrive.
- *
- * @module
- */
-
 import { latin1Decode } from "./_http_syntax.ts";
 import { HttpHeadError, HttpHeadErrorCode } from "../errors/http_head_error.ts";
 
@@ -16,7 +8,28 @@ const _LF = 0x0a;
  * Finds the end of a head in the bytes fed to it, one chunk at a time: the
  * incremental, I/O-free part of reading a head. Enforces the size and
  * header-count limits as bytes arrive, and rejects bare CRs and LFs.
+ *
+ * @example Find a request's head and body framing in bytes that came in pieces
+ * ```ts
+ * import { ChunkedDecoder, HeadScanner, parseRequestHead, requestFraming } from "@edgews/websocket/http";
+ * import assert from "node:assert/strict";
+ *
+ * const wire = new TextEncoder().encode(
+ *   "POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+ * );
+ * const scanner = new HeadScanner("request", { maxHeadSize: 16384, maxHeaders: 100 });
+ * let found;
+ * for (let i = 0; i < wire.length && found === undefined; i++) {
+ *   found = scanner.push(wire.subarray(i, i + 1), true); // one byte at a time
+ * }
+ * assert.equal(requestFraming(parseRequestHead(found!.lines)).body, "chunked");
+ * const rest = wire.subarray(wire.indexOf(0x33)); // the body: "3\r\nabc..."
+ * const data: Uint8Array[] = [];
+ * new ChunkedDecoder().decode(rest, data);
+ * assert.equal(new TextDecoder().decode(data[0]), "abc");
+ * ```
  */
+
 export class HeadScanner {
   readonly #kind: "request" | "response";
   readonly #maxHeadSize: number;

@@ -1,12 +1,3 @@
-/**
- * How long a request's body is and what the connection does after it
- * (RFC 9112 §6, §9.3), decided from the head alone: the rules that keep
- * this server and any proxy in front of it agreeing on where a request
- * ends (request smuggling is two parsers disagreeing on exactly this).
- *
- * @module
- */
-
 import { asciiLowercase } from "./_http_syntax.ts";
 import { HttpHeadError, HttpHeadErrorCode } from "../errors/http_head_error.ts";
 import type { ParsedRequestHead } from "./request_head.ts";
@@ -26,10 +17,12 @@ export interface RequestFraming {
 }
 
 /**
- * Decide a request's body framing and persistence from its head. A request
- * whose body length cannot be told for certain is refused rather than
- * guessed at: the cases and their statuses are the table in
- * `http/message_framing_test.ts`.
+ * Decide a request's body framing and persistence from its head (RFC 9112
+ * §6, §9.3). A request whose body length cannot be told for certain is
+ * refused rather than guessed at, since request smuggling is two parsers
+ * disagreeing on where a request ends: the cases and their statuses are the
+ * table in `http/message_framing_test.ts`.
+
  *
  * @param head The parsed head.
  * @returns The framing.

@@ -1,10 +1,3 @@
-/**
- * Parsing a request head's lines (RFC 9112 §3, §5) into validated parts,
- * without I/O and without building a `Request`.
- *
- * @module
- */
-
 import {
   asciiLowercase,
   isFieldChar,

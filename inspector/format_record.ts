@@ -1,9 +1,3 @@
-/**
- * Inspector records as text for people, one frame per paragraph.
- *
- * @module
- */
-
 import type { InspectedFrame, InspectionProblem, InspectorRecord } from "./inspector_record.ts";
 
 /**

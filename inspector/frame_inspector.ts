@@ -1,10 +1,3 @@
-/**
- * A frame inspector: the frames of one direction of a WebSocket connection,
- * demasked on purpose, with the problems a receiver would close for.
- *
- * @module
- */
-
 import { CloseCode } from "../errors/close_code.ts";
 import type { FrameHandler, FrameHeader } from "../frames/frame.ts";
 import {
@@ -124,23 +117,14 @@ function _concat(parts: readonly Uint8Array[]): Uint8Array {
 
 /**
  * Reads a captured byte stream of one direction of a WebSocket connection
- * and reports every frame (opcode, flags, length, masking key, demasked
- * payload, close code and reason), every message put back together (and
- * inflated, with permessage-deflate), and every problem with the close
- * code a receiver would fail the connection with and the byte offset of
- * the frame at fault.
- *
- * It parses with this module's {@linkcode FrameDecoder} in role `"any"`
- * (or the receiving role, when `sender` is given), so it applies exactly
- * the receiver's rules. A framing error is fatal: the frames cannot be
- * followed past it, and later input is ignored. Problems inside
- * well-framed frames (bad UTF-8, a bad close body, a message that does not
- * inflate, RSV1 where permessage-deflate forbids it) are reported and
- * inspection goes on.
- *
- * Masking is not secrecy: the key travels in the frame, and demasking is
- * what any receiver does (RFC 6455 §5.3, §10.3). Input chunks are not
- * modified.
+ * and reports every frame (flags, masking key, demasked payload), every
+ * message put back together (and inflated), and every problem with the
+ * close code a receiver would use and its byte offset. It parses with
+ * {@linkcode FrameDecoder}, so it applies the receiver's rules: a framing
+ * error is fatal, problems inside a frame (bad UTF-8, a bad close body) are
+ * reported and inspection goes on (`inspector/frame_inspector_test.ts`).
+ * Input chunks are not modified.
+
  *
  * @example Demask a client's frame
  * ```ts

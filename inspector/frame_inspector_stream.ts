@@ -1,11 +1,3 @@
-/**
- * The frame inspector as `TransformStream`s: one that turns captured bytes
- * into records, and a tap that lets a live connection's bytes through
- * unchanged while reporting their frames.
- *
- * @module
- */
-
 import { FrameInspector, type FrameInspectorOptions } from "./frame_inspector.ts";
 import type { InspectorRecord } from "./inspector_record.ts";
 

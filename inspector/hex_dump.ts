@@ -1,11 +1,3 @@
-/**
- * Reading captures given as hex: plain hex (`81 85 37 fa`, `818537fa`,
- * `0x81, 0x85`, `\x81\x85`) and offset dumps with an ASCII column (`xxd`,
- * `hexdump -C`, `od -A x -t x1`, Wireshark's "Copy as Hex Dump").
- *
- * @module
- */
-
 const _HEX_PAIRS = /^(?:[0-9a-fA-F]{2})+$/;
 const _OFFSET = /^[0-9a-fA-F]{4,16}:?$/;
 

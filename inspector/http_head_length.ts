@@ -1,11 +1,4 @@
 /**
- * Finding the HTTP head at the start of a capture, to skip the opening
- * handshake before the frames.
- *
- * @module
- */
-
-/**
  * The length of the HTTP request or response head that starts `bytes`
  * (through the empty line that ends it), or 0 when `bytes` do not start
  * with one (`GET `, or `HTTP/1.`) or it does not end within `limit` bytes.

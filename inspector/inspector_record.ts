@@ -1,10 +1,3 @@
-/**
- * What a frame inspector reports: one record per frame, and one per problem
- * a receiver would have closed the connection for.
- *
- * @module
- */
-
 import type { ClosePayload } from "../messages/close_payload.ts";
 
 /**

@@ -1,14 +1,3 @@
-/**
- * XOR masking of WebSocket payloads (RFC 6455 §5.3).
- *
- * Masking and unmasking are the same operation: every payload byte `i` is
- * XORed with byte `i % 4` of a 4-byte key. A payload can arrive split over
- * several chunks, so {@linkcode mask} takes the position of the chunk inside
- * the payload and returns the position after it.
- *
- * @module
- */
-
 import { type _SimdXor, _simdXor } from "./_simd_xor.ts";
 
 /** Payloads up to this many bytes take the plain byte loop. */
@@ -30,11 +19,10 @@ const _LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  * payload split over chunks can be processed chunk by chunk. The return value
  * is the offset for the next chunk.
  *
- * Long payloads are processed a 32-bit word at a time: the unaligned head is
- * XORed byte by byte, the key is rotated by the head's length, whole words
- * follow, then the tail (as in fastwebsockets). From 256 bytes on, where the
- * runtime allows it, they go 16 bytes at a time through a 188-byte
- * WebAssembly SIMD module instead.
+ * Long payloads go a 32-bit word at a time (as in fastwebsockets), and from
+ * 256 bytes 16 at a time through WebAssembly SIMD where the runtime allows
+ * it; `masking/mask_test.ts` covers every length, alignment and key phase.
+
  *
  * @param data Bytes to mask or unmask; changed in place.
  * @param key The masking key: its first 4 bytes are used.

@@ -1,25 +1,13 @@
-/**
- * Fresh masking keys for client frames.
- *
- * RFC 6455 §5.3 asks for a new key per frame, drawn from a strong source of
- * entropy, so that a hostile page cannot choose the bytes that appear on the
- * wire and make a transparent proxy read them as HTTP ("cache poisoning",
- * §10.3). Keys therefore come from `crypto.getRandomValues`, never from
- * `Math.random`. Calling it for 4 bytes per frame would be slow, so keys are
- * cut from a pool that is refilled in one call.
- *
- * @module
- */
-
 /** Bytes fetched from `crypto.getRandomValues` per refill (1024 keys). */
 const _POOL_SIZE = 4096;
 
 /**
- * A source of 4-byte masking keys.
- *
- * Each call to {@linkcode MaskKeyGenerator.next} returns a new key. The
- * returned view is only valid until the next 1024 calls: copy it if you keep
- * it longer.
+ * A source of 4-byte masking keys from `crypto.getRandomValues`, never
+ * `Math.random`: a page must not be able to choose the bytes on the wire
+ * and make a proxy read them as HTTP (RFC 6455 §10.3). Keys are cut from a
+ * 4 KiB pool refilled in one call; a returned view is valid for the next
+ * 1024 calls: copy it to keep it longer.
+
  *
  * @example
  * ```ts

@@ -6,18 +6,6 @@
  * module where the runtime allows it (16 bytes per instruction), shorter
  * ones and other runtimes through a 32-bit word loop.
  *
- * @example
- * ```ts
- * import { mask, MaskKeyGenerator } from "@edgews/websocket/masking";
- * import assert from "node:assert/strict";
- *
- * const key = new MaskKeyGenerator().next();
- * const data = new TextEncoder().encode("Hello");
- * mask(data, key);
- * mask(data, key);
- * assert.equal(new TextDecoder().decode(data), "Hello");
- * ```
- *
  * @module
  */
 export * from "./mask.ts";

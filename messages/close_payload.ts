@@ -1,10 +1,3 @@
-/**
- * The body of a close frame (RFC 6455 §5.5.1): an optional 2-byte status code
- * followed by an optional UTF-8 reason.
- *
- * @module
- */
-
 import { CloseCode, isValidCloseCode } from "../errors/close_code.ts";
 import { WebSocketError } from "../errors/websocket_error.ts";
 import { Utf8Validator } from "./utf8_validator.ts";

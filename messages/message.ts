@@ -1,25 +1,9 @@
 /**
- * What a WebSocket endpoint sends and receives above the frame level.
- *
- * @module
- */
-
-/**
- * A complete message or control event.
- *
- * Text and binary messages are reassembled from their fragments; ping, pong
- * and close are single control frames. A close with an empty body carries
- * code 1005 and an empty reason.
- *
- * `compressed` is a data message whose first frame had RSV1 set while a
- * per-message compression extension was negotiated (RFC 7692 §6): `data`
- * is still compressed, and text in it has not been checked for UTF-8 yet.
- * Only a `MessageAssembler` created with `compression: true` produces it;
- * `MessageEncoder` sends it with RSV1 on its first frame.
- *
- * `chunk` is a piece of a data message delivered as it arrives, for
- * streaming (a `MessageAssembler` created with `streamMessages: true`): see
- * {@linkcode MessageChunk}.
+ * A complete message or control event. A close with an empty body carries
+ * code 1005. `compressed` is a data message with RSV1 set (RFC 7692 §6),
+ * still compressed and not yet checked for UTF-8 (from a `MessageAssembler`
+ * with `compression: true`); `chunk` is a piece of one delivered as it
+ * arrives, with `streamMessages: true` ({@linkcode MessageChunk}).
  */
 export type Message =
   | { type: "text"; data: string }
@@ -31,17 +15,11 @@ export type Message =
   | MessageChunk;
 
 /**
- * A piece of a text or binary message, delivered as it arrives instead of
- * after the whole message (a payload slice of one of its frames). `first`
- * marks the message's first chunk and `last` its end; a message is its
- * chunks' `data` joined. Text is checked for UTF-8 chunk by chunk, so a bad
- * byte fails the message right where it is, but a chunk may end in the
- * middle of a character (decode with `TextDecoderStream` or
- * `new TextDecoder().decode(data, { stream: true })`).
- *
- * Sent with `MessageEncoder`, a chunk becomes one frame (or several with
- * `fragmentSize`): the first with the message's opcode, later ones as
- * continuation frames, FIN on the last.
+ * A piece of a text or binary message, delivered as it arrives (a payload
+ * slice of one of its frames); the message is its chunks' `data` joined.
+ * Text is checked chunk by chunk, but a chunk may end inside a character
+ * (decode with `TextDecoderStream`). Sent with `MessageEncoder`, a chunk
+ * becomes a frame: continuation after the first, FIN on the `last`.
  */
 export interface MessageChunk {
   /** Always `"chunk"`. */

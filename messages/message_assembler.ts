@@ -1,10 +1,3 @@
-/**
- * Frames to messages: fragment reassembly, incremental UTF-8 validation and
- * size limits (RFC 6455 §5.4, §5.6, §8.1).
- *
- * @module
- */
-
 import { CloseCode } from "../errors/close_code.ts";
 import type { Frame, FrameHandler, FrameHeader } from "../frames/frame.ts";
 import { DEFAULT_MAX_PAYLOAD } from "../frames/frame_decoder.ts";
@@ -25,28 +18,18 @@ export interface MessageAssemblerOptions {
    */
   maxMessageSize?: number | undefined;
   /**
-   * A per-message compression extension such as permessage-deflate was
-   * negotiated (RFC 7692 §6): RSV1 on the first frame of a text or binary
-   * message marks it compressed, and the message is reported as
-   * `{ type: "compressed" }` for the caller to decompress (its size limit
-   * then applies to the compressed bytes; text is checked for UTF-8 after
-   * decompression, with {@linkcode decodeTextMessage}). RSV1 on a control
-   * frame or a continuation frame fails with 1002. The frame decoder must
-   * allow RSV1 as well.
+   * A per-message compression extension was negotiated (RFC 7692 §6): RSV1
+   * on a message's first frame marks it, and it is reported as
+   * `{ type: "compressed" }` for the caller to decompress and check
+   * ({@linkcode decodeTextMessage}). RSV1 elsewhere fails with 1002.
    * @default {false}
    */
   compression?: boolean | undefined;
   /**
-   * Deliver text and binary messages as they arrive, as `chunk` events
-   * (one per payload slice the frame decoder hands over; see
-   * `MessageChunk`), instead of whole: nothing is buffered, so a message
-   * of any size passes in bounded memory. Text is still validated as it
-   * arrives (1007 at the first bad byte, and when it ends inside a
-   * character), and `maxMessageSize` still applies (raise it for big
-   * streams). Compressed messages are the exception: they are buffered
-   * whole as before (`compressed`), since they can only be decompressed
-   * whole, so the caller delivers them as one chunk. The same name as
-   * `WebSocketProtocolOptions.streamMessages`, which passes it on.
+   * Deliver text and binary messages as `chunk` events while they arrive
+   * (see `MessageChunk`), so that a message of any size passes in bounded
+   * memory; text is still validated and `maxMessageSize` still applies.
+   * Compressed messages are buffered whole (they inflate whole).
    * @default {false}
    */
   streamMessages?: boolean | undefined;
@@ -120,16 +103,11 @@ export function decodeTextMessage(bytes: Uint8Array): string {
  * Reassembles messages from frames and reports them, with control frames
  * passed through as they interleave.
  *
- * It is a {@linkcode FrameHandler}, so a `FrameDecoder` can feed it payload
- * slices as they arrive: text is validated slice by slice and fails with 1007
- * at the first invalid byte, even while the rest of the frame is still on the
- * wire, and with 1007 when a message ends inside a code point. Close frame
- * bodies are validated (1002/1007). Whole frames can be fed with
- * {@linkcode MessageAssembler.pushFrame}. Violations are thrown as
- * `WebSocketError`, which the decoder turns into its error result.
- *
- * It expects a frame sequence that is already valid at the frame level
- * (a `FrameDecoder` checks opcodes, fragmentation order and masking).
+ * A {@linkcode FrameHandler}: a `FrameDecoder` (which checks the frame-level
+ * rules) feeds it payload slices as they arrive, so text fails with 1007 at
+ * the first invalid byte, before the frame ends. Violations are thrown as
+ * `WebSocketError`, which the decoder returns; the cases are in
+ * `messages/message_assembler_test.ts`.
  *
  * @example
  * ```ts
@@ -420,13 +398,9 @@ export class MessageAssembler implements FrameHandler {
   #reserve(end: number, arrived = end): Uint8Array {
     const buffer = this.#buffer;
     if (buffer !== undefined && buffer.length >= end) return buffer;
-    // Where this frame ends, by its header: on a message's last frame, the
-    // message's length. A buffer that size is filled once, with no copy;
-    // before the last frame the buffer grows geometrically from the first
-    // fragment's size. Either way at most _GROWTH times the bytes that
-    // arrived (or 256 KiB): a peer that announces 64 MiB and sends 10
-    // bytes must not cost 64 MiB. Every new buffer is zero-filled by the
-    // runtime, so few and exact allocations are what saves here.
+    // Sized by the frame header (the message's length on its last frame),
+    // but at most _GROWTH times the bytes that arrived (or 256 KiB): a peer
+    // that announces 64 MiB and sends 10 bytes must not cost 64 MiB.
     const frameEnd = this.#size - this.#frameFilled + this.#frameLength;
     const wanted = this.#fin
       ? frameEnd

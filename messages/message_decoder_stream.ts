@@ -1,9 +1,3 @@
-/**
- * Frames to messages as a `TransformStream`.
- *
- * @module
- */
-
 import type { Frame } from "../frames/frame.ts";
 import { WebSocketError } from "../errors/websocket_error.ts";
 import type { Message } from "./message.ts";

@@ -1,9 +1,3 @@
-/**
- * Messages to frames, with optional fragmentation (RFC 6455 §5.4).
- *
- * @module
- */
-
 import type { FrameInit } from "../frames/frame.ts";
 import { Opcode } from "../frames/opcode.ts";
 import { encodeClosePayload } from "./close_payload.ts";

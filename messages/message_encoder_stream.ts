@@ -1,9 +1,3 @@
-/**
- * Messages to frames as a `TransformStream`.
- *
- * @module
- */
-
 import type { FrameInit } from "../frames/frame.ts";
 import type { Message } from "./message.ts";
 import { MessageEncoder, type MessageEncoderOptions } from "./message_encoder.ts";

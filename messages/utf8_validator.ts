@@ -1,11 +1,4 @@
 /**
- * Incremental UTF-8 validation, so text can be failed at its first invalid
- * byte even when the rest of the frame has not arrived (RFC 6455 §8.1).
- *
- * @module
- */
-
-/**
  * A streaming UTF-8 validator (the well-formedness rules of Unicode table 3-7,
  * as in the WHATWG UTF-8 decoder): overlong forms, surrogates (U+D800–DFFF)
  * and code points above U+10FFFF are invalid. Feed bytes in any split with

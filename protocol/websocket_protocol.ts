@@ -1,11 +1,3 @@
-/**
- * The sans-I/O WebSocket state machine: bytes in, events out; commands in,
- * bytes out (RFC 6455 §5–§7). No sockets, timers or promises: the connection
- * layer moves bytes and the protocol decides everything else.
- *
- * @module
- */
-
 import { CloseCode } from "../errors/close_code.ts";
 import {
   DEFAULT_MAX_PAYLOAD,
@@ -107,18 +99,13 @@ export interface WebSocketProtocolOptions extends MessageLimits {
 /**
  * One WebSocket connection's protocol state, after the opening handshake.
  *
- * Feed received bytes with {@linkcode WebSocketProtocol.receiveData} and the
- * end of the byte stream with {@linkcode WebSocketProtocol.receiveEof}; take
- * messages with {@linkcode WebSocketProtocol.eventsReceived}. Send with the
- * `send*` methods and write what {@linkcode WebSocketProtocol.dataToSend}
- * returns. When {@linkcode WebSocketProtocol.closeExpected} becomes true, the
- * transport should be closed (a server closes first, §7.1.1; a client waits a
- * little for the server to do it).
- *
- * It answers pings with pongs and echoes a close frame by itself. A protocol
- * violation by the peer never throws: the protocol sends a close frame with
- * the right code, records the error in {@linkcode WebSocketProtocol.error},
- * and discards further input.
+ * Bytes in with `receiveData`/`receiveEof`, events out with
+ * `eventsReceived`; `send*` in, bytes out with `dataToSend`; close the
+ * transport once `closeExpected()` (a server first, §7.1.1). It answers
+ * pings and echoes a close by itself; a peer's violation never throws: it
+ * sends the close code, records {@linkcode WebSocketProtocol.error} and
+ * discards further input (`protocol/websocket_protocol_test.ts`).
+
  *
  * @example
  * ```ts

@@ -1,10 +1,3 @@
-/**
- * An engine over the web-standard `BroadcastChannel`: the workers of one
- * process (`deno serve --parallel`, Web Workers), one channel per topic.
- *
- * @module
- */
-
 import type { HistoryResult, PubSubEngine, StreamPosition, TopicMessage } from "./engine.ts";
 import type { MemoryEngineOptions } from "./history_options.ts";
 import { _newEpoch, _TopicLog } from "./_topic_log.ts";

@@ -1,11 +1,4 @@
 /**
- * The engine interface: how a `PubSub` reaches the other processes and
- * machines that share its topics, and where a topic's numbered history lives.
- *
- * @module
- */
-
-/**
  * Where a topic stands: the offset of its last message, in an epoch. Offsets
  * count from 1 and grow by one per message; the epoch names one unbroken
  * history of the topic, and changes when that history is lost (the broker
@@ -51,17 +44,10 @@ export type HistoryResult =
 /**
  * Fan-out across processes: a `PubSub` hands its publishes to the engine,
  * and the engine hands back, through the function given to `open`, every
- * message of the topics this node subscribed to, its own included. Rules
- * every engine keeps:
- *
- * - a node subscribes upstream only to topics it has local members for
- *   (`subscribe` when a topic gets its first member, `unsubscribe` when it
- *   loses its last), so it gets no traffic for the others;
- * - each message reaches `onMessage` once, in offset order per topic; a
- *   node's own publishes are handed over by the node itself, and when the
- *   broker echoes them back they are recognised by `nodeId` and dropped;
- * - `history` is bounded, and says so (`ok: false`) rather than returning
- *   part of what was asked.
+ * message of the topics this node subscribed to, its own included: once
+ * each, in offset order per topic. A node subscribes upstream only to
+ * topics it has local members for; `history` is bounded and says so
+ * (`ok: false`) rather than returning part of what was asked.
  */
 export interface PubSubEngine {
   /** This node's id, carried by its messages through the broker. */

@@ -1,9 +1,3 @@
-/**
- * The default engine: one process, history in memory.
- *
- * @module
- */
-
 import type { HistoryResult, PubSubEngine, StreamPosition, TopicMessage } from "./engine.ts";
 import { _newEpoch, _TopicLog } from "./_topic_log.ts";
 import type { MemoryEngineOptions } from "./history_options.ts";

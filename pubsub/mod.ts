@@ -4,15 +4,6 @@
  * messages (offset and epoch) with bounded history, and an engine that
  * carries messages to the other processes sharing the topics.
  *
- * @example
- * ```ts
- * import { MemoryEngine, PubSub } from "@edgews/websocket/pubsub";
- *
- * const pubsub = new PubSub({ engine: new MemoryEngine({ historySize: 1000 }), policy: "drop-oldest" });
- * // await pubsub.subscribe(socket, "lobby"); await pubsub.publish("lobby", "hello");
- * await pubsub.close();
- * ```
- *
  * @module
  */
 export * from "./broadcast_channel_engine.ts";

@@ -1,10 +1,3 @@
-/**
- * Topics over WebSockets: subscribe sockets, publish to every member, here
- * and through an engine in other processes.
- *
- * @module
- */
-
 import { _Fanout } from "../broadcast/_fanout.ts";
 import { DEFLATE_DEFAULTS } from "../compression/deflate_codec.ts";
 import {

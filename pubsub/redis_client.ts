@@ -1,9 +1,3 @@
-/**
- * A small Redis client for commands: pipelined, reconnecting, bounded.
- *
- * @module
- */
-
 import { encodeCommand, RedisError, type RespValue } from "./resp.ts";
 import { _RedisSocket, _socketOptions } from "./_redis_socket.ts";
 import { REDIS_DEFAULTS, type RedisClientOptions } from "./redis_options.ts";
@@ -21,16 +15,7 @@ interface _Command {
  * reconnection, which is retried with exponential backoff. A command
  * written before the connection broke is rejected: it may or may not have
  * run.
- *
- * @example
- * ```ts ignore
- * import { RedisClient } from "@edgews/websocket/pubsub";
- *
- * const redis = new RedisClient({ hostname: "127.0.0.1", port: 6379 });
- * await redis.command(["SET", "greeting", "hello"]);
- * const value = await redis.command(["GET", "greeting"]); // Uint8Array of "hello"
- * await redis.close();
- * ```
+ * Its cases run against a real redis-server in `pubsub/redis_client_test.ts`.
  */
 export class RedisClient {
   #socket: _RedisSocket;

@@ -1,10 +1,3 @@
-/**
- * An engine over Redis: pub/sub for delivery, a Stream per topic for
- * bounded history, across processes and machines.
- *
- * @module
- */
-
 import type { HistoryResult, PubSubEngine, StreamPosition, TopicMessage } from "./engine.ts";
 import { RedisClient } from "./redis_client.ts";
 import { REDIS_DEFAULTS, type RedisClientOptions } from "./redis_options.ts";
@@ -89,34 +82,16 @@ const _decoder = new TextDecoder();
 const _textDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /**
- * Fan-out across processes and machines through Redis. Each publish runs
- * one script that numbers the message (offset and epoch, kept in a hash
- * per topic), appends it to the topic's Stream (`XADD MAXLEN ~`, the
- * bounded history) and publishes it on the topic's channel. A node
- * subscribes only to the channels of topics it has members for, delivers
- * its own publishes itself (the echo through Redis is recognised by node id
- * and dropped), and puts the two paths back in offset order.
+ * Fan-out across processes and machines through Redis. One script per
+ * publish numbers the message, appends it to the topic's Stream (the
+ * bounded history) and publishes it, so offsets follow the order
+ * subscribers see. After Redis drops, what was missed is read from the
+ * Streams; a Redis that lost its data starts new epochs. Keys use hash tags
+ * (`{topic}`), so a topic's keys share a Redis Cluster slot.
  *
- * When the connection to Redis drops, both connections reconnect with
- * backoff; publishes wait meanwhile (up to `maxPending`), channels are
- * subscribed again, and what was published while this node was away is
- * read from the Streams: nothing is lost within `historySize`. If Redis
- * lost its data (restarted without persistence), topics start new epochs,
- * and clients resuming with an older one are told to resync.
- *
- * The client is this module's own (RESP2 over `node:net`): it runs on Deno,
- * Node ≥ 20.16 and Bun. Keys use hash tags (`{topic}`), so a topic's keys
- * share a Redis Cluster slot.
- *
- * @example
- * ```ts ignore
- * import { PubSub, RedisEngine } from "@edgews/websocket/pubsub";
- *
- * const pubsub = new PubSub({ engine: new RedisEngine({ hostname: "127.0.0.1", port: 6379 }) });
- * // In the upgrade handler: socket.onopen = () => pubsub.subscribe(socket, "room");
- * await pubsub.publish("room", "hello, every process");
- * await pubsub.close();
- * ```
+ * Usage: the README's "Topics and scale-out" snippet (run with a real Redis
+ * by `tests/readme_snippets_test.ts`); the cases, against a real
+ * redis-server (killed and restarted): `pubsub/redis_engine_test.ts`.
  */
 export class RedisEngine implements PubSubEngine {
   readonly nodeId: string = _newEpoch();

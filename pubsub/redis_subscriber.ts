@@ -1,10 +1,3 @@
-/**
- * Redis pub/sub on a connection of its own, resubscribed after every
- * reconnection.
- *
- * @module
- */
-
 import { encodeCommand, type RespValue } from "./resp.ts";
 import type { RedisConnectionOptions } from "./redis_options.ts";
 import { _RedisSocket, _socketOptions } from "./_redis_socket.ts";
@@ -27,17 +20,7 @@ const _decoder = new TextDecoder();
  * Subscribes to Redis channels (RESP2 pub/sub, so on a connection of its
  * own). The channels are remembered: after a reconnection, retried with
  * exponential backoff, they are subscribed again and `onSubscribed` says so.
- *
- * @example
- * ```ts ignore
- * import { RedisSubscriber } from "@edgews/websocket/pubsub";
- *
- * const subscriber = new RedisSubscriber({ port: 6379 }, {
- *   onMessage: (channel, payload) => console.log(channel, new TextDecoder().decode(payload)),
- * });
- * await subscriber.subscribe("news");
- * await subscriber.close();
- * ```
+ * Its cases run against a real redis-server in `pubsub/redis_client_test.ts`.
  */
 export class RedisSubscriber {
   #socket: _RedisSocket;

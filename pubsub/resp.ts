@@ -1,11 +1,4 @@
 /**
- * RESP2, the Redis protocol, without I/O: commands to bytes, and an
- * incremental decoder that takes replies in chunks of any size.
- *
- * @module
- */
-
-/**
  * A decoded reply: a simple string as a string, an integer as a number, a
  * bulk string as bytes (`null` for the null bulk string), an array as an
  * array (`null` for the null array), an error reply as a `RedisError`.
