@@ -135,6 +135,8 @@ export class Broadcaster {
    * publishes are already waiting.
    */
   publish(topic: string, data: string | Uint8Array): Promise<void> {
+    // Refused before anyone gets it (as PubSub does), not after the fast members.
+    if (this.#fanout.full) return Promise.reject(this.#fanout.fullError());
     this.#adapter?.postMessage({ topic, data });
     return this.#deliver(topic, data);
   }

@@ -329,3 +329,30 @@ Deno.test("Broadcaster: a socket already closed is not added (its close event ha
   assert.equal(room.size(), 0);
   room.close();
 });
+
+Deno.test("Broadcaster wait: past maxPending a publish is refused before any member gets it", async () => {
+  /** A member that records what it was sent; `bufferedAmount` set by hand. */
+  const member = () => ({
+    bufferedAmount: 0,
+    readyState: 1,
+    received: [] as (string | Uint8Array)[],
+    send(data: string | Uint8Array) {
+      this.received.push(data);
+    },
+    close() {},
+    addEventListener() {},
+  });
+  const room = new Broadcaster({ policy: "wait", highWaterMark: 10, maxPending: 1 });
+  const [fast, slow] = [member(), member()];
+  room.subscribe(fast, "x");
+  room.subscribe(slow, "x");
+  slow.bufferedAmount = 11;
+  const first = room.publish("x", "1");
+  await assert.rejects(room.publish("x", "2"), RangeError);
+  // Before the fix the fast member got "2" although the publish was refused.
+  assert.deepEqual(fast.received, ["1"]);
+  slow.bufferedAmount = 0;
+  await first;
+  assert.deepEqual(slow.received, ["1"]);
+  room.close();
+});

@@ -60,6 +60,7 @@ export type CloseCode = typeof CloseCode[keyof typeof CloseCode];
  * ```
  */
 export function isValidCloseCode(code: number): boolean {
-  if (code >= 3000 && code <= 4999) return Number.isInteger(code);
-  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014);
+  if (!Number.isInteger(code)) return false;
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+    (code >= 3000 && code <= 4999);
 }

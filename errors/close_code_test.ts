@@ -69,7 +69,7 @@ Deno.test("isValidCloseCode: every named code that is sent is valid; the local-o
 });
 
 Deno.test("isValidCloseCode: negative, fractional, NaN and infinite codes are not valid", () => {
-  for (const code of [-1, 3000.5, NaN, Infinity, -Infinity]) {
+  for (const code of [-1, 1000.5, 1001.25, 3000.5, NaN, Infinity, -Infinity]) {
     assert.equal(isValidCloseCode(code), false, `code ${code}`);
   }
 });
