@@ -12,7 +12,7 @@
 import type { _PendingTransport } from "../connection/_server_socket.ts";
 import type { UpgradedTransport } from "../connection/upgraded.ts";
 import type { ConnectionOptions } from "../connection/websocket_connection.ts";
-import { handshakeResponse, negotiateServerHandshake } from "../handshake/server_handshake.ts";
+import { _negotiate, handshakeResponse } from "../handshake/server_handshake.ts";
 import { type _NativeSocket, _nativeSocketDuplex, _whenOpen } from "./_native_socket_duplex.ts";
 import type { UpgradeWebSocketOptions } from "./upgrade_websocket_options.ts";
 
@@ -58,11 +58,11 @@ export function _upgradeNative(
       "Cannot upgrade: this request did not come from this module's serve() and the runtime has no WebSocket upgrade of its own (on Node and Bun, serve with serve() from @edgews/websocket/node)",
     );
   }
-  const handshake = negotiateServerHandshake(request, {
+  const handshake = _negotiate(request, {
     protocols: options.protocols,
     origin: options.origin,
     headers: options.headers,
-  });
+  }, {});
   let response: Response;
   let transport: Promise<UpgradedTransport>;
   if (!handshake.ok) {
@@ -110,8 +110,7 @@ export function _upgradeNative(
     }));
   }
   transport.catch(() => {});
-  const url = new URL(request.url);
-  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  const url = _socketUrl(request.url);
   return {
     response,
     url,
@@ -119,4 +118,16 @@ export function _upgradeNative(
     options: { ...options, heartbeat: false },
     pending: { transport },
   };
+}
+
+/**
+ * The socket's `ws:`/`wss:` URL for a request's `http:`/`https:` one, parsed
+ * once: setting `protocol` on a `URL` parses it again (an op on Deno).
+ */
+export function _socketUrl(href: string): URL {
+  if (href.startsWith("http:")) return new URL(`ws:${href.slice(5)}`);
+  if (href.startsWith("https:")) return new URL(`wss:${href.slice(6)}`);
+  const url = new URL(href);
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  return url;
 }
