@@ -19,7 +19,8 @@ import type { UpgradeWebSocketOptions } from "./upgrade_websocket_options.ts";
 /** What both server upgrades produce: the response, and what the socket is made of. */
 export interface _PreparedUpgrade {
   response: Response;
-  url: URL;
+  /** The socket's `ws:` or `wss:` URL (parsed by the socket's constructor). */
+  url: string | URL;
   /** The socket's options. */
   options: ConnectionOptions;
   /** Its transport, once the upgrade is done. */
@@ -121,13 +122,12 @@ export function _upgradeNative(
 }
 
 /**
- * The socket's `ws:`/`wss:` URL for a request's `http:`/`https:` one, parsed
- * once: setting `protocol` on a `URL` parses it again (an op on Deno).
+ * The socket's `ws:`/`wss:` URL for a request's `http:`/`https:` one, as a
+ * string that the socket's constructor parses: a `URL` made here would be
+ * parsed twice, and setting its `protocol` parses it again (an op on Deno).
  */
-export function _socketUrl(href: string): URL {
-  if (href.startsWith("http:")) return new URL(`ws:${href.slice(5)}`);
-  if (href.startsWith("https:")) return new URL(`wss:${href.slice(6)}`);
-  const url = new URL(href);
-  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-  return url;
+export function _socketUrl(href: string): string {
+  if (href.startsWith("http:")) return `ws:${href.slice(5)}`;
+  if (href.startsWith("https:")) return `wss:${href.slice(6)}`;
+  return href;
 }
