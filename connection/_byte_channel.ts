@@ -228,14 +228,7 @@ class _DirectChannel implements _ByteChannel {
   }
 
   async close(timeout: number): Promise<void> {
-    if (this.#writing !== undefined) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        this.#writing,
-        new Promise<void>((resolve) => timer = setTimeout(resolve, timeout)),
-      ]);
-      clearTimeout(timer);
-    }
+    if (this.#writing !== undefined) await _settledWithin(this.#writing, timeout);
     const flushed = this.#writing === undefined && !this.#failed;
     this.#failed = true;
     this.#wake();
@@ -332,13 +325,7 @@ class _StreamChannel implements _ByteChannel {
     // Let queued frames (the close frame above all) reach the transport, but
     // not forever: a peer that stopped reading must not hold us.
     this.#flush();
-    const flushed = this.#writer.close().catch(() => {});
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      flushed,
-      new Promise<void>((resolve) => timer = setTimeout(resolve, timeout)),
-    ]);
-    clearTimeout(timer);
+    await _settledWithin(this.#writer.close(), timeout);
     this.#failed = true;
     this.#written(0);
     this.#reader.cancel().catch(() => {});
@@ -350,6 +337,39 @@ class _StreamChannel implements _ByteChannel {
     // A writer stuck on a dead peer is released here.
     this.#writer.abort().catch(() => {});
   }
+}
+
+/** How often the closes that wait for their last write check their deadlines. */
+const _CLOSE_SWEEP_MS = 50;
+/** Those closes: when each gives up, and how it is told. */
+const _closing = new Set<{ deadline: number; done: () => void }>();
+let _closeSweep: ReturnType<typeof setTimeout> | undefined;
+
+/**
+ * Resolves once `promise` settles, or after about `timeout` ms (up to
+ * {@linkcode _CLOSE_SWEEP_MS} later). One timer serves every close waiting
+ * at once, re-armed while any is: a timer armed and cleared per close cost
+ * more than the rest of the closing handshake's JavaScript.
+ */
+function _settledWithin(promise: Promise<unknown>, timeout: number): Promise<void> {
+  return new Promise((resolve) => {
+    const entry = {
+      deadline: Date.now() + timeout,
+      done: () => {
+        _closing.delete(entry);
+        resolve();
+      },
+    };
+    promise.then(entry.done, entry.done);
+    _closing.add(entry);
+    _closeSweep ??= setTimeout(_sweepClosing, _CLOSE_SWEEP_MS);
+  });
+}
+
+function _sweepClosing(): void {
+  const now = Date.now();
+  for (const waiting of _closing) if (waiting.deadline <= now) waiting.done();
+  _closeSweep = _closing.size === 0 ? undefined : setTimeout(_sweepClosing, _CLOSE_SWEEP_MS);
 }
 
 function _concat(chunks: Uint8Array[]): Uint8Array {

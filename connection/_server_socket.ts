@@ -29,7 +29,11 @@ export interface _PendingTransport {
 type _SocketClass = abstract new (...args: never[]) => object;
 
 /** A registered factory: builds a server-side socket of its class. */
-type _Factory = (url: URL, options: ConnectionOptions, pending: _PendingTransport) => object;
+type _Factory = (
+  url: string | URL,
+  options: ConnectionOptions,
+  pending: _PendingTransport,
+) => object;
 
 const _factories = new Map<_SocketClass, _Factory>();
 
@@ -45,7 +49,7 @@ export function _registerServerSocket(socketClass: _SocketClass, factory: _Facto
  */
 export function _serverSocket<T extends object>(
   socketClass: abstract new (...args: never[]) => T,
-  url: URL,
+  url: string | URL,
   options: ConnectionOptions,
   pending: _PendingTransport,
 ): T {

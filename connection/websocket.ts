@@ -474,8 +474,12 @@ export class WebSocket extends EventTarget {
     // HTML fires every event in a task of its own. Messages that came in
     // with the handshake response are dispatched in a later task than open,
     // so that code which awaits the open event and then sets onmessage (a
-    // microtask later) still gets them.
-    setTimeout(() => connection.start(), 0);
+    // microtask later) still gets them. Without such bytes, reading starts
+    // now: what it reads arrives in a later task anyway, and a timer per
+    // connection (Deno's are clamped to 1 ms) would add that to every
+    // handshake and close cycle.
+    if (upgraded.leftover.length === 0) connection.start();
+    else setTimeout(() => connection.start(), 0);
   }
 
   #deliver(data: string | Uint8Array): void {

@@ -6,7 +6,13 @@
  * @module
  */
 
-import { asciiLowercase, isTokenString, quote, trimWhitespace } from "../http/_http_syntax.ts";
+import {
+  asciiLowercase,
+  isTokenString,
+  isWhitespace,
+  quote,
+  trimWhitespace,
+} from "../http/_http_syntax.ts";
 
 /**
  * Whether `value` is a `token` (RFC 9110 §5.6.2): one or more of the
@@ -85,7 +91,30 @@ export function splitHeaderList(value: string | null): string[] {
  */
 export function containsToken(value: string | null, token: string): boolean {
   const wanted = asciiLowercase(token);
-  return splitHeaderList(value).some((element) => asciiLowercase(element) === wanted);
+  if (value === null || wanted === "") return false;
+  // A scan, not splitHeaderList: no array or strings made on every handshake.
+  let start = 0;
+  while (start <= value.length) {
+    let end = value.indexOf(",", start);
+    if (end === -1) end = value.length;
+    let from = start;
+    let to = end;
+    while (from < to && isWhitespace(value.charCodeAt(from))) from++;
+    while (to > from && isWhitespace(value.charCodeAt(to - 1))) to--;
+    if (to - from === wanted.length && _equalsLowercase(value, from, wanted)) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+/** Whether `value` from `at` on reads `lowercase`, ignoring ASCII case. */
+function _equalsLowercase(value: string, at: number, lowercase: string): boolean {
+  for (let i = 0; i < lowercase.length; i++) {
+    let code = value.charCodeAt(at + i);
+    if (code >= 0x41 && code <= 0x5a) code |= 0x20;
+    if (code !== lowercase.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 /**

@@ -207,23 +207,73 @@ export function negotiateServerHandshake(
   options: ServerHandshakeOptions = {},
   context: ServerHandshakeContext = {},
 ): ServerHandshake {
+  const result = _negotiate(request, options, context);
+  if (!result.ok) return result;
+  return {
+    ok: true,
+    status: 101,
+    headers: _acceptedHeaders(result),
+    protocol: result.protocol,
+    extensions: result.extensions,
+  };
+}
+
+/**
+ * An accepted handshake as data, before any `Headers` is made: this
+ * module's servers write the 101 from it directly (a `Headers` costs a few
+ * µs per field on Deno, on every upgrade).
+ */
+export interface _HandshakeAnswer {
+  /** Accepted. */
+  ok: true;
+  /** The `Sec-WebSocket-Accept` value. */
+  accept: string;
+  /** The chosen subprotocol, or `""` for none. */
+  protocol: string;
+  /** The accepted extensions, in the order they were offered. */
+  extensions: ExtensionOffer[];
+  /** `options.headers`, copied and checked, or `undefined` when there were none. */
+  extra: Headers | undefined;
+}
+
+/**
+ * {@linkcode negotiateServerHandshake} without building the 101's headers;
+ * `extension` is one more negotiator (permessage-deflate from
+ * `upgradeWebSocket`'s options), passed apart so that the options need not
+ * be copied.
+ */
+export function _negotiate(
+  request: Request,
+  options: ServerHandshakeOptions,
+  context: ServerHandshakeContext,
+  extension?: ServerExtension,
+): _HandshakeAnswer | ServerHandshakeRejected {
   // Options first, so that misuse shows on the first request, valid or not.
-  const responseHeaders = new Headers(options.headers);
-  // forEach, not for-of: Deno's Headers iterator is several times dearer.
-  responseHeaders.forEach((_value, name) => {
-    if (_isHandshakeHeader(name)) {
-      throw new TypeError(
-        `Invalid options.headers: ${name} is set by the handshake and cannot be overridden`,
-      );
+  let extra: Headers | undefined;
+  if (options.headers !== undefined) {
+    extra = new Headers(options.headers);
+    // forEach, not for-of: Deno's Headers iterator is several times dearer.
+    extra.forEach((_value, name) => {
+      if (_isHandshakeHeader(name)) {
+        throw new TypeError(
+          `Invalid options.headers: ${name} is set by the handshake and cannot be overridden`,
+        );
+      }
+    });
+  }
+  const extensions = options.extensions;
+  let negotiators: Map<string, ServerExtension> | undefined;
+  if ((extensions !== undefined && extensions.length > 0) || extension !== undefined) {
+    negotiators = new Map();
+    for (
+      const negotiator of extension === undefined ? extensions! : [...extensions ?? [], extension]
+    ) {
+      const name = asciiLowercase(negotiator.name);
+      if (negotiators.has(name)) {
+        throw new TypeError(`Invalid options.extensions: two negotiators for ${quote(name)}`);
+      }
+      negotiators.set(name, negotiator);
     }
-  });
-  const negotiators = new Map<string, ServerExtension>();
-  for (const extension of options.extensions ?? []) {
-    const name = asciiLowercase(extension.name);
-    if (negotiators.has(name)) {
-      throw new TypeError(`Invalid options.extensions: two negotiators for ${quote(name)}`);
-    }
-    negotiators.set(name, extension);
   }
 
   const headers = request.headers;
@@ -319,15 +369,26 @@ export function negotiateServerHandshake(
   }
 
   const protocol = _chooseProtocol(offered, options.protocols);
-  const extensions = _negotiateExtensions(headers.get("sec-websocket-extensions"), negotiators);
-  responseHeaders.set("upgrade", "websocket");
-  responseHeaders.set("connection", "Upgrade");
-  responseHeaders.set("sec-websocket-accept", computeAcceptKey(key));
-  if (protocol !== "") responseHeaders.set("sec-websocket-protocol", protocol);
-  if (extensions.length > 0) {
-    responseHeaders.set("sec-websocket-extensions", formatExtensionHeader(extensions));
+  return {
+    ok: true,
+    accept: computeAcceptKey(key),
+    protocol,
+    extensions: _negotiateExtensions(headers.get("sec-websocket-extensions"), negotiators),
+    extra,
+  };
+}
+
+/** The 101's headers for an accepted handshake (a new `Headers`, or `extra` filled in). */
+export function _acceptedHeaders(answer: _HandshakeAnswer): Headers {
+  const headers = answer.extra ?? new Headers();
+  headers.set("upgrade", "websocket");
+  headers.set("connection", "Upgrade");
+  headers.set("sec-websocket-accept", answer.accept);
+  if (answer.protocol !== "") headers.set("sec-websocket-protocol", answer.protocol);
+  if (answer.extensions.length > 0) {
+    headers.set("sec-websocket-extensions", formatExtensionHeader(answer.extensions));
   }
-  return { ok: true, status: 101, headers: responseHeaders, protocol, extensions };
+  return headers;
 }
 
 /**
@@ -399,9 +460,9 @@ function _chooseProtocol(
 
 function _negotiateExtensions(
   header: string | null,
-  negotiators: Map<string, ServerExtension>,
+  negotiators: Map<string, ServerExtension> | undefined,
 ): ExtensionOffer[] {
-  if (header === null || negotiators.size === 0) return [];
+  if (header === null || negotiators === undefined) return [];
   let offers: ExtensionOffer[];
   try {
     offers = parseExtensionHeader(header);

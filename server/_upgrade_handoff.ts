@@ -10,7 +10,7 @@
 
 import { writeResponseHead } from "../http/http_head.ts";
 import type { _UpgradeSlot } from "./_upgrade_slot.ts";
-import { _upgradeHeadHeaders } from "./_upgrade_response.ts";
+import { _upgradeHeadHeaders, _UpgradeResponse } from "./_upgrade_response.ts";
 
 /**
  * Finish the upgrade `slot` lined up, if `response` is its `101`: writes
@@ -32,8 +32,11 @@ export async function _completeUpgrade(
     return false;
   }
   try {
+    const untouched = response === upgrade.response && response instanceof _UpgradeResponse
+      ? _UpgradeResponse.untouchedHead(response)
+      : undefined;
     await write(
-      writeResponseHead(
+      untouched ?? writeResponseHead(
         101,
         "Switching Protocols",
         _upgradeHeadHeaders(upgrade.response, response),

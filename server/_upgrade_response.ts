@@ -5,30 +5,93 @@
  * @module
  */
 
-import { handshakeResponse, type ServerHandshake } from "../handshake/server_handshake.ts";
+import { latin1Encode } from "../http/_http_syntax.ts";
+import { formatExtensionHeader } from "../handshake/extension_header.ts";
+import {
+  _acceptedHeaders,
+  type _HandshakeAnswer,
+  handshakeResponse,
+  type ServerHandshakeRejected,
+} from "../handshake/server_handshake.ts";
+
+/** The init of the `Response` underneath: a 101 where the runtime allows one. */
+let _init: ResponseInit | undefined;
 
 /**
- * The handshake's response. Deno and Bun construct a 101 `Response`; Node's
- * `Response` refuses any status below 200 (a `RangeError`), so there the
- * 101 is a bodiless `Response` whose `status` reads 101. Either way only
- * this module's servers send it, and they write the head themselves
- * (`writeResponseHead`), so the stand-in never reaches a runtime's own HTTP
- * stack.
+ * The 101 of an accepted handshake. Deno and Bun construct a 101
+ * `Response`; Node's refuses any status below 200 (a `RangeError`), so
+ * there the `Response` underneath is a 200 and `status` reads 101 all the
+ * same. Either way only this module's servers send it, and they write the
+ * head themselves, so it never reaches a runtime's own HTTP stack.
+ *
+ * Its headers are made only when `headers` is first read: a handler that
+ * returns the response untouched (the usual case) gets its head written
+ * from the handshake's answer, without a `Headers` (each field costs a few
+ * µs on Deno) or a pass over one.
  */
-export function _upgradeResponse(handshake: ServerHandshake): Response {
-  if (!handshake.ok) return handshakeResponse(handshake);
-  try {
-    return handshakeResponse(handshake);
-  } catch (error) {
-    if (!(error instanceof RangeError)) throw error;
+export class _UpgradeResponse extends Response {
+  /** The handshake's answer, until `headers` is first read. */
+  #answer: _HandshakeAnswer | undefined;
+
+  constructor(answer: _HandshakeAnswer) {
+    if (_init === undefined) {
+      try {
+        new Response(null, { status: 101 });
+        _init = { status: 101 };
+      } catch {
+        _init = { status: 200 };
+      }
+    }
+    super(null, _init);
+    this.#answer = answer;
   }
-  const response = new Response(null, { status: 200, headers: handshake.headers });
-  Object.defineProperties(response, {
-    status: { value: 101 },
-    statusText: { value: "Switching Protocols" },
-    ok: { value: false },
-  });
-  return response;
+
+  override get status(): number {
+    return 101;
+  }
+
+  override get statusText(): string {
+    return "Switching Protocols";
+  }
+
+  override get ok(): boolean {
+    return false;
+  }
+
+  override get headers(): Headers {
+    const headers = super.headers;
+    const answer = this.#answer;
+    if (answer !== undefined) {
+      this.#answer = undefined;
+      const accepted = _acceptedHeaders(answer);
+      // forEach, not for-of: Deno's Headers iterator is several times dearer.
+      accepted.forEach((value, name) => headers.append(name, value));
+    }
+    return headers;
+  }
+
+  /**
+   * The head bytes of `response` when its headers were never read nor
+   * added to (no `options.headers` either), or `undefined`: then they are
+   * to be written from `headers`.
+   */
+  static untouchedHead(response: _UpgradeResponse): Uint8Array | undefined {
+    const answer = response.#answer;
+    if (answer === undefined || answer.extra !== undefined) return undefined;
+    // The fields in the order (by name) and spelling that writeResponseHead gives them.
+    let head = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n" +
+      `Sec-WebSocket-Accept: ${answer.accept}\r\n`;
+    if (answer.extensions.length > 0) {
+      head += `Sec-WebSocket-Extensions: ${formatExtensionHeader(answer.extensions)}\r\n`;
+    }
+    if (answer.protocol !== "") head += `Sec-WebSocket-Protocol: ${answer.protocol}\r\n`;
+    return latin1Encode(`${head}Upgrade: websocket\r\n\r\n`);
+  }
+}
+
+/** The response for a handshake's outcome: the 101, or the refusal with its text. */
+export function _upgradeResponse(result: _HandshakeAnswer | ServerHandshakeRejected): Response {
+  return result.ok ? new _UpgradeResponse(result) : handshakeResponse(result);
 }
 
 /** Headers of the 101 that only the handshake may set. */

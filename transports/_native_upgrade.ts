@@ -12,14 +12,15 @@
 import type { _PendingTransport } from "../connection/_server_socket.ts";
 import type { UpgradedTransport } from "../connection/upgraded.ts";
 import type { ConnectionOptions } from "../connection/connection_options.ts";
-import { handshakeResponse, negotiateServerHandshake } from "../handshake/server_handshake.ts";
+import { _negotiate, handshakeResponse } from "../handshake/server_handshake.ts";
 import { type _NativeSocket, _nativeSocketDuplex, _whenOpen } from "./_native_socket_duplex.ts";
 import type { UpgradeWebSocketOptions } from "./upgrade_websocket_options.ts";
 
 /** What both server upgrades produce: the response, and what the socket is made of. */
 export interface _PreparedUpgrade {
   response: Response;
-  url: URL;
+  /** The socket's `ws:` or `wss:` URL (parsed by the socket's constructor). */
+  url: string | URL;
   /** The socket's options. */
   options: ConnectionOptions;
   /** Its transport, once the upgrade is done. */
@@ -58,11 +59,11 @@ export function _upgradeNative(
       "Cannot upgrade: this request did not come from this module's serve() and the runtime has no WebSocket upgrade of its own (on Node and Bun, serve with serve() from @edgews/websocket/node)",
     );
   }
-  const handshake = negotiateServerHandshake(request, {
+  const handshake = _negotiate(request, {
     protocols: options.protocols,
     origin: options.origin,
     headers: options.headers,
-  });
+  }, {});
   let response: Response;
   let transport: Promise<UpgradedTransport>;
   if (!handshake.ok) {
@@ -110,8 +111,7 @@ export function _upgradeNative(
     }));
   }
   transport.catch(() => {});
-  const url = new URL(request.url);
-  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  const url = _socketUrl(request.url);
   return {
     response,
     url,
@@ -119,4 +119,15 @@ export function _upgradeNative(
     options: { ...options, heartbeat: false },
     pending: { transport },
   };
+}
+
+/**
+ * The socket's `ws:`/`wss:` URL for a request's `http:`/`https:` one, as a
+ * string that the socket's constructor parses: a `URL` made here would be
+ * parsed twice, and setting its `protocol` parses it again (an op on Deno).
+ */
+export function _socketUrl(href: string): string {
+  if (href.startsWith("http:")) return `ws:${href.slice(5)}`;
+  if (href.startsWith("https:")) return `wss:${href.slice(6)}`;
+  return href;
 }

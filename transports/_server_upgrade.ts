@@ -8,13 +8,24 @@
  */
 
 import type { UpgradedTransport } from "../connection/upgraded.ts";
-import { PerMessageDeflate } from "../compression/per_message_deflate.ts";
-import { negotiateServerHandshake } from "../handshake/server_handshake.ts";
+import {
+  PerMessageDeflate,
+  type PerMessageDeflateConfig,
+} from "../compression/per_message_deflate.ts";
+import { _negotiate, type ServerExtension } from "../handshake/server_handshake.ts";
 import { formatExtensionHeader } from "../handshake/extension_header.ts";
 import { _getUpgradeSlot } from "../server/_upgrade_slot.ts";
-import { type _PreparedUpgrade, _upgradeNative } from "./_native_upgrade.ts";
+import { type _PreparedUpgrade, _socketUrl, _upgradeNative } from "./_native_upgrade.ts";
 import { _upgradeResponse } from "../server/_upgrade_response.ts";
 import type { UpgradeWebSocketOptions } from "./upgrade_websocket_options.ts";
+
+/** The negotiator of `perMessageDeflate: true`, made once: it keeps no state. */
+let _defaultDeflate: ServerExtension | undefined;
+
+function _deflateExtension(deflate: true | PerMessageDeflateConfig): ServerExtension {
+  if (deflate !== true) return PerMessageDeflate.serverExtension(deflate);
+  return _defaultDeflate ??= PerMessageDeflate.serverExtension({});
+}
 
 /**
  * Check the handshake and line up the transport, for `upgradeWebSocket`
@@ -30,16 +41,11 @@ export function _prepareUpgrade(
     throw new TypeError("Cannot upgrade: upgradeWebSocket was already called for this request");
   }
   const deflate = options.perMessageDeflate;
-  const handshake = negotiateServerHandshake(
+  const handshake = _negotiate(
     request,
-    deflate === undefined || deflate === false ? options : {
-      ...options,
-      extensions: [
-        ...(options.extensions ?? []),
-        PerMessageDeflate.serverExtension(deflate === true ? {} : deflate),
-      ],
-    },
+    options,
     { httpVersion: slot.httpVersion },
+    deflate === undefined || deflate === false ? undefined : _deflateExtension(deflate),
   );
   const response = _upgradeResponse(handshake);
   let resolve!: (transport: UpgradedTransport) => void;
@@ -59,8 +65,7 @@ export function _prepareUpgrade(
   } else {
     reject(new Error(`Opening handshake rejected with ${handshake.status}: ${handshake.body}`));
   }
-  const url = new URL(request.url);
-  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  const url = _socketUrl(request.url);
   // The connection keeps this callback for its lifetime: it must not keep
   // the slot (and what the slot references) with it.
   return {
