@@ -35,7 +35,6 @@ const PENDING = new Set<string>([
   "server/_http_connection.ts",
   "server/_response_writer.ts",
   "server/_upgrade_handoff.ts",
-  "server/_upgrade_response.ts",
   "server/_upgrade_slot.ts",
   "transports/_deno_socket_driver.ts",
   "transports/_native_socket_duplex.ts",
