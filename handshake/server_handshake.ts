@@ -133,30 +133,14 @@ function _isHandshakeHeader(name: string): boolean {
  * runtime can build a 101 `Response`) or `writeResponseHead` /
  * `writeResponse`.
  *
- * The checks, in order, and the status of a refusal:
- * 1. 400: the method is not GET (§4.2.1 item 1).
- * 2. 400: `context.httpVersion` is below HTTP/1.1 (§4.2.1 item 1).
- * 3. 400: no `Host`, or an empty one (§4.2.1 item 2).
- * 4. 400: a body is announced (`Transfer-Encoding`, or `Content-Length`
- *    other than 0): its bytes would be taken for WebSocket frames.
- * 5. 400: `Upgrade` does not list "websocket" (§4.2.1 item 3). Also when
- *    `Upgrade` is missing altogether: §4.2.1 asks for an error "such as 400
- *    Bad Request" for anything that is not a valid handshake and has no
- *    special case for a plain HTTP request.
- * 6. 400: `Connection` does not list "upgrade" (§4.2.1 item 4).
- * 7. 426 with `Sec-WebSocket-Version: 13`: the version is missing or not
- *    13 (§4.2.2 step 4, §4.4). Checked before the key, since clients of
- *    older drafts send no `Sec-WebSocket-Key`.
- * 8. 400: `Sec-WebSocket-Key` is missing or not base64 of 16 bytes (§4.2.1
- *    item 5).
- * 9. 403: the origin is not allowed (§4.2.2 step 4, §10.2).
- * 10. 400: `Sec-WebSocket-Protocol` is not a list of tokens (§4.1 item 10).
- *
- * A `Sec-WebSocket-Extensions` header that does not parse declines every
- * extension instead of failing the handshake. (RFC 6455 §9.1 says the
- * recipient of a malformed value must fail the connection; declining is
- * the gentler choice made for this library, and the client cannot be hurt
- * by an extension it does not get.)
+ * Refusals: 400 for a malformed request (method, HTTP version, `Host`, a
+ * body, `Upgrade`, `Connection`, `Sec-WebSocket-Key`, subprotocol syntax),
+ * 426 for a version other than 13 (checked before the key: older drafts
+ * send none), 403 for an origin not allowed. The order of the checks, with
+ * the RFC section of each, is the table "the checks, in order" in
+ * `server_handshake_test.ts`. A `Sec-WebSocket-Extensions` that does not
+ * parse declines every extension rather than failing the handshake (§9.1
+ * asks to fail; the client cannot be hurt by an extension it does not get).
  *
  * @param request The client's request.
  * @param options Subprotocols, origin policy, extensions, extra headers.

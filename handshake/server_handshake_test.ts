@@ -377,3 +377,59 @@ Deno.test("handshakeResponse: 101 with the headers, or the error as text", async
   assert.equal(error.headers.get("content-type"), "text/plain; charset=utf-8");
   assert.equal(await error.text(), 'Unsupported WebSocket version: "8" (this server speaks 13)');
 });
+
+Deno.test("negotiateServerHandshake: the checks, in order (each row also fails every check after it)", () => {
+  // Each request breaks its own rule and every later one: the refusal must
+  // come from its own. [what breaks, request, context, status, body].
+  const all = {
+    "Host": null,
+    "Content-Length": "5",
+    "Upgrade": "h2c",
+    "Connection": "keep-alive",
+    "Sec-WebSocket-Version": "8",
+    "Sec-WebSocket-Key": null,
+    "Sec-WebSocket-Protocol": "chat room",
+  };
+  const from = (skip: number) =>
+    Object.fromEntries(Object.entries(all).slice(skip)) as Record<string, string | null>;
+  const rows: [string, Request, string | undefined, number, RegExp][] = [
+    [
+      "1. method (§4.2.1 item 1)",
+      handshake(from(0), { method: "POST" }),
+      "HTTP/1.0",
+      400,
+      /method/,
+    ],
+    ["2. HTTP version (§4.2.1 item 1)", handshake(from(0)), "HTTP/1.0", 400, /HTTP\/1.1/],
+    ["3. Host (§4.2.1 item 2)", handshake(from(0)), undefined, 400, /Host/],
+    ["4. no body", handshake(from(1)), undefined, 400, /body/],
+    ["5. Upgrade (§4.2.1 item 3)", handshake(from(2)), undefined, 400, /Upgrade/],
+    ["6. Connection (§4.2.1 item 4)", handshake(from(3)), undefined, 400, /Connection/],
+    ["7. version 13 (§4.2.2, §4.4)", handshake(from(4)), undefined, 426, /version/i],
+    ["8. Sec-WebSocket-Key (§4.2.1 item 5)", handshake(from(5)), undefined, 400, /Key/],
+    [
+      "9. origin (§10.2)",
+      handshake({ "Sec-WebSocket-Protocol": "chat room" }),
+      undefined,
+      403,
+      /rigin/,
+    ],
+  ];
+  for (const [what, request, httpVersion, status, body] of rows) {
+    const result = negotiateServerHandshake(
+      request,
+      { origin: () => false },
+      httpVersion === undefined ? {} : { httpVersion },
+    );
+    assert.equal(result.ok, false, what);
+    assert.ok(!result.ok);
+    assert.equal(result.status, status, `${what}: ${result.body}`);
+    assert.match(result.body, body, what);
+  }
+  // 10. subprotocol list syntax (§4.1 item 10), last: only once the origin is allowed.
+  rejected(
+    negotiateServerHandshake(handshake({ "Sec-WebSocket-Protocol": "chat room" })),
+    400,
+    /token/,
+  );
+});
