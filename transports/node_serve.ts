@@ -49,9 +49,10 @@ export interface NodeWebSocketServer extends WebSocketServer {
  * @returns The listener for `server.on("upgrade", ...)`.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { createServer } from "node:http";
- * import { nodeUpgradeListener, upgradeWebSocket } from "@edgews/websocket/node";
+ * import { connect, nodeUpgradeListener, upgradeWebSocket } from "@edgews/websocket/node";
+ * import assert from "node:assert/strict";
  *
  * const server = createServer((_req, res) => res.end("hello"));
  * server.on("upgrade", nodeUpgradeListener((request) => {
@@ -59,7 +60,14 @@ export interface NodeWebSocketServer extends WebSocketServer {
  *   socket.onmessage = (event) => socket.send(event.data);
  *   return response;
  * }));
- * server.listen(8080);
+ * await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+ * const { port } = server.address() as { port: number };
+ * const ws = await connect(`ws://127.0.0.1:${port}/`);
+ * await ws.writable.getWriter().write("under node:http");
+ * assert.equal((await ws.readable.getReader().read()).value, "under node:http");
+ * ws.close();
+ * await ws.closed;
+ * server.close();
  * ```
  */
 export function nodeUpgradeListener(
@@ -84,14 +92,22 @@ export function nodeUpgradeListener(
  * @returns The running server.
  *
  * @example
- * ```ts ignore
- * import { serve, upgradeWebSocket } from "@edgews/websocket/node";
+ * ```ts
+ * import { connect, serve, upgradeWebSocket } from "@edgews/websocket/node";
+ * import assert from "node:assert/strict";
  *
- * serve({ hostname: "127.0.0.1", port: 8080 }, (request) => {
+ * const server = serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
  *   const { response, socket } = upgradeWebSocket(request);
  *   socket.onmessage = (event) => socket.send(event.data);
  *   return response;
  * });
+ * const { port } = await server.listening;
+ * const ws = await connect(`ws://127.0.0.1:${port}/`);
+ * await ws.writable.getWriter().write("ping");
+ * assert.equal((await ws.readable.getReader().read()).value, "ping");
+ * ws.close();
+ * await ws.closed;
+ * await server.shutdown();
  * ```
  */
 export function serve(options: ServeOptions, handler: ServeHandler): NodeWebSocketServer {
