@@ -35,8 +35,12 @@ export interface _ByteChannel {
   readonly bufferedAmount: number;
   /** Resolves when the queue is below the high-water mark (or the channel failed). */
   ready(): Promise<void>;
-  /** Flush queued bytes (for at most `timeout` ms), then close both directions. */
-  close(timeout: number): Promise<void>;
+  /**
+   * Flush queued bytes (for at most `timeout` ms), then close both
+   * directions; with `linger` (the default) through a lingering close where
+   * the transport can half-close (see `_lingeringClose`).
+   */
+  close(timeout: number, linger?: boolean): Promise<void>;
 }
 
 /**
@@ -227,9 +231,9 @@ class _DirectChannel implements _ByteChannel {
     for (const wake of waiters) wake();
   }
 
-  async close(timeout: number): Promise<void> {
+  async close(timeout: number, linger = true): Promise<void> {
     if (this.#writing !== undefined) await _settledWithin(this.#writing, timeout);
-    const flushed = this.#writing === undefined && !this.#failed;
+    const flushed = linger && this.#writing === undefined && !this.#failed;
     this.#failed = true;
     this.#wake();
     const duplex = this.#duplex;

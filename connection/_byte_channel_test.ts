@@ -354,3 +354,46 @@ Deno.test("closing with bytes unread lingers: FIN first, the peer's bytes droppe
     );
   }
 });
+
+Deno.test("a server lingers after failing the peer, not after a closing handshake", async () => {
+  const { WebSocketConnection } = await import("./websocket_connection.ts");
+  // A masked close frame (1000), or a frame header announcing more than the limit.
+  const closeFrame = [0x88, 0x82, 1, 2, 3, 4, 0x03 ^ 1, 0xe8 ^ 2];
+  const tooBig = [0x82, 0xfe, 0x10, 0x00, 1, 2, 3, 4];
+  for (
+    const [peer, wire, lingers] of [["closes", closeFrame, false], [
+      "sends too much",
+      tooBig,
+      true,
+    ]] as const
+  ) {
+    const calls: string[] = [];
+    let sent = false;
+    const duplex = {
+      readable: new ReadableStream<Uint8Array>(),
+      writable: new WritableStream<Uint8Array>(),
+      read(buffer: Uint8Array): Promise<number | null> {
+        calls.push("read");
+        if (sent) return Promise.resolve(null);
+        sent = true;
+        buffer.set(wire);
+        return Promise.resolve(wire.length);
+      },
+      write: (bytes: Uint8Array) => Promise.resolve(bytes.length),
+      closeWrite: () => (calls.push("closeWrite"), Promise.resolve()),
+      close: () => void calls.push("close"),
+    };
+    const connection = new WebSocketConnection(duplex, { onMessage() {}, onClose() {} }, {
+      role: "server",
+      maxMessageSize: 1000,
+      heartbeat: false,
+    });
+    connection.start();
+    const event = await connection.closed;
+    assert.equal(event.closeCode, lingers ? 1009 : 1000, peer);
+    // The linger (if any) runs on after the close event; it ends in close().
+    for (let turn = 0; turn < 20 && calls.at(-1) !== "close"; turn++) await Promise.resolve();
+    assert.equal(calls.includes("closeWrite"), lingers, `${peer}: ${calls.join(", ")}`);
+    assert.equal(calls.at(-1), "close", peer);
+  }
+});

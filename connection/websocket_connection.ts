@@ -639,6 +639,8 @@ export class WebSocketConnection {
   async #closeTransport(): Promise<void> {
     if (this.#transportClosed) return;
     this.#transportClosed = true;
-    await this.#channel.close(this.#closeTimeout);
+    // After a closing handshake the peer sends nothing more (§5.5.1): no
+    // bytes can be left unread to turn the close into a reset, so no linger.
+    await this.#channel.close(this.#closeTimeout, !this.#protocol.closeReceived);
   }
 }
