@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { startRedis } from "../tests/_redis.ts";
 import { within } from "../tests/_pubsub.ts";
 import { RedisClient } from "./redis_client.ts";
-import { RedisSubscriber } from "./redis_subscriber.ts";
 import { RedisError } from "./resp.ts";
 
 const text = (bytes: unknown) => new TextDecoder().decode(bytes as Uint8Array);
@@ -71,52 +70,5 @@ Deno.test("RedisClient: a command written before the connection broke is rejecte
     await rejected;
   } finally {
     await client.close();
-  }
-});
-
-Deno.test("RedisSubscriber: messages, confirmations, and subscriptions renewed after Redis restarts", async () => {
-  const redis = await startRedis();
-  const got: string[] = [];
-  const confirmed: string[] = [];
-  let wake: (() => void) | undefined;
-  const subscriber = new RedisSubscriber({ port: redis.port, maxReconnectDelay: 100 }, {
-    onMessage: (channel, payload) => {
-      got.push(`${channel}:${text(payload)}`);
-      wake?.();
-    },
-    onSubscribed: (channel) => confirmed.push(channel),
-  });
-  const client = new RedisClient({ port: redis.port, maxReconnectDelay: 100 });
-  const nextMessage = () =>
-    within(new Promise<void>((resolve) => wake = resolve), 10_000, "message");
-  try {
-    await within(
-      Promise.all([subscriber.subscribe("a"), subscriber.subscribe("b")]),
-      10_000,
-      "subscribe",
-    );
-    assert.deepEqual(confirmed.sort(), ["a", "b"]);
-    let next = nextMessage();
-    assert.equal(await client.command(["PUBLISH", "a", "one"]), 1);
-    await next;
-    subscriber.unsubscribe("b");
-    // Once "c" is confirmed, the UNSUBSCRIBE before it has run too.
-    await subscriber.subscribe("c");
-    assert.equal(await client.command(["PUBLISH", "b", "not for us"]), 0);
-    await redis.kill();
-    await redis.restart();
-    // Resubscribed by itself: "a" and "c" are confirmed again.
-    for (let i = 0; i < 500 && confirmed.length < 5; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    assert.deepEqual(confirmed.slice(3).sort(), ["a", "c"]);
-    next = nextMessage();
-    await client.command(["PUBLISH", "c", "two"]);
-    await next;
-    assert.deepEqual(got, ["a:one", "c:two"]);
-  } finally {
-    await subscriber.close();
-    await client.close();
-    await redis.kill();
   }
 });

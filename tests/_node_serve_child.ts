@@ -1,5 +1,5 @@
 /**
- * The Node `serve` for `node_serve_test.ts` (bundled, run by node): a
+ * The Node `serve` for `transports/node_serve_test.ts` (bundled, run by node): a
  * 100-byte body limit, an endless event stream that says when it is
  * cancelled, and a body counter. Prints `listening on PORT`.
  *

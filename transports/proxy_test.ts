@@ -7,11 +7,11 @@
  */
 import assert from "node:assert/strict";
 import { connect, proxyConnector, ProxyError, WebSocket } from "../mod.ts";
-import { resolveProxy } from "../transports/mod.ts";
-import { nextEvent, startEchoServer } from "./_servers.ts";
-import { makeTestCertificates } from "./_tls.ts";
-import { startTinyproxy } from "./_tinyproxy.ts";
-import { bundleModule, NODE_STDIN_MODULE, requireTool, runProcess } from "./_process.ts";
+import { resolveProxy } from "./mod.ts";
+import { nextEvent, startEchoServer } from "../tests/_servers.ts";
+import { makeTestCertificates } from "../tests/_tls.ts";
+import { startTinyproxy } from "../tests/_tinyproxy.ts";
+import { bundleModule, NODE_STDIN_MODULE, requireTool, runProcess } from "../tests/_process.ts";
 import { serve, upgradeWebSocket } from "../mod.ts";
 
 const certificates = await makeTestCertificates();

@@ -1,7 +1,7 @@
 /** Every way a connection ends, over real loopback sockets. */
 import assert from "node:assert/strict";
 import { serve, upgradeWebSocket, WebSocket as OurWebSocket, WebSocketStream } from "../mod.ts";
-import { nextEvent, startEchoServer } from "./_servers.ts";
+import { nextEvent, startEchoServer } from "../tests/_servers.ts";
 
 /** A raw TCP server that completes the handshake with our server code, then lets `then` misbehave. */
 function rawServer(then: (conn: Deno.Conn) => Promise<void>) {

@@ -13,7 +13,7 @@ import {
   WebSocket,
   WebSocketError,
 } from "../mod.ts";
-import { nextEvent, patternBytes } from "./_servers.ts";
+import { nextEvent, patternBytes } from "../tests/_servers.ts";
 
 type Handler = (socket: WebSocket, request: Request) => void;
 

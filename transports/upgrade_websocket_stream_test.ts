@@ -1,7 +1,7 @@
 /**
  * Server-side `WebSocketStream` (`upgradeWebSocketStream`) on every server
  * this module runs on in a Deno process (its own `serve` and `Deno.serve`;
- * Node and Bun run the same features in `features_runtimes_test.ts`), and
+ * Node and Bun run the same features in `tests/features_runtimes_test.ts`), and
  * handshake headers both ways: the
  * client's request headers, and extra headers on the server's 101. Real
  * loopback connections with this module's client and `npm:ws`.
@@ -18,7 +18,7 @@ import {
   WebSocketError,
   WebSocketStream,
 } from "../mod.ts";
-import { nextEvent } from "./_servers.ts";
+import { nextEvent } from "../tests/_servers.ts";
 
 type Handler = (request: Request) => Response | Promise<Response>;
 

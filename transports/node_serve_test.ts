@@ -4,8 +4,8 @@
  * cancelling the response stream and aborting `request.signal`.
  */
 import assert from "node:assert/strict";
-import { deadline, RawHttp } from "./_http_raw.ts";
-import { bundleModule, NODE_STDIN_MODULE, requireTool, startProcess } from "./_process.ts";
+import { deadline, RawHttp } from "../tests/_http_raw.ts";
+import { bundleModule, NODE_STDIN_MODULE, requireTool, startProcess } from "../tests/_process.ts";
 
 Deno.test("node serve: maxBodySize (413), and a client that leaves cancels the stream", async () => {
   const node = await requireTool("node", "install Node.js 20 or later");

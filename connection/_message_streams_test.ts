@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { type WebSocket as WsClient, WebSocketServer as WsServer } from "ws";
-import type { StreamedMessage } from "../connection/mod.ts";
+import type { StreamedMessage } from "./mod.ts";
 import {
   serve,
   upgradeWebSocketStream,

@@ -13,11 +13,11 @@ import {
   cloudflareConnector,
   type CloudflareSocket,
   type CloudflareSocketOptions,
-} from "../transports/mod.ts";
+} from "./mod.ts";
 import { serve, upgradeWebSocket } from "../mod.ts";
-import { startEchoServer } from "./_servers.ts";
-import { makeTestCertificates } from "./_tls.ts";
-import { startTinyproxy } from "./_tinyproxy.ts";
+import { startEchoServer } from "../tests/_servers.ts";
+import { makeTestCertificates } from "../tests/_tls.ts";
+import { startTinyproxy } from "../tests/_tinyproxy.ts";
 
 const certificates = await makeTestCertificates();
 
