@@ -10,7 +10,7 @@
  * yields its bytes as they arrive (text as UTF-8, validated as it goes), in
  * bounded memory. Read it to its end or cancel it: while about 1 MiB of it
  * waits unread the connection stops reading, so the next message waits.
- * The cases are in `tests/message_streams_test.ts`.
+ * The cases are in `connection/_message_streams_test.ts`.
  */
 export interface StreamedMessage {
   /** `"text"` or `"binary"`. */
@@ -26,7 +26,7 @@ export interface StreamedMessage {
  * took it, so any size is sent in bounded memory. A received
  * `StreamedMessage` is one too: writing it back echoes it. Failures
  * (invalid UTF-8, a source failing midway: 1011) are in
- * `tests/message_streams_test.ts`.
+ * `connection/_message_streams_test.ts`.
  */
 export interface StreamedMessageInit {
   /** The message's type. @default {"binary"} */

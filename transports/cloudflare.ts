@@ -54,7 +54,7 @@ export type CloudflareConnect = (
  * `proxyConnector`) the tunnel is opened with `"starttls"` and upgraded with
  * `startTls()` after `CONNECT`. Workers trust the public CAs only, so
  * `caCerts` is refused with a `TypeError`. An example needs a Worker: the
- * README's Runtimes section shows one, and `tests/cloudflare_test.ts` runs
+ * README's Runtimes section shows one, and `transports/cloudflare_test.ts` runs
  * this connector in workerd.
  *
  * @param connect `connect` from `cloudflare:sockets`.
