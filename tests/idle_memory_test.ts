@@ -42,7 +42,16 @@ Deno.test("an idle server connection keeps under 5.2 KB of JS heap", async () =>
     for (let i = 0; i < COUNT; i += 10) {
       conns.push(...await Promise.all(Array.from({ length: 10 }, () => openRaw(port))));
     }
-    const after = await heapUsed();
+    // Idle means settled: under a loaded machine the last handshakes may
+    // still be finishing server-side (their 101 written, reading not yet
+    // started), so read the heap until two readings agree within 1%.
+    let after = await heapUsed();
+    for (let tries = 0; tries < 10; tries++) {
+      const again = await heapUsed();
+      const settled = Math.abs(again - after) < (after - before) / 100;
+      after = again;
+      if (settled) break;
+    }
     const perConnection = (after - before) / COUNT;
     // The connections are real: the last one echoes a masked frame.
     const last = conns.at(-1)!;
