@@ -68,6 +68,7 @@ import { parseFlags } from "../examples/_args.ts";
 import type { EchoResult } from "./echo_load.ts";
 import { ensureWs, WS_VERSION } from "./_node_ws.ts";
 import { stop } from "./_stop.ts";
+import { type Child, spawnChild, stopChildren } from "./_child.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const RESULTS = new URL("./results.json", import.meta.url);
@@ -266,84 +267,8 @@ function serverCommand(
 
 // ---------------------------------------------------------------- processes
 
-/** Every child still running, killed by `stopAll` whatever happens. */
-const running = new Set<Deno.ChildProcess>();
-
-/** Lines of a child's output, as they come. */
-class Lines {
-  #queue: string[] = [];
-  #waiters: ((line: string | null) => void)[] = [];
-  #ended = false;
-
-  constructor(stream: ReadableStream<Uint8Array>) {
-    void this.#pump(stream);
-  }
-
-  async #pump(stream: ReadableStream<Uint8Array>): Promise<void> {
-    let buffered = "";
-    try {
-      for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-        buffered += text;
-        let newline;
-        while ((newline = buffered.indexOf("\n")) !== -1) {
-          this.#push(buffered.slice(0, newline));
-          buffered = buffered.slice(newline + 1);
-        }
-      }
-    } catch {
-      // The child died; what was read is all there is.
-    }
-    if (buffered !== "") this.#push(buffered);
-    this.#ended = true;
-    for (const wake of this.#waiters.splice(0)) wake(null);
-  }
-
-  #push(line: string): void {
-    const waiter = this.#waiters.shift();
-    if (waiter !== undefined) waiter(line);
-    else if (this.#queue.length < 1000) this.#queue.push(line);
-  }
-
-  /** The next line, `null` at the end, or a rejection after `timeoutMs`. */
-  next(timeoutMs: number): Promise<string | null> {
-    const line = this.#queue.shift();
-    if (line !== undefined) return Promise.resolve(line);
-    if (this.#ended) return Promise.resolve(null);
-    return new Promise((resolve, reject) => {
-      const waiter = (value: string | null) => {
-        clearTimeout(timer);
-        resolve(value);
-      };
-      const timer = setTimeout(() => {
-        const i = this.#waiters.indexOf(waiter);
-        if (i !== -1) this.#waiters.splice(i, 1);
-        reject(new Error(`no output for ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.#waiters.push(waiter);
-    });
-  }
-}
-
-/** Keeps the last few KiB of a stream (a child's stderr) for error messages. */
-function tail(stream: ReadableStream<Uint8Array>): () => string {
-  let text = "";
-  void (async () => {
-    try {
-      for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-        text = (text + chunk).slice(-4096);
-      }
-    } catch {
-      // Gone.
-    }
-  })();
-  return () => text.trim();
-}
-
-interface Proc {
-  child: Deno.ChildProcess;
-  stdout: Lines;
-  stderr: () => string;
-}
+/** A child process (`bench/_child.ts`). */
+type Proc = Child;
 
 /** The soft and hard open-file limits of this process. */
 function openFileLimits(): { soft: number; hard: number } {
@@ -356,27 +281,12 @@ function openFileLimits(): { soft: number; hard: number } {
 /** The open-file limit children get: raised through `sh -c ulimit` when needed. */
 let childFileLimit: number | undefined;
 
-function spawn(command: string, args: string[], stdin: "piped" | "null" = "null"): Proc {
-  let cmd = command;
-  let argv = args;
-  if (childFileLimit !== undefined) {
-    cmd = "sh";
-    argv = ["-c", `ulimit -n ${childFileLimit} && exec "$@"`, "sh", command, ...args];
-  }
-  const child = new Deno.Command(cmd, {
-    args: argv,
-    cwd: ROOT,
-    stdin,
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  running.add(child);
-  void child.status.then(() => running.delete(child));
-  return { child, stdout: new Lines(child.stdout), stderr: tail(child.stderr) };
+function spawn(command: string, args: string[], stdin?: "piped"): Proc {
+  return spawnChild(command, args, { cwd: ROOT, stdin, fileLimit: childFileLimit });
 }
 
-async function stopAll(): Promise<void> {
-  await Promise.all([...running].map((child) => stop(child, 1000)));
+function stopAll(): Promise<void> {
+  return stopChildren(1000);
 }
 
 function catSync(path: string): string | null {
@@ -415,7 +325,7 @@ async function startServer(
   const proc = spawn(command, args);
   let line: string | null;
   try {
-    line = await proc.stdout.next(30_000);
+    line = await proc.line(30_000);
   } catch (error) {
     await stop(proc.child);
     throw new Error(`${key} server did not start: ${error}\n${proc.stderr()}`);
@@ -470,7 +380,7 @@ async function runLoad(
   const deadline = setTimeout(() => void stop(proc.child), WARMUP_MS + DURATION_MS + 30_000);
   let last: string | null = null;
   for (;;) {
-    const line = await proc.stdout.next(WARMUP_MS + DURATION_MS + 60_000).catch(() => null);
+    const line = await proc.line(WARMUP_MS + DURATION_MS + 60_000).catch(() => null);
     if (line === null) break;
     if (line.startsWith("{")) last = line;
   }
@@ -717,7 +627,7 @@ async function openIdle(
       "--timeout",
       "180000",
     ], "piped");
-  const line = await proc.stdout.next(120_000);
+  const line = await proc.line(120_000);
   if (line === null || !line.startsWith("{")) {
     await stop(proc.child);
     throw new Error(`idle client failed: ${line}\n${proc.stderr()}`);
@@ -751,7 +661,7 @@ async function memoryBench(
     // Warm up the connection path (code, caches) so that it is not counted per connection.
     const warm = await openIdle(server.url, 100, client);
     await command(warm.proc, "echo");
-    await warm.proc.stdout.next(30_000);
+    await warm.proc.line(30_000);
     await closeIdle(warm.proc);
     await sleep(1500);
     const before = rssKiB(server.pid);
@@ -759,7 +669,7 @@ async function memoryBench(
     await sleep(1500);
     const after = rssKiB(server.pid);
     await command(idle.proc, "echo");
-    await idle.proc.stdout.next(60_000);
+    await idle.proc.line(60_000);
     await sleep(1000);
     const afterEcho = rssKiB(server.pid);
     await closeIdle(idle.proc);

@@ -30,6 +30,7 @@
 import { parseFlags } from "../examples/_args.ts";
 import { ensureWs } from "./_node_ws.ts";
 import { stop } from "./_stop.ts";
+import { type Child, spawnChild, stopChildren } from "./_child.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const { flags } = parseFlags(Deno.args);
@@ -75,76 +76,10 @@ const log = (message: string) =>
 
 // ---------------------------------------------------------------- processes
 
-interface Proc {
-  child: Deno.ChildProcess;
-  /** The next stdout line, or `null` at the end or after `timeoutMs`. */
-  line(timeoutMs: number): Promise<string | null>;
-  /** The last few KiB of stderr. */
-  stderr(): string;
-}
-
-const running = new Set<Deno.ChildProcess>();
+type Proc = Child;
 
 function spawn(command: string, args: string[], cwd: string, stdin?: Uint8Array): Proc {
-  const child = new Deno.Command(command, {
-    args,
-    cwd,
-    stdin: stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  running.add(child);
-  void child.status.then(() => running.delete(child));
-  if (stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    void writer.write(stdin).then(() => writer.close()).catch(() => {});
-  }
-  const lines: string[] = [];
-  let wake: (() => void) | undefined;
-  let ended = false;
-  void (async () => {
-    let buffered = "";
-    try {
-      for await (const text of child.stdout.pipeThrough(new TextDecoderStream())) {
-        buffered += text;
-        const parts = buffered.split("\n");
-        buffered = parts.pop()!;
-        lines.push(...parts);
-        wake?.();
-      }
-    } catch {
-      // The child died.
-    }
-    ended = true;
-    wake?.();
-  })();
-  let errors = "";
-  void (async () => {
-    try {
-      for await (const text of child.stderr.pipeThrough(new TextDecoderStream())) {
-        errors = (errors + text).slice(-4096);
-      }
-    } catch {
-      // Gone.
-    }
-  })();
-  return {
-    child,
-    stderr: () => errors.trim(),
-    async line(timeoutMs) {
-      const deadline = Date.now() + timeoutMs;
-      while (lines.length === 0 && !ended && Date.now() < deadline) {
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          timer = setTimeout(resolve, deadline - Date.now());
-        });
-        clearTimeout(timer);
-        wake = undefined;
-      }
-      return lines.shift() ?? null;
-    },
-  };
+  return spawnChild(command, args, { cwd, stdin });
 }
 
 async function bundle(root: string): Promise<Uint8Array> {
@@ -177,7 +112,7 @@ async function startServer(entry: Entry, bundles: Map<string, Uint8Array>): Prom
     : entry.kind === "bun"
     ? spawn("bun", ["bench/bun_echo_server.mjs", ...address], ROOT)
     : spawn("node", ["--input-type=module", "-", ...address], entry.root, bundles.get(entry.root));
-  const line = await proc.line(30_000);
+  const line = await proc.line(30_000).catch(() => null);
   const match = line?.match(/^listening on ws:\/\/\S+:(\d+)$/);
   if (match === null || match === undefined) {
     await stop(proc.child);
@@ -212,7 +147,7 @@ async function runLoad(server: Server, connections: number): Promise<LoadResult>
     "--server-pid",
     String(server.pid),
   ], ROOT);
-  const line = await proc.line(WARMUP_MS + DURATION_MS + 30_000);
+  const line = await proc.line(WARMUP_MS + DURATION_MS + 30_000).catch(() => null);
   const status = await proc.child.status;
   if (!status.success || line === null || !line.startsWith("{")) {
     throw new Error(`load generator failed on port ${server.port}:\n${proc.stderr()}`);
@@ -235,7 +170,7 @@ const range = (values: number[]) =>
 const row = (cells: string[]) => `| ${cells.join(" | ")} |`;
 
 const onSignal = () => {
-  void Promise.all([...running].map((child) => stop(child))).finally(() => Deno.exit(130));
+  void stopChildren().finally(() => Deno.exit(130));
 };
 Deno.addSignalListener("SIGINT", onSignal);
 Deno.addSignalListener("SIGTERM", onSignal);
@@ -311,7 +246,7 @@ try {
     ]));
   }
 } finally {
-  await Promise.all([...running].map((child) => stop(child)));
+  await stopChildren();
   Deno.removeSignalListener("SIGINT", onSignal);
   Deno.removeSignalListener("SIGTERM", onSignal);
 }

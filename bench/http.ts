@@ -40,6 +40,7 @@
  */
 import { parseFlags } from "../examples/_args.ts";
 import { stop } from "./_stop.ts";
+import { spawnChild, stopChildren } from "./_child.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const RESULTS = new URL("./results.json", import.meta.url);
@@ -122,44 +123,8 @@ interface Server {
   stderr: () => string;
 }
 
-const running = new Set<Deno.ChildProcess>();
-
 function log(message: string): void {
   console.error(`[http ${new Date().toISOString().slice(11, 19)}] ${message}`);
-}
-
-/** Keeps the last few KiB of a stream (a child's stderr) for error messages. */
-function tail(stream: ReadableStream<Uint8Array>): () => string {
-  let text = "";
-  void (async () => {
-    try {
-      for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-        text = (text + chunk).slice(-4096);
-      }
-    } catch {
-      // Gone.
-    }
-  })();
-  return () => text.trim();
-}
-
-/** The first line of a stream, then the rest is read and dropped (so the child never blocks). */
-async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string | null> {
-  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) return text === "" ? null : text;
-    text += value;
-  }
-  void (async () => {
-    try {
-      while (!(await reader.read()).done) { /* drop */ }
-    } catch {
-      // Gone.
-    }
-  })();
-  return text.slice(0, text.indexOf("\n"));
 }
 
 function serverCommand(key: ServerKey): [string, string[]] {
@@ -184,22 +149,8 @@ function serverCommand(key: ServerKey): [string, string[]] {
 
 async function startServer(key: ServerKey): Promise<Server> {
   const [command, args] = serverCommand(key);
-  const child = new Deno.Command(command, {
-    args,
-    cwd: ROOT,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  running.add(child);
-  void child.status.then(() => running.delete(child));
-  const stderr = tail(child.stderr);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const line = await Promise.race([
-    firstLine(child.stdout),
-    new Promise<null>((resolve) => timer = setTimeout(() => resolve(null), 30_000)),
-  ]);
-  clearTimeout(timer);
+  const { child, line: nextLine, stderr } = spawnChild(command, args, { cwd: ROOT });
+  const line = await nextLine(30_000).catch(() => null);
   const match = line?.match(/^listening on http:\/\/[^\s]+:(\d+)$/);
   if (match === null || match === undefined) {
     await stop(child);
@@ -567,7 +518,7 @@ async function main(): Promise<void> {
 }
 
 const onSignal = () => {
-  void Promise.all([...running].map((child) => stop(child, 1000))).finally(() => Deno.exit(130));
+  void stopChildren(1000).finally(() => Deno.exit(130));
 };
 Deno.addSignalListener("SIGINT", onSignal);
 Deno.addSignalListener("SIGTERM", onSignal);
@@ -577,7 +528,7 @@ try {
   console.error(error);
   Deno.exitCode = 1;
 } finally {
-  await Promise.all([...running].map((child) => stop(child, 1000)));
+  await stopChildren(1000);
   Deno.removeSignalListener("SIGINT", onSignal);
   Deno.removeSignalListener("SIGTERM", onSignal);
 }

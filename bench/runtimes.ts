@@ -31,6 +31,7 @@ import { parseFlags } from "../examples/_args.ts";
 import type { EchoResult } from "./echo_load.ts";
 import { ensureWs } from "./_node_ws.ts";
 import { stop } from "./_stop.ts";
+import { type Child, spawnChild, stopChildren } from "./_child.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const { flags } = parseFlags(Deno.args);
@@ -64,83 +65,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ---------------------------------------------------------------- processes
 
-interface Proc {
-  child: Deno.ChildProcess;
-  /** The next stdout line, `null` at the end; rejects after `timeoutMs`. */
-  line(timeoutMs: number): Promise<string | null>;
-  /** The last few KiB of stderr. */
-  stderr(): string;
-}
-
-const running = new Set<Deno.ChildProcess>();
+type Proc = Child;
 
 function spawn(command: string, args: string[], stdin?: Uint8Array | "piped"): Proc {
-  const child = new Deno.Command(command, {
-    args,
-    cwd: ROOT,
-    stdin: stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  running.add(child);
-  void child.status.then(() => running.delete(child));
-  if (stdin instanceof Uint8Array) {
-    const writer = child.stdin.getWriter();
-    void writer.write(stdin).then(() => writer.close()).catch(() => {});
-  }
-  const lines: string[] = [];
-  const waiters: ((line: string | null) => void)[] = [];
-  let ended = false;
-  void (async () => {
-    let buffered = "";
-    try {
-      for await (const text of child.stdout.pipeThrough(new TextDecoderStream())) {
-        buffered += text;
-        let newline;
-        while ((newline = buffered.indexOf("\n")) !== -1) {
-          const line = buffered.slice(0, newline);
-          buffered = buffered.slice(newline + 1);
-          const waiter = waiters.shift();
-          if (waiter !== undefined) waiter(line);
-          else if (lines.length < 1000) lines.push(line);
-        }
-      }
-    } catch {
-      // The child died.
-    }
-    ended = true;
-    for (const wake of waiters.splice(0)) wake(null);
-  })();
-  let errors = "";
-  void (async () => {
-    try {
-      for await (const text of child.stderr.pipeThrough(new TextDecoderStream())) {
-        errors = (errors + text).slice(-4096);
-      }
-    } catch {
-      // Gone.
-    }
-  })();
-  return {
-    child,
-    stderr: () => errors.trim(),
-    line(timeoutMs) {
-      const queued = lines.shift();
-      if (queued !== undefined) return Promise.resolve(queued);
-      if (ended) return Promise.resolve(null);
-      return new Promise((resolve, reject) => {
-        const waiter = (line: string | null) => {
-          clearTimeout(timer);
-          resolve(line);
-        };
-        const timer = setTimeout(() => {
-          waiters.splice(waiters.indexOf(waiter), 1);
-          reject(new Error(`no output for ${timeoutMs} ms`));
-        }, timeoutMs);
-        waiters.push(waiter);
-      });
-    },
-  };
+  return spawnChild(command, args, { cwd: ROOT, stdin });
 }
 
 function rssKiB(pid: number): number {
@@ -302,7 +230,7 @@ function row(cells: string[]): string {
 
 // Interrupted: stop every child too.
 const onSignal = () => {
-  void Promise.all([...running].map((child) => stop(child))).finally(() => Deno.exit(130));
+  void stopChildren().finally(() => Deno.exit(130));
 };
 Deno.addSignalListener("SIGINT", onSignal);
 Deno.addSignalListener("SIGTERM", onSignal);
@@ -425,7 +353,7 @@ try {
     ]));
   }
 } finally {
-  await Promise.all([...running].map((child) => stop(child)));
+  await stopChildren();
   Deno.removeSignalListener("SIGINT", onSignal);
   Deno.removeSignalListener("SIGTERM", onSignal);
 }
