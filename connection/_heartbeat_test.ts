@@ -8,27 +8,7 @@ import { FrameDecoder } from "../frames/frame_decoder.ts";
 import { Opcode } from "../frames/opcode.ts";
 import type { WebSocketConnectionOptions } from "./connection_options.ts";
 import { type ConnectionCloseEvent, WebSocketConnection } from "./websocket_connection.ts";
-
-/** Replace setInterval/clearInterval while `body` runs; it gets the live timers. */
-async function withStubbedIntervals(
-  body: (timers: Map<number, { tick: () => void; ms: number }>) => Promise<void>,
-): Promise<void> {
-  const timers = new Map<number, { tick: () => void; ms: number }>();
-  const realSet = globalThis.setInterval;
-  const realClear = globalThis.clearInterval;
-  let next = 1;
-  globalThis.setInterval = ((tick: () => void, ms: number) => {
-    timers.set(next, { tick, ms });
-    return next++;
-  }) as unknown as typeof setInterval;
-  globalThis.clearInterval = ((id: number) => timers.delete(id)) as unknown as typeof clearInterval;
-  try {
-    await body(timers);
-  } finally {
-    globalThis.setInterval = realSet;
-    globalThis.clearInterval = realClear;
-  }
-}
+import { withStubbedIntervals } from "../tests/_timers.ts";
 
 /** A connection over in-memory pipes whose peer never writes; counts the pings it is sent. */
 function silentPeer(options: WebSocketConnectionOptions) {

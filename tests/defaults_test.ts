@@ -7,6 +7,8 @@
  * made without options enforces exactly that value.
  */
 import assert from "node:assert/strict";
+import { LAYERS } from "./_layers.ts";
+import { withStubbedIntervals } from "./_timers.ts";
 import { PubSub } from "../pubsub/pubsub.ts";
 import { Broadcaster } from "../broadcast/broadcaster.ts";
 import { type BroadcastMember, SLOW_MEMBER_DEFAULTS } from "../broadcast/slow_member.ts";
@@ -192,24 +194,6 @@ Deno.test("each option's @default names its defaults constant's value", async ()
   assert.deepEqual(problems, []);
 });
 
-/** Library folders (tests, benchmarks and examples apart). */
-const LIBRARY = [
-  "errors",
-  "masking",
-  "frames",
-  "messages",
-  "inspector",
-  "protocol",
-  "http",
-  "handshake",
-  "compression",
-  "connection",
-  "server",
-  "transports",
-  "broadcast",
-  "pubsub",
-];
-
 /**
  * Literal defaults left on purpose, by file and field: 15 is RFC 7692's
  * largest window, which the handshake and the inspector (below
@@ -225,7 +209,7 @@ Deno.test("no library file applies a documented default as a literal", async () 
     /\b\w+\??\.(\w+) \?\? (-?[0-9][0-9_]*(?: \* [0-9_]+)*|"[^"]*"|Infinity)(?![\w.])/g;
   const problems: string[] = [];
   let scanned = 0;
-  for (const folder of LIBRARY) {
+  for (const folder of LAYERS) {
     for await (const entry of Deno.readDir(new URL(`${folder}/`, root))) {
       if (!entry.name.endsWith(".ts") || entry.name.endsWith("_test.ts")) continue;
       const file = `${folder}/${entry.name}`;
@@ -303,27 +287,6 @@ function silentPeer(role: "client" | "server") {
     { role },
   );
   return { connection, pings: () => pings, closed: () => closed };
-}
-
-/** Run `body` with setInterval/clearInterval replaced; it gets the live timers. */
-async function withStubbedIntervals(
-  body: (timers: Map<number, { tick: () => void; ms: number }>) => Promise<void>,
-): Promise<void> {
-  const timers = new Map<number, { tick: () => void; ms: number }>();
-  const realSet = globalThis.setInterval;
-  const realClear = globalThis.clearInterval;
-  let next = 1;
-  globalThis.setInterval = ((tick: () => void, ms: number) => {
-    timers.set(next, { tick, ms });
-    return next++;
-  }) as unknown as typeof setInterval;
-  globalThis.clearInterval = ((id: number) => timers.delete(id)) as unknown as typeof clearInterval;
-  try {
-    await body(timers);
-  } finally {
-    globalThis.setInterval = realSet;
-    globalThis.clearInterval = realClear;
-  }
 }
 
 /** Let the in-memory pipes move what a tick wrote. */

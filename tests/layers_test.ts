@@ -4,23 +4,7 @@
  * imports nothing but relative `.ts` files and `node:` built-ins.
  */
 import assert from "node:assert/strict";
-
-export const LAYERS = [
-  "errors",
-  "masking",
-  "frames",
-  "messages",
-  "inspector",
-  "protocol",
-  "http",
-  "handshake",
-  "compression",
-  "connection",
-  "server",
-  "transports",
-  "broadcast",
-  "pubsub",
-];
+import { LAYERS } from "./_layers.ts";
 
 const root = new URL("../", import.meta.url);
 

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import ts from "typescript";
-import { LAYERS } from "./layers_test.ts";
+import { LAYERS } from "./_layers.ts";
 
 const root = new URL("../", import.meta.url);
 
