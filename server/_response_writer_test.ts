@@ -1,22 +1,8 @@
 /** How `serve` writes responses: lengths, chunked streaming, bodiless answers, HTTP/1.0. */
 import assert from "node:assert/strict";
-import { deadline, RawHttp } from "../tests/_http_raw.ts";
-import { serve, type ServeHandler, type ServeOptions } from "./serve.ts";
+import { deadline, RawHttp, withServer } from "../tests/_http_raw.ts";
+import type { ServeHandler } from "./serve.ts";
 import { _ResponseWriter } from "./_response_writer.ts";
-
-/** Run `body` against a server on a free loopback port, then shut it down. */
-async function withServer(
-  handler: ServeHandler,
-  body: (port: number) => Promise<void>,
-  options: Partial<ServeOptions> = {},
-): Promise<void> {
-  const server = serve({ hostname: "127.0.0.1", port: 0, onListen() {}, ...options }, handler);
-  try {
-    await body(server.addr.port);
-  } finally {
-    await server.shutdown();
-  }
-}
 
 Deno.test("serve: HEAD gets GET's head without the body; 204 and 304 get no body", async () => {
   const handler: ServeHandler = (request) => {

@@ -1,23 +1,6 @@
 import assert from "node:assert/strict";
-import { deadline, RawHttp } from "../tests/_http_raw.ts";
-import { serve, type ServeHandler, type ServeOptions } from "./serve.ts";
-
-/** Run `body` against a server on a free loopback port, then shut it down. */
-async function withServer(
-  handler: ServeHandler,
-  body: (port: number) => Promise<void>,
-  options: Partial<ServeOptions> = {},
-): Promise<void> {
-  const server = serve({ hostname: "127.0.0.1", port: 0, onListen() {}, ...options }, handler);
-  try {
-    await body(server.addr.port);
-  } finally {
-    await server.shutdown();
-  }
-}
-
-const hello: ServeHandler = (request) =>
-  new Response(`${request.method} ${new URL(request.url).pathname}`);
+import { deadline, hello, RawHttp, withServer } from "../tests/_http_raw.ts";
+import { serve, type ServeHandler } from "./serve.ts";
 
 Deno.test("serve: keep-alive by default, with Date and Content-Length", async () => {
   await withServer(hello, async (port) => {

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { serve, type ServeHandler, type ServeOptions } from "../server/serve.ts";
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -157,3 +159,21 @@ export function deadline<T>(promise: Promise<T>, ms: number, what: string): Prom
     }),
   ]).finally(() => clearTimeout(timer));
 }
+
+/** Run `body` against a server on a free loopback port, then shut it down. */
+export async function withServer(
+  handler: ServeHandler,
+  body: (port: number) => Promise<void>,
+  options: Partial<ServeOptions> = {},
+): Promise<void> {
+  const server = serve({ hostname: "127.0.0.1", port: 0, onListen() {}, ...options }, handler);
+  try {
+    await body(server.addr.port);
+  } finally {
+    await server.shutdown();
+  }
+}
+
+/** Answers `METHOD /path` for any request. */
+export const hello: ServeHandler = (request) =>
+  new Response(`${request.method} ${new URL(request.url).pathname}`);
