@@ -11,41 +11,15 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
 import { parseFlags } from "../examples/_args.ts";
+import { bareHandshake } from "./_bare_handshake.ts";
 
 const { flags } = parseFlags(Deno.args);
 const hostname = flags.get("host") ?? "127.0.0.1";
 const port = Number(flags.get("port") ?? "0");
 
-/** RFC 6455 §1.3. */
-const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-/** Read until the blank line that ends the request head; null if it never comes. */
-async function readHead(conn: Deno.Conn): Promise<string | null> {
-  const buffer = new Uint8Array(4096);
-  let filled = 0;
-  while (filled < buffer.length) {
-    const n = await conn.read(buffer.subarray(filled));
-    if (n === null) return null;
-    filled += n;
-    const text = decoder.decode(buffer.subarray(0, filled));
-    if (text.endsWith("\r\n\r\n")) return text;
-  }
-  return null;
-}
-
 async function handle(conn: Deno.Conn): Promise<void> {
-  const head = await readHead(conn);
-  const key = head?.match(/^sec-websocket-key:[ \t]*(\S+)/im)?.[1];
-  if (key === undefined) return;
-  const accept = createHash("sha1").update(key + GUID).digest("base64");
-  await conn.write(encoder.encode(
-    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-      `Sec-WebSocket-Accept: ${accept}\r\n\r\n`,
-  ));
+  if (!await bareHandshake(conn)) return;
   const buffer = new Uint8Array(512);
   for (;;) {
     const n = await conn.read(buffer);
