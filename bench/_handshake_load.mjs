@@ -15,8 +15,8 @@
  * --warmup 500 --duration 2000 --server-pid PID`
  */
 import { createHash, randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import * as net from "node:net";
+import { processCpuSeconds } from "./_proc_cpu.mjs";
 
 function flag(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
@@ -31,17 +31,6 @@ const DURATION_MS = Number(flag("duration", "2000"));
 const SERVER_PID = flag("server-pid", "");
 /** A server that has not closed this long after the close echo: the client closes, and counts it. */
 const CLOSE_WAIT_MS = 2000;
-
-/** User + system CPU seconds of `pid` (clock ticks of 10 ms), or null. */
-function cpuSeconds(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return null;
-  }
-}
 
 /** A close frame (1000), masked as a client must. */
 function closeFrame() {
@@ -146,13 +135,13 @@ const loops = [];
 for (let i = 0; i < CONNECTIONS; i++) loops.push(loop());
 await new Promise((resolve) => setTimeout(resolve, WARMUP_MS));
 counting = true;
-const cpuStart = SERVER_PID === "" ? null : cpuSeconds(SERVER_PID);
+const cpuStart = SERVER_PID === "" ? null : processCpuSeconds(SERVER_PID);
 const clientStart = process.cpuUsage();
 const start = performance.now();
 await new Promise((resolve) => setTimeout(resolve, DURATION_MS));
 counting = false;
 const seconds = (performance.now() - start) / 1000;
-const cpuEnd = SERVER_PID === "" ? null : cpuSeconds(SERVER_PID);
+const cpuEnd = SERVER_PID === "" ? null : processCpuSeconds(SERVER_PID);
 const client = process.cpuUsage(clientStart);
 stopping = true;
 await Promise.all(loops);

@@ -37,8 +37,8 @@
  */
 import net from "node:net";
 import { createHash, randomBytes, randomFillSync } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
+import { processCpuSeconds } from "./_proc_cpu.mjs";
 
 function flag(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
@@ -208,17 +208,6 @@ function record(rtt) {
     samples = grown;
   }
   if (sampleCount < samples.length) samples[sampleCount++] = rtt;
-}
-
-/** User plus system CPU seconds of a process, from /proc (clock ticks of 1/100 s). */
-function processCpuSeconds(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return null;
-  }
 }
 
 function snapshot() {

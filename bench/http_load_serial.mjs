@@ -24,7 +24,7 @@
  * the server's read from `/proc/PID/stat`, or null).
  */
 import net from "node:net";
-import { readFileSync } from "node:fs";
+import { processCpuSeconds } from "./_proc_cpu.mjs";
 
 function flag(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
@@ -58,17 +58,6 @@ const MAX_HEAD = 64 * 1024;
 /** Counters since the start; the timed report takes the difference over the window. */
 const totals = { responses: 0, bodyBytes: 0, connects: 0, closedByServer: 0 };
 let finishedConnections = 0;
-
-/** User plus system CPU seconds of a process, from /proc (clock ticks of 1/100 s). */
-function processCpuSeconds(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return null;
-  }
-}
 
 function snapshot() {
   const cpu = process.cpuUsage();
