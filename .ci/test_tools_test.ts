@@ -170,7 +170,12 @@ Deno.test("test_tools as a process, not root, with tools hidden from PATH: one l
     }
     await Deno.chmod(bin, 0o755);
     await Deno.chmod(denoDir, 0o777);
-    const deno = ["run", "--allow-run", "--allow-read", "--allow-env", "--allow-sys=uid", SCRIPT];
+    // The script runs from where nobody can read it: the checkout may sit in
+    // a directory only its owner can enter (mktemp -d makes them 0700).
+    const script = `${denoDir}/test_tools.ts`;
+    await Deno.copyFile(SCRIPT, script);
+    await Deno.chmod(script, 0o644);
+    const deno = ["run", "--allow-run", "--allow-read", "--allow-env", "--allow-sys=uid", script];
     // `id -u`, not Deno.uid(): the test task grants no --allow-sys.
     const asRoot = new TextDecoder().decode(
       (await new Deno.Command("id", { args: ["-u"], stdout: "piped" }).output()).stdout,
@@ -182,6 +187,8 @@ Deno.test("test_tools as a process, not root, with tools hidden from PATH: one l
           ? ["--reuid=65534", "--regid=65534", "--clear-groups", "--", Deno.execPath(), ...deno]
           : deno,
         clearEnv: true,
+        // A working directory nobody can enter fails every spawn it makes.
+        cwd: denoDir,
         env: { PATH: bin, DENO_DIR: denoDir, HOME: denoDir, NO_COLOR: "1" },
         stdout: "piped",
         stderr: "piped",
