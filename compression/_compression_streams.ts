@@ -67,6 +67,27 @@ export async function _deflateAsync(data: Uint8Array): Promise<Uint8Array> {
  */
 export async function _inflateAsync(payload: Uint8Array, maxSize: number): Promise<Uint8Array> {
   if (payload.length === 0) return new Uint8Array(0); // An empty message.
+  try {
+    return await _inflateOnce(payload, maxSize, true);
+  } catch (error) {
+    // A payload whose last block is final (BFINAL, §7.2.3.4) already ends
+    // the stream: DecompressionStream refuses the tail appended behind it.
+    // Such a payload inflates alone; anything else keeps its first error.
+    if (!(error instanceof WebSocketError) || error.closeCode !== CloseCode.InvalidPayload) {
+      throw error;
+    }
+    return await _inflateOnce(payload, maxSize, false).catch(() => {
+      throw error;
+    });
+  }
+}
+
+/** Inflate `payload`, with the §7.2.2 tail (and a final block) behind it, or alone. */
+async function _inflateOnce(
+  payload: Uint8Array,
+  maxSize: number,
+  tail: boolean,
+): Promise<Uint8Array> {
   const stream = new DecompressionStream("deflate-raw");
   const writer = stream.writable.getWriter();
   const reader = stream.readable.getReader();
@@ -106,8 +127,8 @@ export async function _inflateAsync(payload: Uint8Array, maxSize: number): Promi
     for (let start = 0; start < payload.length && failure === undefined; start += _SLICE) {
       await writer.write(payload.subarray(start, start + _SLICE) as Uint8Array<ArrayBuffer>);
     }
-    if (failure === undefined) await writer.write(_TAIL);
-    if (failure === undefined) await writer.write(_FINAL);
+    if (tail && failure === undefined) await writer.write(_TAIL);
+    if (tail && failure === undefined) await writer.write(_FINAL);
     if (failure === undefined) await writer.close();
   } catch (error) {
     failure ??= error;

@@ -45,12 +45,18 @@ Deno.test("_inflateAsync: the payloads of RFC 7692 §7.2.3, each without context
       bytes(0xf2, 0x48, 0x05, 0x00, 0x00, 0x00, 0xff, 0xff, 0xca, 0xc9, 0xc9, 0x07, 0x00),
       "Hello",
     ],
+    ["§7.2.3.4 BFINAL set", bytes(0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00), "Hello"],
     ["§7.2.3.6 empty", bytes(0x00), ""],
     ["no payload at all", bytes(), ""],
   ];
   for (const [name, payload, expected] of cases) {
     assert.equal(text(await _inflateAsync(payload, 100)), expected, name);
   }
+  // A final block with bytes after it is not one message's stream: still a 1007.
+  await assert.rejects(
+    _inflateAsync(bytes(0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x12, 0x34), 100),
+    code(1007),
+  );
   // §7.2.3.2's second message refers to the first: without context it is corrupt.
   await assert.rejects(_inflateAsync(bytes(0xf2, 0x00, 0x11, 0x00, 0x00), 100), code(1007));
 });
