@@ -75,6 +75,13 @@ Deno.test("_frameHook: clients, fragmenting sockets, closed sockets and other ob
     assert.equal(_frameHook.compression(fragmenting.socket), undefined, "fragmentSize set");
     assert.equal(_frameHook.compression({}), undefined);
     assert.equal(_frameHook.write({}, textFrame("x")), false);
+    // An unmasked shared frame on a client would break §5.3; a fragmenting server would send it whole.
+    assert.equal(_frameHook.write(client, textFrame("unmasked")), false, "a client");
+    assert.equal(
+      _frameHook.write(fragmenting.socket, textFrame("whole")),
+      false,
+      "fragmentSize set",
+    );
     socket.close(1000);
     assert.equal(_frameHook.compression(socket), undefined, "closing");
     assert.equal(_frameHook.write(socket, textFrame("too late")), false);

@@ -399,10 +399,15 @@ export class WebSocketConnection {
     return this.#compression === undefined ? null : this.#compression.params;
   }
 
-  /** See `_FrameHook.write`: a whole message's frame, when one may start now. */
+  /**
+   * See `_FrameHook.write`: a whole message's frame, when one may start now.
+   * Servers only, as for `#frameCompression`: a client's frames must be
+   * masked with a key of their own (§5.3), so a shared frame never fits.
+   */
   #writeFrame(frame: Uint8Array): boolean {
     const protocol = this.#protocol;
     if (
+      this.#role !== "server" || !this.#wholeFrames ||
       this.#finished || this.#transportClosed || this.#outbox?.sending !== undefined ||
       protocol.closeSent || protocol.state !== "open"
     ) {
