@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { mergeResults } from "./_results.ts";
 
 const counts = { arrays: 0, views: 0 };
 
@@ -137,12 +138,4 @@ for (const row of rows) {
   );
 }
 
-const RESULTS = new URL("./results.json", import.meta.url);
-let results: Record<string, unknown> = {};
-try {
-  results = JSON.parse(await Deno.readTextFile(RESULTS));
-} catch {
-  // First run.
-}
-results.allocations = rows;
-await Deno.writeTextFile(RESULTS, JSON.stringify(results, null, 2) + "\n");
+await mergeResults({ allocations: rows });

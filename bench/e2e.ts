@@ -68,10 +68,10 @@ import { parseFlags } from "../examples/_args.ts";
 import type { EchoResult } from "./echo_load.ts";
 import { ensureWs, WS_VERSION } from "./_node_ws.ts";
 import { stop } from "./_stop.ts";
+import { mergeResults } from "./_results.ts";
 import { type Child, spawnChild, stopChildren } from "./_child.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
-const RESULTS = new URL("./results.json", import.meta.url);
 
 const { flags } = parseFlags(Deno.args);
 const WARMUP_MS = Number(flags.get("warmup") ?? 1000);
@@ -922,17 +922,6 @@ function targets(
 }
 
 // --------------------------------------------------------------------- main
-
-async function mergeResults(update: Record<string, unknown>): Promise<void> {
-  let existing: Record<string, unknown> = {};
-  try {
-    const parsed = JSON.parse(await Deno.readTextFile(RESULTS));
-    if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)) existing = parsed;
-  } catch {
-    // No file yet, or unreadable: start afresh.
-  }
-  await Deno.writeTextFile(RESULTS, JSON.stringify({ ...existing, ...update }, null, 2) + "\n");
-}
 
 async function main(): Promise<void> {
   const started = performance.now();

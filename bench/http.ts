@@ -40,10 +40,10 @@
  */
 import { parseFlags } from "../examples/_args.ts";
 import { stop } from "./_stop.ts";
+import { mergeResults } from "./_results.ts";
 import { spawnChild, stopChildren } from "./_child.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
-const RESULTS = new URL("./results.json", import.meta.url);
 
 const { flags } = parseFlags(Deno.args);
 const WARMUP_MS = Number(flags.get("warmup") ?? 150);
@@ -359,17 +359,6 @@ function headlineTable(headline: HeadlineRow[]): string {
 }
 
 // --------------------------------------------------------------------- main
-
-async function mergeResults(update: Record<string, unknown>): Promise<void> {
-  let existing: Record<string, unknown> = {};
-  try {
-    const parsed = JSON.parse(await Deno.readTextFile(RESULTS));
-    if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)) existing = parsed;
-  } catch {
-    // No file yet, or unreadable: start afresh.
-  }
-  await Deno.writeTextFile(RESULTS, JSON.stringify({ ...existing, ...update }, null, 2) + "\n");
-}
 
 async function main(): Promise<void> {
   const started = performance.now();

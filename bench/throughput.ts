@@ -10,6 +10,7 @@ import { FrameDecoder } from "../frames/frame_decoder.ts";
 import { encodeFrame } from "../frames/frame_encoder.ts";
 import { Opcode } from "../frames/opcode.ts";
 import { mask } from "../masking/mask.ts";
+import { mergeResults } from "./_results.ts";
 
 /** Median seconds per call of `fn`, over 7 samples of at least 20 ms each. */
 function measure(fn: () => void): number {
@@ -83,25 +84,9 @@ for (const r of rows) {
   );
 }
 // Merged into the file: bench/e2e.ts keeps its own keys (echo, client, memory) there.
-const resultsUrl = new URL("./results.json", import.meta.url);
-let existing: Record<string, unknown> = {};
-try {
-  const parsed = JSON.parse(await Deno.readTextFile(resultsUrl));
-  if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)) existing = parsed;
-} catch {
-  // No file yet, or unreadable: start afresh.
-}
-await Deno.writeTextFile(
-  resultsUrl,
-  JSON.stringify(
-    {
-      ...existing,
-      date: new Date().toISOString(),
-      runtime: `Deno ${Deno.version.deno}, V8 ${Deno.version.v8}`,
-      cpus: navigator.hardwareConcurrency,
-      core: rows,
-    },
-    null,
-    2,
-  ) + "\n",
-);
+await mergeResults({
+  date: new Date().toISOString(),
+  runtime: `Deno ${Deno.version.deno}, V8 ${Deno.version.v8}`,
+  cpus: navigator.hardwareConcurrency,
+  core: rows,
+});
