@@ -1,3 +1,5 @@
+import { concatBytes } from "../http/_bytes.ts";
+
 /**
  * A decoded reply: a simple string as a string, an integer as a number, a
  * bulk string as bytes (`null` for the null bulk string), an array as an
@@ -69,15 +71,7 @@ export function encodeCommand(args: readonly (string | number | Uint8Array)[]): 
     } else head += "\r\n";
   }
   parts.push(_encoder.encode(head));
-  let total = 0;
-  for (const part of parts) total += part.length;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /** The defaults of {@linkcode RespDecoderOptions}. */
