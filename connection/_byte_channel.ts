@@ -23,6 +23,8 @@ export interface _ByteChannel {
    * resolvers: about 0.5 KB) and no per-read closure.
    */
   read(into?: Uint8Array): Promise<unknown>;
+  /** Whether `read` reads into buffers, so that one given to it is used. */
+  readonly readsInto: boolean;
   /**
    * The chunk a completed read produced (valid until the next read), or
    * `null` at end of stream. A channel that reads into buffers may have
@@ -100,6 +102,10 @@ class _DirectChannel implements _ByteChannel {
 
   get bufferedAmount(): number {
     return this.#queued;
+  }
+
+  get readsInto(): boolean {
+    return this.#buffer !== undefined;
   }
 
   read(into?: Uint8Array): Promise<Uint8Array | number | null> {
@@ -279,6 +285,8 @@ class _StreamChannel implements _ByteChannel {
   get bufferedAmount(): number {
     return this.#queued;
   }
+
+  readonly readsInto = false;
 
   read(): Promise<ReadableStreamReadResult<Uint8Array>> {
     return this.#reader.read();

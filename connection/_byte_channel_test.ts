@@ -270,6 +270,14 @@ Deno.test("a duplex with readChunk: its chunks as they are, no read buffer, null
     write: (bytes: Uint8Array) => Promise.resolve(bytes.length),
   };
   const channel = _openChannel(duplex, () => {}, 1000);
+  // Nothing to read into: the connection asks the protocol for no buffer.
+  assert.equal(channel.readsInto, false);
+  assert.equal(_openChannel({ ...duplex, readChunk: undefined }, () => {}, 1000).readsInto, true);
+  assert.equal(
+    _openChannel({ readable: duplex.readable, writable: duplex.writable }, () => {}, 1000)
+      .readsInto,
+    false,
+  );
   // The very chunks, not copies; `read(buffer)` is never used.
   assert.equal(await readOnce(channel), sent[0]);
   assert.equal(await readOnce(channel), sent[1]);

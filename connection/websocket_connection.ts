@@ -455,7 +455,10 @@ export class WebSocketConnection {
       this.#channel.ready().then(() => this.#readNext());
       return;
     }
-    this.#channel.read(this.#protocol.receiveBuffer()).then(this.#chunkRead, this.#readFailed);
+    const channel = this.#channel;
+    // Where the next bytes are a large message's payload, they are read in place.
+    const into = channel.readsInto ? this.#protocol.receiveBuffer() : undefined;
+    channel.read(into).then(this.#chunkRead, this.#readFailed);
   }
 
   /** One function per connection for every read. */
