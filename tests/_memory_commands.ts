@@ -1,7 +1,8 @@
 /**
  * For the servers that memory tests run in a process of their own (with
  * `--expose-gc`): answer each `heap` or `rss` line on stdin, after a full
- * garbage collection, with one JSON line (`{"heapUsed":N}` or `{"rss":N}`),
+ * garbage collection, with one JSON line (`{"heapUsed":N,"external":N}` or
+ * `{"rss":N}`),
  * until stdin ends.
  *
  * @module
@@ -25,7 +26,11 @@ export async function answerMemoryCommands(): Promise<void> {
       gc();
       const usage = Deno.memoryUsage();
       console.log(
-        JSON.stringify(command === "heap" ? { heapUsed: usage.heapUsed } : { rss: usage.rss }),
+        JSON.stringify(
+          command === "heap"
+            ? { heapUsed: usage.heapUsed, external: usage.external }
+            : { rss: usage.rss },
+        ),
       );
     }
   }
