@@ -64,23 +64,28 @@ const _SHRINK_AFTER = 32;
 
 /**
  * Pick the fastest channel the duplex allows; `ready()` waits while
- * `highWaterMark` bytes or more are queued.
+ * `highWaterMark` bytes or more are queued. A failed write calls
+ * `onWriteError(owner)`: one function for every connection, rather than a
+ * closure (and its context) kept by each idle connection.
  */
-export function _openChannel(
+export function _openChannel<Owner>(
   duplex: ByteDuplex,
-  onWriteError: () => void,
+  onWriteError: (owner: Owner) => void,
+  owner: Owner,
   highWaterMark: number,
 ): _ByteChannel {
+  const failed = onWriteError as (owner: unknown) => void;
   return (duplex.read !== undefined || duplex.readChunk !== undefined) &&
       duplex.write !== undefined
-    ? new _DirectChannel(duplex, onWriteError, highWaterMark)
-    : new _StreamChannel(duplex, onWriteError, highWaterMark);
+    ? new _DirectChannel(duplex, failed, owner, highWaterMark)
+    : new _StreamChannel(duplex, failed, owner, highWaterMark);
 }
 
 /** Over `read(buffer)`/`write(bytes)`, as `Deno.Conn` has them, or `readChunk()`/`write(bytes)`. */
 class _DirectChannel implements _ByteChannel {
   #duplex: ByteDuplex;
-  #onWriteError: () => void;
+  #onWriteError: (owner: unknown) => void;
+  #owner: unknown;
   #highWaterMark: number;
   /** The recycled read buffer; none when the duplex hands out its own chunks. */
   #buffer: Uint8Array | undefined;
@@ -95,9 +100,15 @@ class _DirectChannel implements _ByteChannel {
   #waiters: (() => void)[] | undefined;
   #failed = false;
 
-  constructor(duplex: ByteDuplex, onWriteError: () => void, highWaterMark: number) {
+  constructor(
+    duplex: ByteDuplex,
+    onWriteError: (owner: unknown) => void,
+    owner: unknown,
+    highWaterMark: number,
+  ) {
     this.#duplex = duplex;
     this.#onWriteError = onWriteError;
+    this.#owner = owner;
     this.#highWaterMark = highWaterMark;
     if (duplex.readChunk === undefined) this.#buffer = new Uint8Array(_READ_MIN);
   }
@@ -215,7 +226,7 @@ class _DirectChannel implements _ByteChannel {
       this.#queue = [];
       this.#queued = 0;
       this.#wake();
-      this.#onWriteError();
+      this.#onWriteError(this.#owner);
     } finally {
       this.#writing = undefined;
     }
@@ -267,7 +278,8 @@ class _DirectChannel implements _ByteChannel {
 /** Over the web streams of any duplex. */
 class _StreamChannel implements _ByteChannel {
   #duplex: ByteDuplex;
-  #onWriteError: () => void;
+  #onWriteError: (owner: unknown) => void;
+  #owner: unknown;
   #highWaterMark: number;
   #reader: ReadableStreamDefaultReader<Uint8Array>;
   #writer: WritableStreamDefaultWriter<Uint8Array>;
@@ -276,9 +288,15 @@ class _StreamChannel implements _ByteChannel {
   #waiters: (() => void)[] | undefined;
   #failed = false;
 
-  constructor(duplex: ByteDuplex, onWriteError: () => void, highWaterMark: number) {
+  constructor(
+    duplex: ByteDuplex,
+    onWriteError: (owner: unknown) => void,
+    owner: unknown,
+    highWaterMark: number,
+  ) {
     this.#duplex = duplex;
     this.#onWriteError = onWriteError;
+    this.#owner = owner;
     this.#highWaterMark = highWaterMark;
     this.#reader = duplex.readable.getReader();
     this.#writer = duplex.writable.getWriter();
@@ -317,7 +335,7 @@ class _StreamChannel implements _ByteChannel {
       () => {
         this.#failed = true;
         this.#written(size);
-        this.#onWriteError();
+        this.#onWriteError(this.#owner);
       },
     );
   }

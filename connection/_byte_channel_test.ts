@@ -31,7 +31,7 @@ function scriptedDuplex(sizes: number[]) {
 
 Deno.test("direct channel grows its read buffer under bulk reads and keeps handed-out chunks intact", async () => {
   const { duplex, bufferSizes } = scriptedDuplex(Array(12).fill(1 << 20));
-  const channel = _openChannel(duplex, () => {}, 256 * 1024);
+  const channel = _openChannel(duplex, () => {}, undefined, 256 * 1024);
   const chunks: Uint8Array[] = [];
   for (let chunk = await readOnce(channel); chunk !== null; chunk = await readOnce(channel)) {
     chunks.push(chunk);
@@ -57,7 +57,7 @@ Deno.test("direct channel shrinks its read buffer after a run of small reads", a
     1 << 20,
     ...Array(300).fill(10),
   ]);
-  const channel = _openChannel(duplex, () => {}, 256 * 1024);
+  const channel = _openChannel(duplex, () => {}, undefined, 256 * 1024);
   while (await readOnce(channel) !== null);
   assert.equal(bufferSizes[4], 32 * 1024);
   assert.equal(bufferSizes.at(-1), 128);
@@ -71,7 +71,7 @@ Deno.test("direct channel keeps its read buffer while reads vary in size", async
   // in pieces produces. The buffer must stay put: no shrink and regrow.
   const rounds = Array(4).fill([...Array(40).fill(40 * 1024), 1 << 20]).flat();
   const { duplex, bufferSizes } = scriptedDuplex([...Array(7).fill(1 << 20), ...rounds]);
-  const channel = _openChannel(duplex, () => {}, 256 * 1024);
+  const channel = _openChannel(duplex, () => {}, undefined, 256 * 1024);
   while (await readOnce(channel) !== null);
   assert.deepEqual(new Set(bufferSizes.slice(6)), new Set([256 * 1024]));
 });
@@ -94,7 +94,7 @@ Deno.test("direct channels share batch buffers without overwriting a batch whose
       },
     };
     return {
-      channel: _openChannel(duplex, () => assert.fail("write error"), 256 * 1024),
+      channel: _openChannel(duplex, () => assert.fail("write error"), undefined, 256 * 1024),
       written,
       index,
     };
@@ -136,7 +136,10 @@ function recordingChannel() {
       return bytes.length;
     },
   };
-  return { channel: _openChannel(duplex, () => assert.fail("write error"), 256 * 1024), writes };
+  return {
+    channel: _openChannel(duplex, () => assert.fail("write error"), undefined, 256 * 1024),
+    writes,
+  };
 }
 
 Deno.test("after small batches fill the pool, bulk batches still reuse pooled buffers", async () => {
@@ -241,7 +244,7 @@ Deno.test("both channels: ready() waits while the high-water mark is queued, unt
         }
         : {}),
     };
-    const channel = _openChannel(duplex, () => assert.fail("write error"), 1000);
+    const channel = _openChannel(duplex, () => assert.fail("write error"), undefined, 1000);
     channel.write(new Uint8Array(999));
     await channel.ready(); // under the mark
     channel.write(new Uint8Array(1));
@@ -270,12 +273,20 @@ Deno.test("a duplex with readChunk: its chunks as they are, no read buffer, null
     readChunk: () => Promise.resolve(sent[next++] ?? null),
     write: (bytes: Uint8Array) => Promise.resolve(bytes.length),
   };
-  const channel = _openChannel(duplex, () => {}, 1000);
+  const channel = _openChannel(duplex, () => {}, undefined, 1000);
   // Nothing to read into: the connection asks the protocol for no buffer.
   assert.equal(channel.readsInto, false);
-  assert.equal(_openChannel({ ...duplex, readChunk: undefined }, () => {}, 1000).readsInto, true);
   assert.equal(
-    _openChannel({ readable: duplex.readable, writable: duplex.writable }, () => {}, 1000)
+    _openChannel({ ...duplex, readChunk: undefined }, () => {}, undefined, 1000).readsInto,
+    true,
+  );
+  assert.equal(
+    _openChannel(
+      { readable: duplex.readable, writable: duplex.writable },
+      () => {},
+      undefined,
+      1000,
+    )
       .readsInto,
     false,
   );
@@ -349,7 +360,7 @@ Deno.test("closing with bytes unread lingers: FIN first, the peer's bytes droppe
         closed.resolve();
       },
     };
-    const channel = _openChannel(duplex, () => assert.fail("write error"), 1024);
+    const channel = _openChannel(duplex, () => assert.fail("write error"), undefined, 1024);
     channel.write(new Uint8Array([0x88, 0x02, 0x03, 0xf1]));
     await channel.close(50);
     // The linger runs on after close() returned; it ends in close().

@@ -187,10 +187,17 @@ export class WebSocketConnection {
     this.#signal = options.signal;
     this.#writeHighWaterMark = options.writeHighWaterMark ?? CONNECTION_DEFAULTS.writeHighWaterMark;
     this.#maxQueuedPongs = options.maxQueuedPongs ?? CONNECTION_DEFAULTS.maxQueuedPongs;
-    this.#channel = _openChannel(duplex, () => {
-      // The transport is gone: nothing more can be sent.
-      if (!this.#finished) this.terminate("Transport write failed");
-    }, this.#writeHighWaterMark);
+    this.#channel = _openChannel(
+      duplex,
+      WebSocketConnection.#writeFailed,
+      this,
+      this.#writeHighWaterMark,
+    );
+  }
+
+  /** The transport is gone: nothing more can be sent. */
+  static #writeFailed(connection: WebSocketConnection): void {
+    if (!connection.#finished) connection.terminate("Transport write failed");
   }
 
   /** Pongs cannot be seen while reading waits, nor count once closing. */
