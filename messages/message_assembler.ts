@@ -53,10 +53,15 @@ const _EAGER_BYTES = 256 * 1024;
 /**
  * How far past the bytes that arrived a buffer may grow toward what a header
  * announced: a 16 MiB message fills buffers of 256 KiB, 2 MiB and 16 MiB
- * (2.25 MiB copied again), and a header that lies costs eight times what it
- * sent at most.
+ * (grown in place where `ArrayBuffer.prototype.transfer` exists, else 2.25
+ * MiB copied again), and a header that lies costs eight times what it sent
+ * at most.
  */
 const _GROWTH = 8;
+
+/** `ArrayBuffer.prototype.transfer` (ES2024; Deno, Bun, Node 22, browsers; not Node 20). */
+const _canTransfer = typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer ===
+  "function";
 
 /** The least payload still to come for which {@linkcode MessageAssembler.payloadBuffer} offers a place. */
 const _IN_PLACE_MIN = 64 * 1024;
@@ -406,9 +411,15 @@ export class MessageAssembler implements FrameHandler {
       ? frameEnd
       : Math.min(Math.max(frameEnd, (buffer?.length ?? 0) * 2), this.#maxMessageSize);
     const capacity = Math.max(end, Math.min(wanted, Math.max(arrived * _GROWTH, _EAGER_BYTES)));
+    // Grown in place where the runtime can: `transfer` reallocates, so what
+    // arrived is not copied and only the new bytes are zeroed.
+    const inPlace = buffer !== undefined && _canTransfer && buffer.byteOffset === 0 &&
+      buffer.length === buffer.buffer.byteLength;
     let next: Uint8Array;
     try {
-      next = new Uint8Array(capacity);
+      next = inPlace
+        ? new Uint8Array((buffer.buffer as ArrayBuffer).transfer(capacity))
+        : new Uint8Array(capacity);
     } catch (error) {
       throw new WebSocketError(
         CloseCode.MessageTooBig,
@@ -416,7 +427,7 @@ export class MessageAssembler implements FrameHandler {
         { cause: error },
       );
     }
-    if (buffer !== undefined) next.set(buffer.subarray(0, this.#size));
+    if (buffer !== undefined && !inPlace) next.set(buffer.subarray(0, this.#size));
     this.#buffer = next;
     return next;
   }

@@ -157,11 +157,25 @@ function readInPlace(role: "client" | "server", opcode: number, data: Uint8Array
   ]);
   assert.equal(decoder.write(first), undefined);
   const views: Uint8Array[] = [];
+  /** The size of the buffer behind each view when it was offered (a buffer grown in place is detached). */
+  const capacities: number[] = [];
   /** Bytes copied into the message's buffer while decoding what was read in place. */
   let copied = 0;
   let position = 1000;
+  /** Bytes copied by `set` while the buffer was offered (grown), for all the reads. */
+  let grownCopied = 0;
   while (position < wire.length) {
-    const into = assembler.payloadBuffer();
+    const originalSet = Uint8Array.prototype.set;
+    Uint8Array.prototype.set = function (source: ArrayLike<number>, offset?: number) {
+      grownCopied += source.length;
+      return originalSet.call(this, source, offset);
+    };
+    let into: Uint8Array | undefined;
+    try {
+      into = assembler.payloadBuffer();
+    } finally {
+      Uint8Array.prototype.set = originalSet;
+    }
     if (into === undefined) {
       // Under 64 KiB left: read anywhere, as a connection does.
       assert.ok(wire.length - position < 64 * 1024, `no place offered at byte ${position}`);
@@ -173,6 +187,7 @@ function readInPlace(role: "client" | "server", opcode: number, data: Uint8Array
     into.set(wire.subarray(position, position + n));
     position += n;
     views.push(into);
+    capacities.push(into.buffer.byteLength);
     const set = Uint8Array.prototype.set;
     Uint8Array.prototype.set = function (source: ArrayLike<number>, offset?: number) {
       if (this.buffer === into.buffer) copied += source.length;
@@ -184,14 +199,19 @@ function readInPlace(role: "client" | "server", opcode: number, data: Uint8Array
       Uint8Array.prototype.set = set;
     }
   }
-  return { messages, views, assembler, copied };
+  return { messages, views, capacities, assembler, copied, grownCopied };
 }
 
 Deno.test("MessageAssembler: payloadBuffer offers the rest of a large frame in place, unmasked and whole", () => {
   const rng = new SeededRandom(13);
   const data = rng.bytes(4 << 20);
   for (const role of ["client", "server"] as const) {
-    const { messages, views, copied } = readInPlace(role, 0x2, data, 300_000);
+    const { messages, views, capacities, copied, grownCopied } = readInPlace(
+      role,
+      0x2,
+      data,
+      300_000,
+    );
     assert.deepEqual(messages, [{ type: "binary", data }]);
     // Decoding what was read in place copies nothing into the buffer, but
     // for the unmasking's write-back (SIMD masking goes through its memory).
@@ -199,11 +219,13 @@ Deno.test("MessageAssembler: payloadBuffer offers the rest of a large frame in p
     // Read straight into the buffer that is handed out: 256 KiB, 2 MiB, then 4 MiB.
     const last = views[views.length - 1]!;
     assert.equal((messages[0] as { data: Uint8Array }).data.buffer, last.buffer);
-    assert.deepEqual([...new Set(views.map((v) => v.buffer.byteLength))], [
+    assert.deepEqual([...new Set(capacities)], [
       256 << 10,
       2 << 20,
       4 << 20,
     ]);
+    // Grown in place (`ArrayBuffer.prototype.transfer`): what arrived is not copied again.
+    assert.equal(grownCopied, 0);
   }
   const text = "é".repeat(1 << 20); // 2 MiB of UTF-8
   const { messages } = readInPlace("server", 0x1, new TextEncoder().encode(text), 70_000);
