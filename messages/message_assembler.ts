@@ -59,10 +59,6 @@ const _EAGER_BYTES = 256 * 1024;
  */
 const _GROWTH = 8;
 
-/** `ArrayBuffer.prototype.transfer` (ES2024; Deno, Bun, Node 22, browsers; not Node 20). */
-const _canTransfer = typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer ===
-  "function";
-
 /** The least payload still to come for which {@linkcode MessageAssembler.payloadBuffer} offers a place. */
 const _IN_PLACE_MIN = 64 * 1024;
 
@@ -411,10 +407,12 @@ export class MessageAssembler implements FrameHandler {
       ? frameEnd
       : Math.min(Math.max(frameEnd, (buffer?.length ?? 0) * 2), this.#maxMessageSize);
     const capacity = Math.max(end, Math.min(wanted, Math.max(arrived * _GROWTH, _EAGER_BYTES)));
-    // Grown in place where the runtime can: `transfer` reallocates, so what
-    // arrived is not copied and only the new bytes are zeroed.
-    const inPlace = buffer !== undefined && _canTransfer && buffer.byteOffset === 0 &&
-      buffer.length === buffer.buffer.byteLength;
+    // Grown in place where the runtime can: `transfer` (ES2024; not in
+    // Node 20) reallocates, so what arrived is not copied and only the new
+    // bytes are zeroed.
+    const inPlace = buffer !== undefined && buffer.byteOffset === 0 &&
+      buffer.length === buffer.buffer.byteLength &&
+      typeof (buffer.buffer as { transfer?: unknown }).transfer === "function";
     let next: Uint8Array;
     try {
       next = inPlace

@@ -232,6 +232,23 @@ Deno.test("MessageAssembler: payloadBuffer offers the rest of a large frame in p
   assert.deepEqual(messages, [{ type: "text", data: text }]);
 });
 
+Deno.test("MessageAssembler: where ArrayBuffer has no transfer (Node 20), a buffer grows by a copy", () => {
+  const data = new SeededRandom(14).bytes(4 << 20);
+  const prototype = ArrayBuffer.prototype as { transfer?: unknown };
+  const transfer = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, "transfer");
+  delete prototype.transfer;
+  try {
+    const { messages, capacities, grownCopied } = readInPlace("client", 0x2, data, 300_000);
+    assert.deepEqual(messages, [{ type: "binary", data }]);
+    assert.deepEqual([...new Set(capacities)], [256 << 10, 2 << 20, 4 << 20]);
+    // What had arrived is copied at each growth: up to 256 KiB, then up to 2 MiB.
+    assert.ok(grownCopied > 2 << 20 && grownCopied <= (256 << 10) + (2 << 20), `${grownCopied}`);
+  } finally {
+    if (transfer !== undefined) Object.defineProperty(ArrayBuffer.prototype, "transfer", transfer);
+  }
+  assert.equal(typeof prototype.transfer, "function");
+});
+
 Deno.test("MessageAssembler: payloadBuffer checks text in place and never offers more than the rules allow", () => {
   // Invalid UTF-8 read in place fails like any other (1007).
   const bad = new Uint8Array(1 << 20).fill(0x61);
