@@ -23,7 +23,8 @@
  *
  * Run: `deno run --allow-run --allow-read bench/runtimes.ts`
  * Flags: `--warmup MS` (1000), `--duration MS` (3000), `--rounds N` (3),
- * `--idle N` (2000), `--only echo,memory`, `--generators batch,frame`.
+ * `--idle N` (2000), `--only echo,memory`, `--generators batch,frame`,
+ * `--runtimes node,bun` (both; `node` alone runs the Node pair only).
  *
  * @module
  */
@@ -48,8 +49,15 @@ const CONNECTIONS = [1, 8];
 const SIZES = [64, 16 * 1024];
 const INFLIGHT = 16;
 
+const RUNTIMES = new Set((flags.get("runtimes") ?? "node,bun").split(","));
+for (const r of RUNTIMES) {
+  if (r !== "node" && r !== "bun") throw new Error(`--runtimes: node or bun, not ${r}`);
+}
+
 type Key = "oursNode" | "ws" | "oursBun" | "bun";
-const KEYS: Key[] = ["oursNode", "ws", "oursBun", "bun"];
+const KEYS = (["oursNode", "ws", "oursBun", "bun"] as Key[]).filter((key) =>
+  RUNTIMES.has(key === "oursNode" || key === "ws" ? "node" : "bun")
+);
 const NAMES: Record<Key, string> = {
   oursNode: "ours on Node",
   ws: "ws on Node",
@@ -57,7 +65,13 @@ const NAMES: Record<Key, string> = {
   bun: "Bun native",
 };
 /** The pairs compared: ours first, the reference second. */
-const PAIRS: [Key, Key][] = [["oursNode", "ws"], ["oursBun", "bun"]];
+const PAIRS = ([["oursNode", "ws"], ["oursBun", "bun"]] as [Key, Key][]).filter(([ours]) =>
+  KEYS.includes(ours)
+);
+const PAIR_NAMES: Record<string, string> = {
+  oursNode: "ours÷ws (Node)",
+  oursBun: "ours÷native (Bun)",
+};
 
 const log = (message: string) =>
   console.error(`[runtimes ${new Date().toISOString().slice(11, 19)}] ${message}`);
@@ -280,11 +294,10 @@ try {
         "conns",
         "size",
         ...KEYS.map((k) => NAMES[k]),
-        "ours÷ws (Node)",
-        "ours÷native (Bun)",
+        ...PAIRS.map(([ours]) => PAIR_NAMES[ours]!),
         "CPU µs: " + KEYS.map((k) => NAMES[k]).join(" / "),
       ]));
-      console.log(row(Array(9).fill("---:")));
+      console.log(row(Array(3 + KEYS.length + PAIRS.length).fill("---:")));
       for (const size of SIZES) {
         for (const connections of CONNECTIONS) {
           const get = (key: Key) => runs.get(`${generator} ${size} ${connections} ${key}`)!;
@@ -307,10 +320,12 @@ try {
     // Twice on Node: with its default heap, and with the young generation
     // held small, which a burst of connections cannot grow (see bench/e2e.ts):
     // what the connections themselves keep. Bun (JavaScriptCore) has no such setting.
+    const node = RUNTIMES.has("node");
     const runs: { key: Key; smallYoung: boolean }[] = [
       ...KEYS.map((key) => ({ key, smallYoung: false })),
-      { key: "oursNode", smallYoung: true },
-      { key: "ws", smallYoung: true },
+      ...(node
+        ? [{ key: "oursNode" as Key, smallYoung: true }, { key: "ws" as Key, smallYoung: true }]
+        : []),
     ];
     const kib = new Map<string, number[]>();
     for (let round = 1; round <= ROUNDS; round++) {
@@ -334,23 +349,22 @@ try {
       const values = kib.get(ours)!.map((v, i) => v / kib.get(peer)![i]!);
       return `${median(values).toFixed(2)}× (${range(values, 2)})`;
     };
-    console.log(row(["heap", ...KEYS.map((k) => NAMES[k]), "ours÷ws (Node)", "ours÷native (Bun)"]));
-    console.log(row(Array(7).fill("---:")));
+    console.log(row(["heap", ...KEYS.map((k) => NAMES[k]), ...PAIRS.map(([o]) => PAIR_NAMES[o]!)]));
+    console.log(row(Array(1 + KEYS.length + PAIRS.length).fill("---:")));
     console.log(row([
       "default",
       ...KEYS.map((k) => cell(`${k} false`)),
-      ratio("oursNode false", "ws false"),
-      ratio("oursBun false", "bun false"),
+      ...PAIRS.map(([ours, peer]) => ratio(`${ours} false`, `${peer} false`)),
     ]));
-    console.log(row([
-      "Node: 1 MiB semi-spaces",
-      cell("oursNode true"),
-      cell("ws true"),
-      "–",
-      "–",
-      ratio("oursNode true", "ws true"),
-      "–",
-    ]));
+    if (node) {
+      console.log(row([
+        "Node: 1 MiB semi-spaces",
+        ...KEYS.map((k) => k === "oursNode" || k === "ws" ? cell(`${k} true`) : "–"),
+        ...PAIRS.map(([ours, peer]) =>
+          ours === "oursNode" ? ratio(`${ours} true`, `${peer} true`) : "–"
+        ),
+      ]));
+    }
   }
 } finally {
   await stopChildren();
