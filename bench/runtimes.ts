@@ -23,7 +23,12 @@
  *
  * Run: `deno run --allow-run --allow-read bench/runtimes.ts`
  * Flags: `--warmup MS` (1000), `--duration MS` (3000), `--rounds N` (3),
- * `--idle N` (2000), `--only echo,memory`, `--generators batch,frame`.
+ * `--idle N` (2000), `--only echo,memory`, `--generators batch,frame`,
+ * `--runtimes node,bun` (both; `node` alone runs the Node pair only),
+ * `--connections 1,8`, `--sizes 64,16384`, `--floor on` (echo only: adds the
+ * floor on Node, `bench/bare_echo_server.mjs --per-message event`, a bare
+ * `node:net` loop that dispatches one `MessageEvent` per message, against
+ * `ws` too: what any WHATWG-style server pays on Node before its framing).
  *
  * @module
  */
@@ -44,20 +49,39 @@ const GENERATORS = (flags.get("generators") ?? "batch").split(",");
 for (const g of GENERATORS) {
   if (g !== "batch" && g !== "frame") throw new Error(`--generators: batch or frame, not ${g}`);
 }
-const CONNECTIONS = [1, 8];
-const SIZES = [64, 16 * 1024];
+const CONNECTIONS = (flags.get("connections") ?? "1,8").split(",").map(Number);
+const SIZES = (flags.get("sizes") ?? "64,16384").split(",").map(Number);
+const FLOOR = flags.get("floor") === "on";
 const INFLIGHT = 16;
 
-type Key = "oursNode" | "ws" | "oursBun" | "bun";
-const KEYS: Key[] = ["oursNode", "ws", "oursBun", "bun"];
+const RUNTIMES = new Set((flags.get("runtimes") ?? "node,bun").split(","));
+for (const r of RUNTIMES) {
+  if (r !== "node" && r !== "bun") throw new Error(`--runtimes: node or bun, not ${r}`);
+}
+
+type Key = "oursNode" | "ws" | "floorNode" | "oursBun" | "bun";
+const NODE_KEYS: Key[] = ["oursNode", "ws", "floorNode"];
+const KEYS = (["oursNode", "ws", "floorNode", "oursBun", "bun"] as Key[]).filter((key) =>
+  RUNTIMES.has(NODE_KEYS.includes(key) ? "node" : "bun") && (key !== "floorNode" || FLOOR)
+);
 const NAMES: Record<Key, string> = {
   oursNode: "ours on Node",
   ws: "ws on Node",
+  floorNode: "Node floor",
   oursBun: "ours on Bun",
   bun: "Bun native",
 };
 /** The pairs compared: ours first, the reference second. */
-const PAIRS: [Key, Key][] = [["oursNode", "ws"], ["oursBun", "bun"]];
+const PAIRS = ([["oursNode", "ws"], ["floorNode", "ws"], ["oursBun", "bun"]] as [Key, Key][])
+  .filter(([ours]) => KEYS.includes(ours));
+/** The floor is an echo loop only: no memory rows. */
+const MEMORY_KEYS = KEYS.filter((key) => key !== "floorNode");
+const MEMORY_PAIRS = PAIRS.filter(([ours]) => ours !== "floorNode");
+const PAIR_NAMES: Record<string, string> = {
+  oursNode: "ours÷ws (Node)",
+  floorNode: "floor÷ws (Node)",
+  oursBun: "ours÷native (Bun)",
+};
 
 const log = (message: string) =>
   console.error(`[runtimes ${new Date().toISOString().slice(11, 19)}] ${message}`);
@@ -107,6 +131,8 @@ async function startServer(key: Key, smallYoung = false): Promise<Server> {
     ? spawn("node", [...v8, "--input-type=module", "-", ...address], nodeBundle)
     : key === "ws"
     ? spawn("node", [...v8, "bench/ws_echo_server.mjs", ...address])
+    : key === "floorNode"
+    ? spawn("node", ["bench/bare_echo_server.mjs", "--per-message", "event", ...address])
     : spawn("bun", [
       key === "oursBun" ? "bench/node_echo_server.ts" : "bench/bun_echo_server.mjs",
       ...address,
@@ -280,11 +306,10 @@ try {
         "conns",
         "size",
         ...KEYS.map((k) => NAMES[k]),
-        "ours÷ws (Node)",
-        "ours÷native (Bun)",
+        ...PAIRS.map(([ours]) => PAIR_NAMES[ours]!),
         "CPU µs: " + KEYS.map((k) => NAMES[k]).join(" / "),
       ]));
-      console.log(row(Array(9).fill("---:")));
+      console.log(row(Array(3 + KEYS.length + PAIRS.length).fill("---:")));
       for (const size of SIZES) {
         for (const connections of CONNECTIONS) {
           const get = (key: Key) => runs.get(`${generator} ${size} ${connections} ${key}`)!;
@@ -307,10 +332,12 @@ try {
     // Twice on Node: with its default heap, and with the young generation
     // held small, which a burst of connections cannot grow (see bench/e2e.ts):
     // what the connections themselves keep. Bun (JavaScriptCore) has no such setting.
+    const node = RUNTIMES.has("node");
     const runs: { key: Key; smallYoung: boolean }[] = [
-      ...KEYS.map((key) => ({ key, smallYoung: false })),
-      { key: "oursNode", smallYoung: true },
-      { key: "ws", smallYoung: true },
+      ...MEMORY_KEYS.map((key) => ({ key, smallYoung: false })),
+      ...(node
+        ? [{ key: "oursNode" as Key, smallYoung: true }, { key: "ws" as Key, smallYoung: true }]
+        : []),
     ];
     const kib = new Map<string, number[]>();
     for (let round = 1; round <= ROUNDS; round++) {
@@ -334,23 +361,28 @@ try {
       const values = kib.get(ours)!.map((v, i) => v / kib.get(peer)![i]!);
       return `${median(values).toFixed(2)}× (${range(values, 2)})`;
     };
-    console.log(row(["heap", ...KEYS.map((k) => NAMES[k]), "ours÷ws (Node)", "ours÷native (Bun)"]));
-    console.log(row(Array(7).fill("---:")));
+    console.log(
+      row([
+        "heap",
+        ...MEMORY_KEYS.map((k) => NAMES[k]),
+        ...MEMORY_PAIRS.map(([o]) => PAIR_NAMES[o]!),
+      ]),
+    );
+    console.log(row(Array(1 + MEMORY_KEYS.length + MEMORY_PAIRS.length).fill("---:")));
     console.log(row([
       "default",
-      ...KEYS.map((k) => cell(`${k} false`)),
-      ratio("oursNode false", "ws false"),
-      ratio("oursBun false", "bun false"),
+      ...MEMORY_KEYS.map((k) => cell(`${k} false`)),
+      ...MEMORY_PAIRS.map(([ours, peer]) => ratio(`${ours} false`, `${peer} false`)),
     ]));
-    console.log(row([
-      "Node: 1 MiB semi-spaces",
-      cell("oursNode true"),
-      cell("ws true"),
-      "–",
-      "–",
-      ratio("oursNode true", "ws true"),
-      "–",
-    ]));
+    if (node) {
+      console.log(row([
+        "Node: 1 MiB semi-spaces",
+        ...MEMORY_KEYS.map((k) => k === "oursNode" || k === "ws" ? cell(`${k} true`) : "–"),
+        ...MEMORY_PAIRS.map(([ours, peer]) =>
+          ours === "oursNode" ? ratio(`${ours} true`, `${peer} true`) : "–"
+        ),
+      ]));
+    }
   }
 } finally {
   await stopChildren();

@@ -63,28 +63,43 @@ type _OwnedSocket = net.Socket & { [_OWNER]?: _NodeSocketDuplex };
  * client's handshake). Chunks that arrive while no read waits queue,
  * bounded: past {@linkcode _READ_HIGH_WATER_MARK} the socket is paused
  * until reads bring the queue back under it. `write` resolves once Node has
- * handed the bytes to the kernel (its write callback), so that the caller
- * may reuse its buffer, and a peer that does not read holds the writer
- * there: that is the backpressure (`'drain'` is not needed, as at most one
- * write is in flight). The socket's listeners are shared functions, so an
- * idle connection carries this object and its pending read, nothing else.
- * `readable` and `writable` are built on first use only, over the same queue.
+ * handed the bytes to the kernel, so that the caller may reuse its buffer,
+ * and a peer that does not read holds the writer there: that is the
+ * backpressure (`'drain'` is not needed, as the connection keeps one write
+ * in flight). Most writes reach the kernel within `socket.write` (nothing
+ * is left in Node's buffer after it): those resolve at once, without
+ * waiting for Node's write callback a tick later. The socket's listeners
+ * are shared functions, so an idle connection carries this object and its
+ * pending read, nothing else. `readable` and `writable` are built on first
+ * use only, over the same queue.
  */
 export class _NodeSocketDuplex implements ByteDuplex {
   readonly #socket: _OwnedSocket;
   /** Chunks received and not read yet; the first one from `#offset` on. */
-  #chunks: Uint8Array[] = [];
+  #chunks: Uint8Array[] | undefined;
   #offset = 0;
   #queued = 0;
   #paused = false;
   /** Set once the socket ended (`null`) or failed (the error). */
   #end: Error | null | undefined;
-  /** How to settle the read waiting for data, and its buffer (none for `readChunk`). */
-  #resolve: ((result: Uint8Array | number | null) => void) | undefined;
-  #reject: ((error: unknown) => void) | undefined;
+  /**
+   * How to settle the read waiting for data (a failure settles it with a
+   * rejected promise: an idle connection keeps one function, not two), and
+   * its buffer (none for `readChunk`).
+   */
+  #resolve: ((result: Uint8Array | number | null | Promise<never>) => void) | undefined;
   #buffer: Uint8Array | undefined;
   #readable: ReadableStream<Uint8Array> | undefined;
   #writable: WritableStream<Uint8Array> | undefined;
+  /**
+   * Writes whose callback is still to come, in order: `undefined` for those
+   * already resolved (the bytes reached the kernel within `socket.write`).
+   */
+  #writes:
+    | ({ resolve: (n: number) => void; reject: (error: unknown) => void; n: number } | undefined)[]
+    | undefined;
+  /** The callback of every write, made on the first one. */
+  #written: ((error?: Error | null) => void) | undefined;
 
   constructor(socket: net.Socket) {
     const owned = this.#socket = socket as _OwnedSocket;
@@ -122,9 +137,25 @@ export class _NodeSocketDuplex implements ByteDuplex {
   }
 
   write(bytes: Uint8Array): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.#socket.write(bytes, (error) => error ? reject(error) : resolve(bytes.length));
-    });
+    const socket = this.#socket;
+    const writes = this.#writes ??= [];
+    socket.write(bytes, this.#written ??= (error) => this.#afterWrite(error));
+    // Nothing left in Node's buffer: the kernel has the bytes, the caller may
+    // reuse its buffer. A write that failed destroyed the socket: it waits for
+    // the callback, which brings the error.
+    if (socket.writableLength === 0 && !socket.destroyed) {
+      writes.push(undefined);
+      return Promise.resolve(bytes.length);
+    }
+    return new Promise((resolve, reject) => writes.push({ resolve, reject, n: bytes.length }));
+  }
+
+  /** Node's callback for the oldest write: settle it, unless it was settled already. */
+  #afterWrite(error: Error | null | undefined): void {
+    const write = this.#writes!.shift();
+    if (write === undefined) return;
+    if (error) write.reject(error);
+    else write.resolve(write.n);
   }
 
   close(): void {
@@ -159,9 +190,8 @@ export class _NodeSocketDuplex implements ByteDuplex {
     if (this.#resolve !== undefined) {
       return Promise.reject(new TypeError("Cannot read: another read is pending"));
     }
-    return new Promise((resolve, reject) => {
+    return new Promise((resolve) => {
       this.#resolve = resolve;
-      this.#reject = reject;
       this.#buffer = buffer;
     });
   }
@@ -171,7 +201,7 @@ export class _NodeSocketDuplex implements ByteDuplex {
     if (resolve !== undefined) {
       // A read waits, so nothing is queued.
       const buffer = this.#buffer;
-      this.#resolve = this.#reject = this.#buffer = undefined;
+      this.#resolve = this.#buffer = undefined;
       if (buffer === undefined) return resolve(_plain(chunk));
       if (chunk.length <= buffer.length) {
         buffer.set(chunk);
@@ -180,12 +210,12 @@ export class _NodeSocketDuplex implements ByteDuplex {
       // What does not fit waits for the next read.
       const n = buffer.length;
       buffer.set(chunk.subarray(0, n));
-      this.#chunks.push(chunk);
+      (this.#chunks ??= []).push(chunk);
       this.#offset = n;
       this.#queued = chunk.length - n;
       resolve(n);
     } else {
-      this.#chunks.push(chunk);
+      (this.#chunks ??= []).push(chunk);
       this.#queued += chunk.length;
     }
     if (this.#queued >= _READ_HIGH_WATER_MARK && !this.#paused) {
@@ -196,7 +226,7 @@ export class _NodeSocketDuplex implements ByteDuplex {
 
   /** The first queued chunk (what is left of it). */
   #shift(): Uint8Array {
-    let chunk = this.#chunks.shift()!;
+    let chunk = this.#chunks!.shift()!;
     if (this.#offset > 0) {
       chunk = chunk.subarray(this.#offset);
       this.#offset = 0;
@@ -207,7 +237,7 @@ export class _NodeSocketDuplex implements ByteDuplex {
 
   /** Copy queued bytes into `buffer`, as many as fit. */
   #take(buffer: Uint8Array): number {
-    const chunks = this.#chunks;
+    const chunks = this.#chunks!;
     let n = 0;
     let i = 0;
     let offset = this.#offset;
@@ -243,11 +273,9 @@ export class _NodeSocketDuplex implements ByteDuplex {
     if (this.#end !== undefined) return;
     this.#end = error;
     const resolve = this.#resolve;
-    const reject = this.#reject;
     if (resolve === undefined) return;
-    this.#resolve = this.#reject = this.#buffer = undefined;
-    if (error === null) resolve(null);
-    else reject!(error);
+    this.#resolve = this.#buffer = undefined;
+    resolve(error === null ? null : Promise.reject(error));
   }
 }
 

@@ -96,3 +96,46 @@ Deno.test("node socket duplex: write resolves with the count once written; reads
   await assert.rejects(duplex.write(bytes));
   duplex.close();
 });
+
+Deno.test("node socket duplex: a write resolves only once Node no longer holds its bytes", async () => {
+  const { duplex, socket, peer } = await pair();
+  // The peer does not read at first: the kernel buffers fill and Node keeps
+  // what it could not hand over. The writer reuses one buffer, as the
+  // connection does; a write resolved while Node still held the buffer
+  // would send a later fill in an earlier block.
+  peer.pause();
+  const block = 64 * 1024;
+  const blocks = 128;
+  const buffer = new Uint8Array(block);
+  let written = 0;
+  const writing = (async () => {
+    for (let i = 0; i < blocks; i++) {
+      buffer.fill(i);
+      assert.equal(await duplex.write(buffer), block);
+      written++;
+    }
+  })();
+  // Wait (bounded) until Node holds bytes it could not write: the writer is held there.
+  for (let i = 0; i < 10_000 && socket.writableLength === 0; i++) {
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  assert.ok(socket.writableLength > 0, "the kernel buffers never filled");
+  assert.ok(written < blocks, "every write resolved while the peer read nothing");
+  const received = new Uint8Array(block * blocks);
+  let filled = 0;
+  const done = new Promise<void>((resolve) => {
+    peer.on("data", (chunk: Uint8Array) => {
+      received.set(chunk, filled);
+      filled += chunk.length;
+      if (filled === received.length) resolve();
+    });
+  });
+  peer.resume();
+  await Promise.all([writing, done]);
+  for (let i = 0; i < blocks; i++) {
+    const at = received.subarray(i * block, (i + 1) * block);
+    assert.ok(at.every((byte) => byte === (i & 0xff)), `block ${i} was overwritten`);
+  }
+  duplex.close();
+  peer.destroy();
+});

@@ -313,8 +313,11 @@ async function _handleUpgrade(
     get duplex(): ByteDuplex {
       return duplex ??= _nodeSocketDuplex(socket);
     },
-    leftover: new Uint8Array(head.buffer, head.byteOffset, head.byteLength),
-    httpVersion: `HTTP/${req.httpVersion}`,
+    // Clients wait for the 101 before they send: a view per upgrade is rarely needed.
+    leftover: head.byteLength === 0
+      ? _NO_BYTES
+      : new Uint8Array(head.buffer, head.byteOffset, head.byteLength),
+    httpVersion: req.httpVersion === "1.1" ? "HTTP/1.1" : `HTTP/${req.httpVersion}`,
     connected: connections.connected,
     disconnected: connections.disconnected,
   };
@@ -322,7 +325,9 @@ async function _handleUpgrade(
   let response: Response;
   const info = new _UpgradeInfo(socket);
   try {
-    response = await handler(request, info);
+    // A handler that answers at once (the usual upgrade) costs no await.
+    const answer = handler(request, info);
+    response = answer instanceof Response ? answer : await answer;
   } catch (error) {
     _failUpgrade(slot, error);
     response = await _errorResponse(error, options);
@@ -341,15 +346,27 @@ async function _handleUpgrade(
   info.complete();
 }
 
-/** The handler's `info` for an upgrade: `completed` is made only when read (most handlers never do). */
+/** The bytes after the head of an upgrade that has none. */
+const _NO_BYTES = new Uint8Array(0);
+
+/**
+ * The handler's `info` for an upgrade: `remoteAddr` and `completed` are
+ * made only when read (most handlers never do). Reading the address makes
+ * Node keep it on the socket for the connection's lifetime.
+ */
 class _UpgradeInfo implements ServeHandlerInfo {
-  readonly remoteAddr: NetAddr;
+  #socket: net.Socket;
+  #remoteAddr: NetAddr | undefined;
   #completed: Promise<void> | undefined;
   #resolve: (() => void) | undefined;
   #done = false;
 
   constructor(socket: net.Socket) {
-    this.remoteAddr = _remoteAddr(socket);
+    this.#socket = socket;
+  }
+
+  get remoteAddr(): NetAddr {
+    return this.#remoteAddr ??= _remoteAddr(this.#socket);
   }
 
   get completed(): Promise<void> {

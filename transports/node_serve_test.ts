@@ -6,6 +6,8 @@
 import assert from "node:assert/strict";
 import { deadline, RawHttp } from "../tests/_http_raw.ts";
 import { bundleModule, NODE_STDIN_MODULE, requireTool, startProcess } from "../tests/_process.ts";
+import { serve } from "./node_serve.ts";
+import { upgradeWebSocket } from "./upgrade_websocket.ts";
 
 Deno.test("node serve: maxBodySize (413), and a client that leaves cancels the stream", async () => {
   const node = await requireTool("node", "install Node.js 20 or later");
@@ -45,5 +47,53 @@ Deno.test("node serve: maxBodySize (413), and a client that leaves cancels the s
     );
   } finally {
     await server.stop();
+  }
+});
+
+Deno.test("node serve: a frame sent with the upgrade head is read; remoteAddr is the client's", async () => {
+  const addresses: string[] = [];
+  const server = serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request, info) => {
+    const { response, socket } = upgradeWebSocket(request);
+    socket.onmessage = (event) => {
+      addresses.push(`${info.remoteAddr.hostname} ${info.remoteAddr.port > 0}`);
+      socket.send(event.data);
+    };
+    return response;
+  });
+  const { port } = await server.listening;
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    // The handshake and a masked "hi" in one write: the frame comes with the head.
+    const head = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    const mask = [1, 2, 3, 4];
+    const frame = [0x81, 0x82, ...mask, "h".charCodeAt(0) ^ 1, "i".charCodeAt(0) ^ 2];
+    await conn.write(new Uint8Array([...new TextEncoder().encode(head), ...frame]));
+    let received = new Uint8Array(0);
+    const reply = new Uint8Array(
+      [0x81, 0x02, ..."hi"].map((c) => typeof c === "string" ? c.charCodeAt(0) : c),
+    );
+    const buffer = new Uint8Array(4096);
+    await deadline(
+      (async () => {
+        while (true) {
+          const n = await conn.read(buffer);
+          if (n === null) throw new Error("closed before the echo");
+          received = new Uint8Array([...received, ...buffer.subarray(0, n)]);
+          const text = new TextDecoder("latin1").decode(received);
+          const end = text.indexOf("\r\n\r\n");
+          if (end !== -1 && received.length >= end + 4 + reply.length) break;
+        }
+      })(),
+      10_000,
+      "the 101 and the echo",
+    );
+    const text = new TextDecoder("latin1").decode(received);
+    assert.match(text, /^HTTP\/1\.1 101 Switching Protocols\r\n/);
+    assert.deepEqual(received.subarray(text.indexOf("\r\n\r\n") + 4), reply);
+    assert.deepEqual(addresses, ["127.0.0.1 true"]);
+  } finally {
+    conn.close();
+    await server.shutdown();
   }
 });
