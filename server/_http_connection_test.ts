@@ -208,3 +208,34 @@ Deno.test("serve: a late head gets 408; an idle kept-alive connection closes qui
     idle.close();
   }, { handshakeTimeout: 300, keepAliveTimeout: 300 });
 });
+
+Deno.test("serve: reads start at 4 KiB and move to 16 KiB once a read fills the buffer", async () => {
+  const handler: ServeHandler = async (request) =>
+    new Response(String((await request.arrayBuffer()).byteLength));
+  // The sizes of the buffers the server reads into (the client reads 64 KiB at a time).
+  const sizes: number[] = [];
+  await withServer(handler, async (port) => {
+    const client = await RawHttp.connect(port);
+    const proto = Object.getPrototypeOf(client.conn) as { read(buffer: Uint8Array): unknown };
+    const read = proto.read;
+    proto.read = function (buffer: Uint8Array) {
+      if (buffer.length !== 64 * 1024) sizes.push(buffer.length);
+      return read.call(this, buffer);
+    };
+    try {
+      await client.send("GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+      assert.equal((await client.response()).body, "0");
+      const body = "x".repeat(200 * 1024);
+      await client.send(
+        `POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+      );
+      assert.equal((await client.response()).body, String(body.length));
+    } finally {
+      proto.read = read;
+      client.close();
+    }
+  });
+  assert.equal(sizes[0], 4 * 1024);
+  assert.ok(sizes.includes(16 * 1024), `read sizes: ${sizes.join(", ")}`);
+  assert.ok(sizes.every((size) => size === 4 * 1024 || size === 16 * 1024), `${sizes}`);
+});
