@@ -20,7 +20,7 @@ const { WebSocketConnection } = await import("../connection/websocket_connection
 const { FrameEncoder } = await import("../frames/frame_encoder.ts");
 const { Opcode } = await import("../frames/opcode.ts");
 
-Deno.test("an idle server connection holds one typed array: its 512-byte read buffer", async () => {
+Deno.test("an idle server connection holds one typed array: its 128-byte read buffer", async () => {
   const buffers: number[] = [];
   let release: ((n: number | null) => void) | undefined;
   const duplex = {
@@ -42,7 +42,7 @@ Deno.test("an idle server connection holds one typed array: its 512-byte read bu
   // Decoder scratch and key, the control frame buffer and the encoder's key
   // are made on first use (or shared), not per connection.
   assert.equal(arrays, 1);
-  assert.deepEqual(buffers, [512]);
+  assert.deepEqual(buffers, [128]);
   connection.terminate();
   release?.(null);
   await connection.closed;
