@@ -247,7 +247,14 @@ export function _negotiate(
   }
   const extensions = options.extensions;
   let negotiators: Map<string, ServerExtension> | undefined;
-  if ((extensions !== undefined && extensions.length > 0) || extension !== undefined) {
+  if ((extensions === undefined || extensions.length === 0) && extension !== undefined) {
+    // Only `upgradeWebSocket`'s permessage-deflate, the same object on every
+    // upgrade: its map is made once.
+    if (_lone?.extension !== extension) {
+      _lone = { extension, negotiators: new Map([[asciiLowercase(extension.name), extension]]) };
+    }
+    negotiators = _lone.negotiators;
+  } else if ((extensions !== undefined && extensions.length > 0) || extension !== undefined) {
     negotiators = new Map();
     for (
       const negotiator of extension === undefined ? extensions! : [...extensions ?? [], extension]
@@ -361,6 +368,9 @@ export function _negotiate(
     extra,
   };
 }
+
+/** The negotiators of the last lone extension (see `_negotiate`). */
+let _lone: { extension: ServerExtension; negotiators: Map<string, ServerExtension> } | undefined;
 
 /** The 101's headers for an accepted handshake (a new `Headers`, or `extra` filled in). */
 export function _acceptedHeaders(answer: _HandshakeAnswer): Headers {
