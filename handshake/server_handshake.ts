@@ -427,6 +427,7 @@ function _reject(status: number, body: string): ServerHandshakeRejected {
 
 /** `HTTP/1.1`, `HTTP/2`, `1.1`: whether the version is at least 1.1. */
 function _isHttp11OrLater(version: string): boolean {
+  if (version === "HTTP/1.1") return true; // every upgrade: no match array to make
   const match = /^(?:HTTP\/)?([0-9]+)(?:\.([0-9]+))?$/.exec(version);
   if (match === null) return false;
   const major = Number(match[1]);

@@ -50,7 +50,8 @@ export function parseRequestHead(
   // request-line = method SP request-target SP HTTP-version (RFC 9112 §3)
   const startLine = lines[0]!;
   const parts = startLine.split(" ");
-  const [method, target, httpVersion] = parts;
+  // Indexing, not destructuring: no iterator.
+  const method = parts[0], target = parts[1], httpVersion = parts[2];
   if (
     parts.length !== 3 || method === undefined || target === undefined ||
     httpVersion === undefined || method === "" || target === ""
@@ -61,16 +62,21 @@ export function parseRequestHead(
   if (!isTokenString(method)) {
     throw _malformed(`Invalid request line: method ${quote(method)} is not a token`);
   }
-  const upper = method.toUpperCase();
-  if (method !== upper && _NORMALIZED_METHODS.has(upper)) {
-    throw _malformed(
-      `Invalid request line: method ${quote(method)} is not ${upper} (methods are case-sensitive)`,
-    );
+  if (!_NORMALIZED_METHODS.has(method)) {
+    const upper = method.toUpperCase();
+    if (_NORMALIZED_METHODS.has(upper)) {
+      throw _malformed(
+        `Invalid request line: method ${
+          quote(method)
+        } is not ${upper} (methods are case-sensitive)`,
+      );
+    }
   }
   if (target === "*") {
     throw _malformed("Invalid request line: the asterisk-form target (*) is not supported");
   }
-  const absolute = options.absoluteForm === true && /^https?:\/\//i.test(target);
+  const absolute = options.absoluteForm === true && target.charCodeAt(0) !== 0x2f &&
+    /^https?:\/\//i.test(target);
   if (!absolute && !target.startsWith("/")) {
     throw _malformed(
       `Invalid request line: target ${quote(target)} is not a path (only origin-form is supported)`,
@@ -103,6 +109,7 @@ const _HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)(?::[0-9]*)?
 
 /** `HTTP-version = "HTTP/" DIGIT "." DIGIT`, major version 1 only. */
 export function _checkVersion(version: string, kind: string, line: string): void {
+  if (version === "HTTP/1.1" || version === "HTTP/1.0") return; // no match array to make
   const match = /^HTTP\/([0-9])\.[0-9]$/.exec(version);
   if (match === null) throw _malformed(`Invalid ${kind} ${quote(line)}: bad HTTP version`);
   if (match[1] !== "1") {
