@@ -153,18 +153,7 @@ export class _HttpConnection {
 
   /** Serve requests until the connection closes or is upgraded. */
   run(): void {
-    void this.#run();
-  }
-
-  /** One async function rather than `catch` and `finally` (two more promises and closures). */
-  async #run(): Promise<void> {
-    try {
-      await this.#loop();
-    } catch {
-      // Answered or closed below.
-    }
-    await this.#failing; // an error response being written, then a lingering close
-    if (this.#phase !== "done") this.#close();
+    void this.#loop();
   }
 
   /** No longer HTTP: `shutdown` has nothing left to wait for. */
@@ -189,66 +178,78 @@ export class _HttpConnection {
       : new Promise<void>((resolve) => this.#finished = resolve);
   }
 
+  /**
+   * Serve requests until the connection closes or is upgraded; never
+   * rejects. Its own cleanup, rather than a `catch` and a `finally` or a
+   * wrapping async method: one promise and generator less per connection.
+   */
   async #loop(): Promise<void> {
-    const options = this.#context.options;
-    let first = true;
-    while (!this.#closed) {
-      if (this.#context.stopping()) return await this.#flushAndClose();
-      const lines = await this.#readHead(first);
-      first = false;
-      if (lines === undefined) return;
-      let framing: RequestFraming;
-      let head;
-      try {
-        head = parseRequestHead(lines, { absoluteForm: true });
-        framing = requestFraming(head);
-        if (
-          framing.body === "length" &&
-          framing.length > (options.maxBodySize ?? SERVE_DEFAULTS.maxBodySize)
-        ) {
-          throw _bodyTooLarge(options.maxBodySize!);
+    try {
+      const options = this.#context.options;
+      let first = true;
+      while (!this.#closed) {
+        if (this.#context.stopping()) return await this.#flushAndClose();
+        const lines = await this.#readHead(first);
+        first = false;
+        if (lines === undefined) return;
+        let framing: RequestFraming;
+        let head;
+        try {
+          head = parseRequestHead(lines, { absoluteForm: true });
+          framing = requestFraming(head);
+          if (
+            framing.body === "length" &&
+            framing.length > (options.maxBodySize ?? SERVE_DEFAULTS.maxBodySize)
+          ) {
+            throw _bodyTooLarge(options.maxBodySize!);
+          }
+        } catch (error) {
+          return await this.#fail(error);
         }
-      } catch (error) {
-        return await this.#fail(error);
-      }
-      this.#phase = "active";
-      const made = this.#makeRequest(head, framing);
-      if (made instanceof HttpHeadError) return await this.#fail(made);
-      const { request, body } = made;
-      const upgrade = framing.upgrade;
-      const info = new _Info(this.#remoteAddr);
-      this.#request = request;
-      const slot = upgrade ? this.#slotFor(head.httpVersion) : _PLAIN_SLOT;
-      if (upgrade) _ServerRequest.setSlot(request, slot);
-      if (!upgrade && body.done) this.#watch();
-      let response: Response;
-      try {
-        response = await this.#context.handler(request, info);
-        if (!(response instanceof Response)) {
-          throw new TypeError("The handler did not return a Response");
+        this.#phase = "active";
+        const made = this.#makeRequest(head, framing);
+        if (made instanceof HttpHeadError) return await this.#fail(made);
+        const { request, body } = made;
+        const upgrade = framing.upgrade;
+        const info = new _Info(this.#remoteAddr);
+        this.#request = request;
+        const slot = upgrade ? this.#slotFor(head.httpVersion) : _PLAIN_SLOT;
+        if (upgrade) _ServerRequest.setSlot(request, slot);
+        if (!upgrade && body.done) this.#watch();
+        let response: Response;
+        try {
+          response = await this.#context.handler(request, info);
+          if (!(response instanceof Response)) {
+            throw new TypeError("The handler did not return a Response");
+          }
+        } catch (error) {
+          _failUpgrade(slot, error);
+          response = await this.#errorResponse(error, body);
         }
-      } catch (error) {
-        _failUpgrade(slot, error);
-        response = await this.#errorResponse(error, body);
-      }
-      if (upgrade) {
-        // Not a 101: _completeUpgrade has told the socket it will never open.
-        const upgraded = await this.#upgrade(slot, response);
-        // The request no longer leads to this connection: see _SPENT_SLOT.
-        _ServerRequest.setSlot(request, _SPENT_SLOT);
-        if (upgraded) {
-          this.#request = undefined;
-          return;
+        if (upgrade) {
+          // Not a 101: _completeUpgrade has told the socket it will never open.
+          const upgraded = await this.#upgrade(slot, response);
+          // The request no longer leads to this connection: see _SPENT_SLOT.
+          _ServerRequest.setSlot(request, _SPENT_SLOT);
+          if (upgraded) {
+            this.#request = undefined;
+            return;
+          }
         }
+        const keepAlive = await this.#respond(response, request, body, head.httpVersion, upgrade);
+        info._complete();
+        this.#request = undefined;
+        if (!keepAlive || this.#closed) return this.#close();
+        if (this.#shutdownTimer !== undefined || this.#context.stopping()) {
+          return await this.#flushAndClose();
+        }
+        this.#phase = "idle";
       }
-      const keepAlive = await this.#respond(response, request, body, head.httpVersion, upgrade);
-      info._complete();
-      this.#request = undefined;
-      if (!keepAlive || this.#closed) return this.#close();
-      if (this.#shutdownTimer !== undefined || this.#context.stopping()) {
-        return await this.#flushAndClose();
-      }
-      this.#phase = "idle";
+    } catch {
+      // Answered or closed below.
+    } finally {
+      await this.#failing; // an error response being written, then a lingering close
+      if (this.#phase !== "done") this.#close();
     }
   }
 
