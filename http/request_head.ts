@@ -1,11 +1,4 @@
-import {
-  asciiLowercase,
-  isFieldChar,
-  isTokenString,
-  isWhitespace,
-  quote,
-  trimWhitespace,
-} from "./_http_syntax.ts";
+import { isFieldChar, isTokenString, isWhitespace, quote } from "./_http_syntax.ts";
 import { HttpHeadError, HttpHeadErrorCode } from "../errors/http_head_error.ts";
 
 /** A request head, checked: what {@linkcode parseRequestHead} returns. */
@@ -91,7 +84,7 @@ export function parseRequestHead(
   const fields = _parseFields(lines, "request");
   let host: string | null = null;
   for (let i = 0; i < fields.length; i += 2) {
-    if (fields[i]!.length === 4 && asciiLowercase(fields[i]!) === "host") host = fields[i + 1]!;
+    if (_isHost(fields[i]!)) host = fields[i + 1]!;
   }
   if (host !== null && host !== "" && !_HOST.test(host)) {
     throw _malformed(`Invalid request head: Host ${quote(host)} is not a host and port`);
@@ -144,7 +137,12 @@ export function _parseFields(lines: string[], kind: string): string[] {
     if (!isTokenString(name)) {
       throw _malformed(`Invalid ${kind} head: header name ${quote(name)} is not a token`);
     }
-    const value = trimWhitespace(line.slice(colon + 1));
+    // Trimmed in place, then sliced once (not sliced, then trimmed into another string).
+    let from = colon + 1;
+    let to = line.length;
+    while (from < to && isWhitespace(line.charCodeAt(from))) from++;
+    while (to > from && isWhitespace(line.charCodeAt(to - 1))) to--;
+    const value = line.slice(from, to);
     for (let i = 0; i < value.length; i++) {
       if (!isFieldChar(value.charCodeAt(i))) {
         throw _malformed(
@@ -152,14 +150,19 @@ export function _parseFields(lines: string[], kind: string): string[] {
         );
       }
     }
-    if (
-      kind === "request" && name.length === 4 && asciiLowercase(name) === "host" && ++hosts > 1
-    ) {
+    if (kind === "request" && _isHost(name) && ++hosts > 1) {
       throw _malformed(`Invalid ${kind} head: more than one Host header`);
     }
     fields.push(name, value);
   }
   return fields;
+}
+
+/** Whether a header name is `Host`, in any case (no lowercased copy made). */
+function _isHost(name: string): boolean {
+  return name.length === 4 && (name.charCodeAt(0) | 0x20) === 0x68 &&
+    (name.charCodeAt(1) | 0x20) === 0x6f && (name.charCodeAt(2) | 0x20) === 0x73 &&
+    (name.charCodeAt(3) | 0x20) === 0x74;
 }
 
 function _malformed(message: string): HttpHeadError {

@@ -102,19 +102,22 @@ let _slabUsed = 0;
  * twice; the slab is dropped when full and freed once its last head is.
  */
 function _headBytes(head: string): Uint8Array {
-  if (head.length > _SLAB_SIZE / 4) return latin1Encode(head);
+  if (head.length > _SLAB_SIZE / 8) return latin1Encode(head);
   if (_slabUsed + head.length > _SLAB_SIZE) {
     _slab = new Uint8Array(_SLAB_SIZE);
     _slabUsed = 0;
   }
   const bytes = _slab.subarray(_slabUsed, _slabUsed + head.length);
-  // Tokens and base64 are ASCII; anything else takes more bytes than there is room for.
-  if (_encoder.encodeInto(head, bytes).read !== head.length) return latin1Encode(head);
+  // By hand: encodeInto makes an object per call, and this is a few
+  // hundred characters at most.
+  for (let i = 0; i < head.length; i++) {
+    const code = head.charCodeAt(i);
+    if (code > 0xff) return latin1Encode(head); // which throws the usual error
+    bytes[i] = code;
+  }
   _slabUsed += head.length;
   return bytes;
 }
-
-const _encoder = new TextEncoder();
 
 /** The response for a handshake's outcome: the 101, or the refusal with its text. */
 export function _upgradeResponse(result: _HandshakeAnswer | ServerHandshakeRejected): Response {
