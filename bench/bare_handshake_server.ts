@@ -4,9 +4,10 @@
  * their promises, the system calls), with no library and no HTTP parsing
  * beyond finding the key. Not a WebSocket server: just enough of one for
  * `_handshake_load.mjs`. Per connection it reads the request head, answers
- * 101 with the accept key (`crypto.subtle.digest("SHA-1")`, or `node:crypto`
- * with `--sha1 node`), reads the masked close frame, writes the close echo
- * and closes the connection. Anything else closes it at once.
+ * 101 with the accept key (`crypto.subtle.digest("SHA-1")`; `node:crypto`
+ * with `--sha1 node`; this module's synchronous `computeAcceptKey` with
+ * `--sha1 js`), reads the masked close frame, writes the close echo and
+ * closes the connection. Anything else closes it at once.
  *
  * Run: `deno run --allow-net=127.0.0.1 bench/bare_handshake_server.ts --host 127.0.0.1 --port 0`
  * (prints `listening on ws://HOST:PORT`).
@@ -15,11 +16,12 @@
  */
 import { createHash } from "node:crypto";
 import { parseFlags } from "../examples/_args.ts";
+import { computeAcceptKey } from "../handshake/accept_key.ts";
 
 const { flags } = parseFlags(Deno.args);
 const hostname = flags.get("host") ?? "127.0.0.1";
 const port = Number(flags.get("port") ?? "0");
-const NODE_SHA1 = flags.get("sha1") === "node";
+const SHA1 = flags.get("sha1") ?? "subtle";
 
 /** RFC 6455 §1.3. */
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -28,7 +30,8 @@ const decoder = new TextDecoder();
 const KEY = "\r\nsec-websocket-key:";
 
 async function acceptKey(key: string): Promise<string> {
-  if (NODE_SHA1) return createHash("sha1").update(key + GUID).digest("base64");
+  if (SHA1 === "js") return computeAcceptKey(key);
+  if (SHA1 === "node") return createHash("sha1").update(key + GUID).digest("base64");
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-1", encoder.encode(key + GUID)));
   return btoa(String.fromCharCode.apply(null, digest as unknown as number[]));
 }

@@ -6,7 +6,9 @@
  * (`bench/ws_echo_server.mjs`), Bun's native server
  * (`bench/bun_echo_server.mjs`), and the floor of any JavaScript server on
  * `Deno.listen` (`bench/bare_handshake_server.ts`: no library, no HTTP
- * parsing beyond the key).
+ * parsing beyond the key; its accept key from `crypto.subtle`, an op on a
+ * thread pool, or with `--servers bareSync` from this module's synchronous
+ * SHA-1, the lower floor).
  *
  * The load comes from `bench/_handshake_load.mjs`, plain Node `net` written
  * apart from this module: each of 1 and 16 concurrent loops connects, sends
@@ -24,7 +26,8 @@
  *
  * Run: `deno run --allow-run --allow-read bench/handshake.ts`
  * Flags: `--warmup MS` (500), `--duration MS` (2000), `--rounds N` (3),
- * `--connections 1,16`, `--servers ours,native,bare,ws,bun,oursNode`,
+ * `--connections 1,16`, `--servers ours,native,bare,ws,bun,oursNode` (the
+ * default; `bareSync` too on request),
  * `--baseline DIR`.
  *
  * @module
@@ -42,17 +45,20 @@ const ROUNDS = Math.max(1, Number(flags.get("rounds") ?? 3));
 const CONNECTIONS = (flags.get("connections") ?? "1,16").split(",").map(Number);
 const BASELINE = flags.get("baseline");
 
-type Kind = "ours" | "native" | "bare" | "ws" | "bun" | "oursNode";
-const KINDS: Kind[] = ["ours", "native", "bare", "ws", "bun", "oursNode"];
+type Kind = "ours" | "native" | "bare" | "bareSync" | "ws" | "bun" | "oursNode";
+const KINDS: Kind[] = ["ours", "native", "bare", "bareSync", "ws", "bun", "oursNode"];
+/** Run unless `--servers` names them. */
+const DEFAULT_KINDS: Kind[] = ["ours", "native", "bare", "ws", "bun", "oursNode"];
 const NAMES: Record<Kind, string> = {
   ours: "ours (Deno)",
   native: "Deno native",
   bare: "bare Deno.listen",
+  bareSync: "bare, JS SHA-1",
   ws: "ws (Node)",
   bun: "Bun native",
   oursNode: "ours (Node)",
 };
-const kinds = (flags.get("servers") ?? KINDS.join(",")).split(",") as Kind[];
+const kinds = (flags.get("servers") ?? DEFAULT_KINDS.join(",")).split(",") as Kind[];
 for (const kind of kinds) {
   if (!KINDS.includes(kind)) throw new Error(`--servers: one of ${KINDS.join(", ")}, not ${kind}`);
 }
@@ -104,14 +110,20 @@ interface Server {
 
 async function startServer(entry: Entry, bundles: Map<string, Uint8Array>): Promise<Server> {
   const address = ["--host", "127.0.0.1", "--port", "0"];
-  const deno = (file: string) =>
-    spawn(Deno.execPath(), ["run", "--allow-net=127.0.0.1", file, ...address], entry.root);
+  const deno = (file: string, extra: string[] = []) =>
+    spawn(
+      Deno.execPath(),
+      ["run", "--allow-net=127.0.0.1", file, ...address, ...extra],
+      entry.root,
+    );
   const proc = entry.kind === "ours"
     ? deno("examples/echo_server.ts")
     : entry.kind === "native"
     ? deno("bench/native_echo_server.ts")
     : entry.kind === "bare"
     ? deno("bench/bare_handshake_server.ts")
+    : entry.kind === "bareSync"
+    ? deno("bench/bare_handshake_server.ts", ["--sha1", "js"])
     : entry.kind === "ws"
     ? spawn("node", ["bench/ws_echo_server.mjs", ...address], ROOT)
     : entry.kind === "bun"
