@@ -3,8 +3,12 @@
  * rounds interleaved: this module's server on Deno (`examples/echo_server.ts`)
  * and on Node (`bench/node_echo_server.ts`, bundled by `deno bundle`),
  * Deno's native server (`bench/native_echo_server.ts`), `ws` on Node
- * (`bench/ws_echo_server.mjs`) and Bun's native server
- * (`bench/bun_echo_server.mjs`).
+ * (`bench/ws_echo_server.mjs`), Bun's native server
+ * (`bench/bun_echo_server.mjs`), and the floor of any JavaScript server on
+ * `Deno.listen` (`bench/bare_handshake_server.ts`: no library, no HTTP
+ * parsing beyond the key; its accept key from `crypto.subtle`, an op on a
+ * thread pool, or with `--servers bareSync` from this module's synchronous
+ * SHA-1, the lower floor).
  *
  * The load comes from `bench/_handshake_load.mjs`, plain Node `net` written
  * apart from this module: each of 1 and 16 concurrent loops connects, sends
@@ -12,9 +16,9 @@
  * close echo and waits for the server to close TCP, then starts over.
  *
  * Prints, per number of loops: the median cycles/s of each server, the
- * ratio of ours to each peer (median and range of the per-round ratios:
- * the machine is shared), and the server's CPU µs per cycle (user + system,
- * from /proc/PID/stat).
+ * server's CPU µs per cycle (user + system, from /proc/PID/stat; the
+ * steadier figure on a shared machine), and the ratios of ours to each peer
+ * for both (median and range of the per-round ratios).
  *
  * `--baseline DIR` adds this module's servers from another checkout (such
  * as the main worktree), to compare a change with what it changes in the
@@ -22,7 +26,8 @@
  *
  * Run: `deno run --allow-run --allow-read bench/handshake.ts`
  * Flags: `--warmup MS` (500), `--duration MS` (2000), `--rounds N` (3),
- * `--connections 1,16`, `--servers ours,native,ws,bun,oursNode`,
+ * `--connections 1,16`, `--servers ours,native,bare,ws,bun,oursNode` (the
+ * default; `bareSync` too on request),
  * `--baseline DIR`.
  *
  * @module
@@ -40,16 +45,20 @@ const ROUNDS = Math.max(1, Number(flags.get("rounds") ?? 3));
 const CONNECTIONS = (flags.get("connections") ?? "1,16").split(",").map(Number);
 const BASELINE = flags.get("baseline");
 
-type Kind = "ours" | "native" | "ws" | "bun" | "oursNode";
-const KINDS: Kind[] = ["ours", "native", "ws", "bun", "oursNode"];
+type Kind = "ours" | "native" | "bare" | "bareSync" | "ws" | "bun" | "oursNode";
+const KINDS: Kind[] = ["ours", "native", "bare", "bareSync", "ws", "bun", "oursNode"];
+/** Run unless `--servers` names them. */
+const DEFAULT_KINDS: Kind[] = ["ours", "native", "bare", "ws", "bun", "oursNode"];
 const NAMES: Record<Kind, string> = {
   ours: "ours (Deno)",
   native: "Deno native",
+  bare: "bare Deno.listen",
+  bareSync: "bare, JS SHA-1",
   ws: "ws (Node)",
   bun: "Bun native",
   oursNode: "ours (Node)",
 };
-const kinds = (flags.get("servers") ?? KINDS.join(",")).split(",") as Kind[];
+const kinds = (flags.get("servers") ?? DEFAULT_KINDS.join(",")).split(",") as Kind[];
 for (const kind of kinds) {
   if (!KINDS.includes(kind)) throw new Error(`--servers: one of ${KINDS.join(", ")}, not ${kind}`);
 }
@@ -101,12 +110,20 @@ interface Server {
 
 async function startServer(entry: Entry, bundles: Map<string, Uint8Array>): Promise<Server> {
   const address = ["--host", "127.0.0.1", "--port", "0"];
-  const deno = (file: string) =>
-    spawn(Deno.execPath(), ["run", "--allow-net=127.0.0.1", file, ...address], entry.root);
+  const deno = (file: string, extra: string[] = []) =>
+    spawn(
+      Deno.execPath(),
+      ["run", "--allow-net=127.0.0.1", file, ...address, ...extra],
+      entry.root,
+    );
   const proc = entry.kind === "ours"
     ? deno("examples/echo_server.ts")
     : entry.kind === "native"
     ? deno("bench/native_echo_server.ts")
+    : entry.kind === "bare"
+    ? deno("bench/bare_handshake_server.ts")
+    : entry.kind === "bareSync"
+    ? deno("bench/bare_handshake_server.ts", ["--sha1", "js"])
     : entry.kind === "ws"
     ? spawn("node", ["bench/ws_echo_server.mjs", ...address], ROOT)
     : entry.kind === "bun"
@@ -225,24 +242,47 @@ try {
       }),
     ]));
   }
-  console.log(`\n### Ratios, ours ÷ peer: median (range over rounds)\n`);
+  console.log(`\n### Server CPU µs per cycle: median (range over rounds)\n`);
+  console.log(row(["loops", ...entries.map((e) => e.name)]));
+  console.log(row(Array(entries.length + 1).fill("---:")));
+  for (const connections of CONNECTIONS) {
+    console.log(row([
+      String(connections),
+      ...entries.map((e) => {
+        const cpu = runs.get(`${connections} ${e.id}`)!.cpu;
+        return `${median(cpu).toFixed(0)} (${Math.min(...cpu).toFixed(0)}–${
+          Math.max(...cpu).toFixed(0)
+        })`;
+      }),
+    ]));
+  }
+  console.log(
+    `\n### Ratios, ours ÷ peer: median (range over rounds); cycles/s, then CPU per ` +
+      `cycle (peer's ÷ ours: above 1 when ours costs less)\n`,
+  );
   // Each of ours against the peers, and against its own baseline.
   const pairs = ours.flatMap((o) => [
     ...peers.map((p) => [o, p]),
     ...ours.filter((x) => x.kind === o.kind && x !== o && o.root === ROOT).map((p) => [o, p]),
   ]);
-  console.log(row(["ours", "peer", ...CONNECTIONS.map((c) => `${c} loops`)]));
-  console.log(row(["---", "---", ...CONNECTIONS.map(() => "---:")]));
+  console.log(row([
+    "ours",
+    "peer",
+    ...CONNECTIONS.map((c) => `${c} loops`),
+    ...CONNECTIONS.map((c) => `CPU, ${c} loops`),
+  ]));
+  console.log(row(["---", "---", ...CONNECTIONS.flatMap(() => ["---:", "---:"])]));
+  const ratio = (a: number[], b: number[]) => {
+    const ratios = a.map((v, i) => v / b[i]!);
+    return `${median(ratios).toFixed(2)}× (${range(ratios)})`;
+  };
   for (const [o, p] of pairs) {
+    const run = (e: Entry, connections: number) => runs.get(`${connections} ${e.id}`)!;
     console.log(row([
       o!.name,
       p!.name,
-      ...CONNECTIONS.map((connections) => {
-        const a = runs.get(`${connections} ${o!.id}`)!.rate;
-        const b = runs.get(`${connections} ${p!.id}`)!.rate;
-        const ratios = a.map((v, i) => v / b[i]!);
-        return `${median(ratios).toFixed(2)}× (${range(ratios)})`;
-      }),
+      ...CONNECTIONS.map((c) => ratio(run(o!, c).rate, run(p!, c).rate)),
+      ...CONNECTIONS.map((c) => ratio(run(p!, c).cpu, run(o!, c).cpu)),
     ]));
   }
 } finally {

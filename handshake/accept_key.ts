@@ -34,17 +34,29 @@ const _encoder = new TextEncoder();
  */
 export function computeAcceptKey(key: string): string {
   // Into reused buffers: a fresh typed array costs 1–3 µs on Deno, and this
-  // runs for every handshake.
-  const input = key + _GUID;
-  const { read, written } = _encoder.encodeInto(input, _input);
-  const bytes = read === input.length ? _input.subarray(0, written) : _encoder.encode(input);
-  _sha1Into(bytes, _digest);
-  return _base64(_digest);
+  // runs for every handshake. A valid key (24 ASCII characters) is written
+  // in front of the GUID already in place: no joined string, no view.
+  if (key.length === 24 && _encoder.encodeInto(key, _keySlot).read === 24) {
+    _sha1Into(_keyed, _digest);
+  } else {
+    const input = key + _GUID;
+    const { read, written } = _encoder.encodeInto(input, _input);
+    _sha1Into(
+      read === input.length ? _input.subarray(0, written) : _encoder.encode(input),
+      _digest,
+    );
+  }
+  return _base64Digest(_digest);
 }
 
-/** The accept key's input (60 bytes for a valid key) and digest, reused. */
+/** The accept key's input for other keys, and the digest, reused. */
 const _input = new Uint8Array(256);
 const _digest = new Uint8Array(20);
+/** The input of a 24-character ASCII key: the key's place, then the GUID. */
+const _keyed = new Uint8Array(24 + _GUID.length);
+/** The key's place: 24 bytes, so that no key can write over the GUID. */
+const _keySlot = _keyed.subarray(0, 24);
+_encoder.encodeInto(_GUID, _keyed.subarray(24));
 
 /**
  * Make a fresh `Sec-WebSocket-Key`: 16 bytes from `crypto.getRandomValues`,
@@ -91,6 +103,40 @@ export function generateKey(): string {
  */
 export function isValidKey(key: string): boolean {
   return /^[A-Za-z0-9+/]{22}==$/.test(key);
+}
+
+/** The base64 alphabet (RFC 4648 §4), as character codes. */
+const _ALPHABET = Array.from(
+  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+  (char) => char.charCodeAt(0),
+);
+/** The 28 characters of a digest's base64, reused. */
+const _codes: number[] = new Array(28).fill(0);
+
+/**
+ * Base64 of a 20-byte SHA-1 digest. By hand into a reused array of
+ * character codes: `apply` with an array takes its elements as they are,
+ * where a typed array is first copied into a fresh list, and `btoa` is a
+ * call into the runtime (0.2 µs against 0.6 µs on Deno, and a quarter of
+ * the garbage).
+ */
+function _base64Digest(digest: Uint8Array): string {
+  const codes = _codes;
+  let j = 0;
+  for (let i = 0; i < 18; i += 3) {
+    const n = (digest[i]! << 16) | (digest[i + 1]! << 8) | digest[i + 2]!;
+    codes[j++] = _ALPHABET[n >> 18]!;
+    codes[j++] = _ALPHABET[(n >> 12) & 63]!;
+    codes[j++] = _ALPHABET[(n >> 6) & 63]!;
+    codes[j++] = _ALPHABET[n & 63]!;
+  }
+  // The last 2 bytes: 3 characters and one "=".
+  const n = (digest[18]! << 16) | (digest[19]! << 8);
+  codes[24] = _ALPHABET[n >> 18]!;
+  codes[25] = _ALPHABET[(n >> 12) & 63]!;
+  codes[26] = _ALPHABET[(n >> 6) & 63]!;
+  codes[27] = 0x3d;
+  return String.fromCharCode.apply(null, codes);
 }
 
 /** Base64 (with padding) of a few bytes, with only web-standard APIs. */

@@ -66,6 +66,26 @@ Deno.test("computeAcceptKey: any key string, long or short, ASCII or not, in any
     return btoa(String.fromCharCode(...new Uint8Array(digest)));
   };
   // Longer than the reused input buffer, then shorter (stale bytes must not leak).
-  const keys = ["k".repeat(400), "x3JJHMbDL1EzLkh9GBhXDw==", "é€😀 key", "", "k".repeat(100), "a"];
+  // 24 characters that are not all ASCII, each followed by a valid key: the
+  // GUID held after a valid key's place must survive them.
+  const keys = [
+    "k".repeat(400),
+    "x3JJHMbDL1EzLkh9GBhXDw==",
+    "é€😀 key",
+    "",
+    "k".repeat(100),
+    "a",
+    "é".repeat(24),
+    "dGhlIHNhbXBsZSBub25jZQ==",
+    "dGhlIHNhbXBsZSBub25jZQ=\u00e9",
+    "x3JJHMbDL1EzLkh9GBhXDw==",
+    "😀".repeat(12),
+    "dGhlIHNhbXBsZSBub25jZQ==",
+  ];
   for (const key of keys) assert.equal(computeAcceptKey(key), await reference(key), key);
+  // Random valid keys: digests of every shape go through the base64.
+  for (let i = 0; i < 300; i++) {
+    const key = generateKey();
+    assert.equal(computeAcceptKey(key), await reference(key), key);
+  }
 });

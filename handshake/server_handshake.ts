@@ -247,7 +247,14 @@ export function _negotiate(
   }
   const extensions = options.extensions;
   let negotiators: Map<string, ServerExtension> | undefined;
-  if ((extensions !== undefined && extensions.length > 0) || extension !== undefined) {
+  if ((extensions === undefined || extensions.length === 0) && extension !== undefined) {
+    // Only `upgradeWebSocket`'s permessage-deflate, the same object on every
+    // upgrade: its map is made once.
+    if (_lone?.extension !== extension) {
+      _lone = { extension, negotiators: new Map([[asciiLowercase(extension.name), extension]]) };
+    }
+    negotiators = _lone.negotiators;
+  } else if ((extensions !== undefined && extensions.length > 0) || extension !== undefined) {
     negotiators = new Map();
     for (
       const negotiator of extension === undefined ? extensions! : [...extensions ?? [], extension]
@@ -362,6 +369,9 @@ export function _negotiate(
   };
 }
 
+/** The negotiators of the last lone extension (see `_negotiate`). */
+let _lone: { extension: ServerExtension; negotiators: Map<string, ServerExtension> } | undefined;
+
 /** The 101's headers for an accepted handshake (a new `Headers`, or `extra` filled in). */
 export function _acceptedHeaders(answer: _HandshakeAnswer): Headers {
   const headers = answer.extra ?? new Headers();
@@ -417,6 +427,7 @@ function _reject(status: number, body: string): ServerHandshakeRejected {
 
 /** `HTTP/1.1`, `HTTP/2`, `1.1`: whether the version is at least 1.1. */
 function _isHttp11OrLater(version: string): boolean {
+  if (version === "HTTP/1.1") return true; // every upgrade: no match array to make
   const match = /^(?:HTTP\/)?([0-9]+)(?:\.([0-9]+))?$/.exec(version);
   if (match === null) return false;
   const major = Number(match[1]);

@@ -49,6 +49,19 @@ Deno.test("latin1: every byte round-trips, 0x80-0x9F included", () => {
   assert.throws(() => latin1Encode("\u0100"), TypeError);
 });
 
+Deno.test("latin1: ASCII alone, and ASCII in a larger buffer, decode byte for byte", () => {
+  const ascii = Uint8Array.from({ length: 128 }, (_, i) => i);
+  const text = latin1Decode(ascii);
+  assert.equal(text.length, 128);
+  for (let i = 0; i < 128; i++) assert.equal(text.charCodeAt(i), i);
+  // A view into a read buffer, as the head scanner passes: only its bytes.
+  const buffer = new Uint8Array(64).fill(0xff);
+  buffer.set([0x47, 0x45, 0x54], 10);
+  assert.equal(latin1Decode(buffer.subarray(10, 13)), "GET");
+  // One byte past ASCII anywhere decodes as Latin-1, not UTF-8.
+  assert.equal(latin1Decode(Uint8Array.of(0x61, 0xc3, 0xa9)), "a\u00c3\u00a9");
+});
+
 Deno.test("quote: escapes control characters and bounds the length", () => {
   assert.equal(quote("a\r\nb"), '"a\\r\\nb"');
   const long = quote("x".repeat(1000));

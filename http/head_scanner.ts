@@ -107,8 +107,11 @@ export class HeadScanner {
         lineLength = 0;
         if (lines - 1 > maxHeaders) throw _tooManyHeaders(kind, maxHeaders);
       } else if (lines > 0) {
-        this.#parts.push(chunk.subarray(0, i));
-        return { lines: _splitLines(this.#parts), leftover: chunk.subarray(i) };
+        // The head whole in this chunk (the usual case): decoded at once, without its CRLF CRLF.
+        const head = this.#parts.length === 0
+          ? latin1Decode(chunk.subarray(0, i - 4))
+          : _joinParts(this.#parts, chunk.subarray(0, i));
+        return { lines: _splitLines(head), leftover: chunk.subarray(i) };
       } // else: an empty line before the start line, skipped (RFC 9112 §2.2)
     }
     this.#lineLength = lineLength;
@@ -147,12 +150,17 @@ function _tooManyHeaders(kind: string, maxHeaders: number): HttpHeadError {
   );
 }
 
-/** Decode the head and split it into lines, dropping leading empty lines. */
-function _splitLines(parts: Uint8Array[]): string[] {
+/** The head from its chunks and the last piece, without the final CRLF CRLF. */
+function _joinParts(parts: Uint8Array[], last: Uint8Array): string {
   let head = "";
   for (const part of parts) head += latin1Decode(part);
-  // The head ends with CRLF CRLF; leading CRLFs are skipped empty lines.
-  const lines = head.slice(0, -4).split("\r\n");
+  return (head + latin1Decode(last)).slice(0, -4);
+}
+
+/** Split the head (without its final CRLF CRLF) into lines, dropping leading empty lines. */
+function _splitLines(head: string): string[] {
+  // Leading CRLFs are skipped empty lines.
+  const lines = head.split("\r\n");
   let first = 0;
   while (lines[first] === "") first++;
   return first === 0 ? lines : lines.slice(first);

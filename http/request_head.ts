@@ -1,11 +1,4 @@
-import {
-  asciiLowercase,
-  isFieldChar,
-  isTokenString,
-  isWhitespace,
-  quote,
-  trimWhitespace,
-} from "./_http_syntax.ts";
+import { isFieldChar, isTokenString, isWhitespace, quote } from "./_http_syntax.ts";
 import { HttpHeadError, HttpHeadErrorCode } from "../errors/http_head_error.ts";
 
 /** A request head, checked: what {@linkcode parseRequestHead} returns. */
@@ -50,7 +43,8 @@ export function parseRequestHead(
   // request-line = method SP request-target SP HTTP-version (RFC 9112 §3)
   const startLine = lines[0]!;
   const parts = startLine.split(" ");
-  const [method, target, httpVersion] = parts;
+  // Indexing, not destructuring: no iterator.
+  const method = parts[0], target = parts[1], httpVersion = parts[2];
   if (
     parts.length !== 3 || method === undefined || target === undefined ||
     httpVersion === undefined || method === "" || target === ""
@@ -61,16 +55,21 @@ export function parseRequestHead(
   if (!isTokenString(method)) {
     throw _malformed(`Invalid request line: method ${quote(method)} is not a token`);
   }
-  const upper = method.toUpperCase();
-  if (method !== upper && _NORMALIZED_METHODS.has(upper)) {
-    throw _malformed(
-      `Invalid request line: method ${quote(method)} is not ${upper} (methods are case-sensitive)`,
-    );
+  if (!_NORMALIZED_METHODS.has(method)) {
+    const upper = method.toUpperCase();
+    if (_NORMALIZED_METHODS.has(upper)) {
+      throw _malformed(
+        `Invalid request line: method ${
+          quote(method)
+        } is not ${upper} (methods are case-sensitive)`,
+      );
+    }
   }
   if (target === "*") {
     throw _malformed("Invalid request line: the asterisk-form target (*) is not supported");
   }
-  const absolute = options.absoluteForm === true && /^https?:\/\//i.test(target);
+  const absolute = options.absoluteForm === true && target.charCodeAt(0) !== 0x2f &&
+    /^https?:\/\//i.test(target);
   if (!absolute && !target.startsWith("/")) {
     throw _malformed(
       `Invalid request line: target ${quote(target)} is not a path (only origin-form is supported)`,
@@ -85,7 +84,7 @@ export function parseRequestHead(
   const fields = _parseFields(lines, "request");
   let host: string | null = null;
   for (let i = 0; i < fields.length; i += 2) {
-    if (fields[i]!.length === 4 && asciiLowercase(fields[i]!) === "host") host = fields[i + 1]!;
+    if (_isHost(fields[i]!)) host = fields[i + 1]!;
   }
   if (host !== null && host !== "" && !_HOST.test(host)) {
     throw _malformed(`Invalid request head: Host ${quote(host)} is not a host and port`);
@@ -103,6 +102,7 @@ const _HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)(?::[0-9]*)?
 
 /** `HTTP-version = "HTTP/" DIGIT "." DIGIT`, major version 1 only. */
 export function _checkVersion(version: string, kind: string, line: string): void {
+  if (version === "HTTP/1.1" || version === "HTTP/1.0") return; // no match array to make
   const match = /^HTTP\/([0-9])\.[0-9]$/.exec(version);
   if (match === null) throw _malformed(`Invalid ${kind} ${quote(line)}: bad HTTP version`);
   if (match[1] !== "1") {
@@ -137,7 +137,12 @@ export function _parseFields(lines: string[], kind: string): string[] {
     if (!isTokenString(name)) {
       throw _malformed(`Invalid ${kind} head: header name ${quote(name)} is not a token`);
     }
-    const value = trimWhitespace(line.slice(colon + 1));
+    // Trimmed in place, then sliced once (not sliced, then trimmed into another string).
+    let from = colon + 1;
+    let to = line.length;
+    while (from < to && isWhitespace(line.charCodeAt(from))) from++;
+    while (to > from && isWhitespace(line.charCodeAt(to - 1))) to--;
+    const value = line.slice(from, to);
     for (let i = 0; i < value.length; i++) {
       if (!isFieldChar(value.charCodeAt(i))) {
         throw _malformed(
@@ -145,14 +150,19 @@ export function _parseFields(lines: string[], kind: string): string[] {
         );
       }
     }
-    if (
-      kind === "request" && name.length === 4 && asciiLowercase(name) === "host" && ++hosts > 1
-    ) {
+    if (kind === "request" && _isHost(name) && ++hosts > 1) {
       throw _malformed(`Invalid ${kind} head: more than one Host header`);
     }
     fields.push(name, value);
   }
   return fields;
+}
+
+/** Whether a header name is `Host`, in any case (no lowercased copy made). */
+function _isHost(name: string): boolean {
+  return name.length === 4 && (name.charCodeAt(0) | 0x20) === 0x68 &&
+    (name.charCodeAt(1) | 0x20) === 0x6f && (name.charCodeAt(2) | 0x20) === 0x73 &&
+    (name.charCodeAt(3) | 0x20) === 0x74;
 }
 
 function _malformed(message: string): HttpHeadError {

@@ -20,22 +20,25 @@ import { _upgradeHeadHeaders, _UpgradeResponse } from "./_upgrade_response.ts";
  *
  * @throws What `write` throws (the socket has then been failed).
  */
-export async function _completeUpgrade(
+export function _completeUpgrade(
   slot: _UpgradeSlot,
   response: Response,
   write: (bytes: Uint8Array) => Promise<void>,
 ): Promise<boolean> {
+  // Not an async function: every upgrade goes through here, and each async
+  // layer (its generator, its promise, the await) is garbage per upgrade.
   const upgrade = slot.upgrade;
   // A 101 the handler built itself is accepted too: its headers (Set-Cookie, say) join the handshake's.
   if (upgrade === undefined || response.status !== 101) {
     upgrade?.reject(new Error("The handler did not return the 101 response of upgradeWebSocket"));
-    return false;
+    return _NOT_UPGRADED;
   }
+  let written: Promise<void>;
   try {
     const untouched = response === upgrade.response && response instanceof _UpgradeResponse
       ? _UpgradeResponse.untouchedHead(response)
       : undefined;
-    await write(
+    written = write(
       untouched ?? writeResponseHead(
         101,
         "Switching Protocols",
@@ -44,18 +47,25 @@ export async function _completeUpgrade(
     );
   } catch (error) {
     upgrade.reject(error);
-    throw error;
+    return Promise.reject(error);
   }
-  // The slot lives as long as the socket: drop what it no longer needs.
-  slot.upgrade = undefined;
-  upgrade.resolve({
-    duplex: slot.duplex,
-    leftover: slot.leftover,
-    protocol: upgrade.protocol,
-    extensions: upgrade.extensions,
+  return written.then(() => {
+    // The slot lives as long as the socket: drop what it no longer needs.
+    slot.upgrade = undefined;
+    upgrade.resolve({
+      duplex: slot.duplex,
+      leftover: slot.leftover,
+      protocol: upgrade.protocol,
+      extensions: upgrade.extensions,
+    });
+    return true;
+  }, (error) => {
+    upgrade.reject(error);
+    throw error;
   });
-  return true;
 }
+
+const _NOT_UPGRADED = Promise.resolve(false);
 
 /** The handler failed: the socket `upgradeWebSocket` made (if any) never opens. */
 export function _failUpgrade(slot: _UpgradeSlot, error: unknown): void {

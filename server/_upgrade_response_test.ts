@@ -70,6 +70,31 @@ Deno.test("_UpgradeResponse: an untouched response writes the head its headers w
   }
 });
 
+Deno.test("_UpgradeResponse: heads made one after another keep their bytes, past any slab", () => {
+  // Enough heads to fill the shared slab several times, all kept: none may
+  // be written over by a later one.
+  const heads: [Uint8Array, string][] = [];
+  for (let i = 0; i < 300; i++) {
+    const a = ANSWERS[i % ANSWERS.length]!;
+    const accept = String(i).padStart(27, "A") + "=";
+    const response = new _UpgradeResponse({ ...a, accept });
+    const expected = new TextDecoder().decode(
+      writeResponseHead(101, "Switching Protocols", _acceptedHeaders({ ...a, accept })),
+    );
+    heads.push([_UpgradeResponse.untouchedHead(response)!, expected]);
+  }
+  for (const [bytes, expected] of heads) assert.equal(new TextDecoder().decode(bytes), expected);
+  // A subprotocol chosen by a callback is a token, but a head that is not
+  // ASCII still comes out as Latin-1.
+  const cafe = answer({ protocol: "caf\u00e9" });
+  const latin1 = _UpgradeResponse.untouchedHead(new _UpgradeResponse(cafe))!;
+  assert.ok(latin1.includes(0xe9));
+  assert.deepEqual(
+    latin1,
+    writeResponseHead(101, "Switching Protocols", _acceptedHeaders(cafe)),
+  );
+});
+
 Deno.test("_UpgradeResponse: headers are made when read, and what the handler adds is sent", async () => {
   const response = new _UpgradeResponse(answer({ protocol: "chat" }));
   assert.equal(response.headers.get("sec-websocket-accept"), ACCEPT);

@@ -56,7 +56,7 @@ export class _ServerRequest extends Request {
   #controller: AbortController | undefined;
   #reason: unknown = _NOT_ABORTED;
 
-  constructor(url: string, init: RequestInit, slot: _UpgradeSlot) {
+  constructor(url: string, init: RequestInit | undefined, slot: _UpgradeSlot) {
     super(url, init);
     this.#slot = slot;
   }

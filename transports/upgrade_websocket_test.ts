@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { WebSocket } from "../connection/websocket.ts";
 import { serve } from "../server/serve.ts";
+import { deadline } from "../tests/_http_raw.ts";
 import { nextEvent } from "../tests/_servers.ts";
 import "./mod.ts"; // the Deno connector
 import { upgradeWebSocket, type WebSocketUpgrade } from "./upgrade_websocket.ts";
@@ -73,6 +74,30 @@ Deno.test("upgradeWebSocket: a request that is not an upgrade gets a 400 from th
     assert.equal(response.status, 400);
     await response.body?.cancel();
     assert.equal(status, 400);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("upgradeWebSocket: called after the handler answered, the socket closes with 1006 without opening", async () => {
+  let late: Request | undefined;
+  const server = serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+    late = request;
+    return upgradeWebSocket(request).response;
+  });
+  try {
+    const client = new WebSocket(`ws://127.0.0.1:${server.addr.port}/`);
+    await nextEvent(client, "open");
+    // The request's connection is taken: a second upgrade cannot have it.
+    const { response, socket } = upgradeWebSocket(late!);
+    assert.equal(response.status, 101);
+    socket.onerror = () => {};
+    const closed = await deadline(nextEvent<CloseEvent>(socket, "close"), 5000, "the late close");
+    assert.equal(closed.code, 1006);
+    assert.equal(closed.wasClean, false);
+    // The first socket is untouched.
+    client.close(1000);
+    assert.equal((await nextEvent<CloseEvent>(client, "close")).code, 1000);
   } finally {
     await server.shutdown();
   }

@@ -1,0 +1,91 @@
+/**
+ * The floor of `bench/handshake.ts`: what one handshake + close cycle costs
+ * any JavaScript server on `Deno.listen` (the `TcpConn` objects, the ops and
+ * their promises, the system calls), with no library and no HTTP parsing
+ * beyond finding the key. Not a WebSocket server: just enough of one for
+ * `_handshake_load.mjs`. Per connection it reads the request head, answers
+ * 101 with the accept key (`crypto.subtle.digest("SHA-1")`; `node:crypto`
+ * with `--sha1 node`; this module's synchronous `computeAcceptKey` with
+ * `--sha1 js`), reads the masked close frame, writes the close echo and
+ * closes the connection. Anything else closes it at once.
+ *
+ * Run: `deno run --allow-net=127.0.0.1 bench/bare_handshake_server.ts --host 127.0.0.1 --port 0`
+ * (prints `listening on ws://HOST:PORT`).
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { parseFlags } from "../examples/_args.ts";
+import { computeAcceptKey } from "../handshake/accept_key.ts";
+
+const { flags } = parseFlags(Deno.args);
+const hostname = flags.get("host") ?? "127.0.0.1";
+const port = Number(flags.get("port") ?? "0");
+const SHA1 = flags.get("sha1") ?? "subtle";
+
+/** RFC 6455 §1.3. */
+const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const KEY = "\r\nsec-websocket-key:";
+
+async function acceptKey(key: string): Promise<string> {
+  if (SHA1 === "js") return computeAcceptKey(key);
+  if (SHA1 === "node") return createHash("sha1").update(key + GUID).digest("base64");
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-1", encoder.encode(key + GUID)));
+  return btoa(String.fromCharCode.apply(null, digest as unknown as number[]));
+}
+
+async function handle(conn: Deno.Conn): Promise<void> {
+  const buffer = new Uint8Array(2048);
+  let filled = 0;
+  let head = "";
+  while (!head.endsWith("\r\n\r\n")) {
+    if (filled === buffer.length) return;
+    const n = await conn.read(buffer.subarray(filled));
+    if (n === null) return;
+    filled += n;
+    head = decoder.decode(buffer.subarray(0, filled));
+  }
+  const at = head.toLowerCase().indexOf(KEY);
+  if (at === -1) return;
+  const key = head.slice(at + KEY.length, head.indexOf("\r\n", at + 2)).trim();
+  await conn.write(encoder.encode(
+    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+      `Sec-WebSocket-Accept: ${await acceptKey(key)}\r\n\r\n`,
+  ));
+  // The masked close frame: 2 header bytes, the mask, a 2-byte payload (§5.2).
+  filled = 0;
+  while (filled < 8) {
+    const n = await conn.read(buffer.subarray(filled));
+    if (n === null) return;
+    filled += n;
+  }
+  if (buffer[0] !== 0x88 || buffer[1] !== 0x82) return;
+  const echo = new Uint8Array(4);
+  echo[0] = 0x88;
+  echo[1] = 2;
+  echo[2] = buffer[6]! ^ buffer[2]!;
+  echo[3] = buffer[7]! ^ buffer[3]!;
+  await conn.write(echo);
+}
+
+const listener = Deno.listen({ hostname, port });
+const addr = listener.addr as Deno.NetAddr;
+console.log(`listening on ws://${addr.hostname}:${addr.port}`);
+Deno.addSignalListener("SIGTERM", () => listener.close());
+Deno.addSignalListener("SIGINT", () => listener.close());
+try {
+  for await (const conn of listener) {
+    conn.setNoDelay(true);
+    handle(conn).catch(() => {}).finally(() => {
+      try {
+        conn.close();
+      } catch {
+        // Already closed.
+      }
+    });
+  }
+} catch {
+  // The listener was closed: stop.
+}
