@@ -9,6 +9,13 @@
  * `--sha1 js`), reads the masked close frame, writes the close echo and
  * closes the connection. Anything else closes it at once.
  *
+ * `--api web` adds what the web APIs cost a server that offers them, and
+ * nothing else: a `Request` with its `Headers` built from the head (the
+ * handler's argument, as `Deno.serve` and this module's `serve` give it),
+ * the key read from those headers, and an `EventTarget` per connection
+ * with an `open` `Event` and a `close` `CloseEvent` dispatched to a
+ * listener (a WHATWG `WebSocket`'s part of a cycle).
+ *
  * Run: `deno run --allow-net=127.0.0.1 bench/bare_handshake_server.ts --host 127.0.0.1 --port 0`
  * (prints `listening on ws://HOST:PORT`).
  *
@@ -22,6 +29,10 @@ const { flags } = parseFlags(Deno.args);
 const hostname = flags.get("host") ?? "127.0.0.1";
 const port = Number(flags.get("port") ?? "0");
 const SHA1 = flags.get("sha1") ?? "subtle";
+const API = flags.get("api") ?? "none";
+if (API !== "none" && API !== "web") throw new Error(`--api: none or web, not ${API}`);
+let events = 0;
+const count = () => events++;
 
 /** RFC 6455 §1.3. */
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -47,13 +58,33 @@ async function handle(conn: Deno.Conn): Promise<void> {
     filled += n;
     head = decoder.decode(buffer.subarray(0, filled));
   }
-  const at = head.toLowerCase().indexOf(KEY);
-  if (at === -1) return;
-  const key = head.slice(at + KEY.length, head.indexOf("\r\n", at + 2)).trim();
+  let key: string;
+  let socket: EventTarget | undefined;
+  if (API === "web") {
+    const lines = head.split("\r\n");
+    const headers = new Headers();
+    for (let i = 1; i < lines.length && lines[i] !== ""; i++) {
+      const colon = lines[i]!.indexOf(":");
+      headers.append(lines[i]!.slice(0, colon), lines[i]!.slice(colon + 1).trim());
+    }
+    const target = lines[0]!.split(" ")[1]!;
+    const request = new Request(`http://${headers.get("host")}${target}`, { headers });
+    const found = request.headers.get("sec-websocket-key");
+    if (found === null) return;
+    key = found;
+    socket = new EventTarget();
+    socket.addEventListener("open", count);
+    socket.addEventListener("close", count);
+  } else {
+    const at = head.toLowerCase().indexOf(KEY);
+    if (at === -1) return;
+    key = head.slice(at + KEY.length, head.indexOf("\r\n", at + 2)).trim();
+  }
   await conn.write(encoder.encode(
     "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
       `Sec-WebSocket-Accept: ${await acceptKey(key)}\r\n\r\n`,
   ));
+  socket?.dispatchEvent(new Event("open"));
   // The masked close frame: 2 header bytes, the mask, a 2-byte payload (§5.2).
   filled = 0;
   while (filled < 8) {
@@ -68,6 +99,7 @@ async function handle(conn: Deno.Conn): Promise<void> {
   echo[2] = buffer[6]! ^ buffer[2]!;
   echo[3] = buffer[7]! ^ buffer[3]!;
   await conn.write(echo);
+  socket?.dispatchEvent(new CloseEvent("close", { code: 1000, wasClean: true }));
 }
 
 const listener = Deno.listen({ hostname, port });
@@ -89,3 +121,4 @@ try {
 } catch {
   // The listener was closed: stop.
 }
+if (events < 0) console.log(events);

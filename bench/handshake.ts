@@ -8,7 +8,10 @@
  * `Deno.listen` (`bench/bare_handshake_server.ts`: no library, no HTTP
  * parsing beyond the key; its accept key from `crypto.subtle`, an op on a
  * thread pool, or with `--servers bareSync` from this module's synchronous
- * SHA-1, the lower floor).
+ * SHA-1, the lower floor), and the same floor with what the web APIs add
+ * (`bareWeb`: the synchronous SHA-1, a `Request` with its `Headers` per
+ * upgrade, and an `EventTarget` with `open` and `close` events: what any
+ * server that hands out `Request`s and WHATWG `WebSocket`s pays).
  *
  * The load comes from `bench/_handshake_load.mjs`, plain Node `net` written
  * apart from this module: each of 1 and 16 concurrent loops connects, sends
@@ -26,7 +29,7 @@
  *
  * Run: `deno run --allow-run --allow-read bench/handshake.ts`
  * Flags: `--warmup MS` (500), `--duration MS` (2000), `--rounds N` (3),
- * `--connections 1,16`, `--servers ours,native,bare,ws,bun,oursNode` (the
+ * `--connections 1,16`, `--servers ours,native,bare,bareWeb,ws,bun,oursNode` (the
  * default; `bareSync` too on request),
  * `--baseline DIR`.
  *
@@ -45,15 +48,16 @@ const ROUNDS = Math.max(1, Number(flags.get("rounds") ?? 3));
 const CONNECTIONS = (flags.get("connections") ?? "1,16").split(",").map(Number);
 const BASELINE = flags.get("baseline");
 
-type Kind = "ours" | "native" | "bare" | "bareSync" | "ws" | "bun" | "oursNode";
-const KINDS: Kind[] = ["ours", "native", "bare", "bareSync", "ws", "bun", "oursNode"];
+type Kind = "ours" | "native" | "bare" | "bareSync" | "bareWeb" | "ws" | "bun" | "oursNode";
+const KINDS: Kind[] = ["ours", "native", "bare", "bareSync", "bareWeb", "ws", "bun", "oursNode"];
 /** Run unless `--servers` names them. */
-const DEFAULT_KINDS: Kind[] = ["ours", "native", "bare", "ws", "bun", "oursNode"];
+const DEFAULT_KINDS: Kind[] = ["ours", "native", "bare", "bareWeb", "ws", "bun", "oursNode"];
 const NAMES: Record<Kind, string> = {
   ours: "ours (Deno)",
   native: "Deno native",
   bare: "bare Deno.listen",
   bareSync: "bare, JS SHA-1",
+  bareWeb: "bare + Request + events",
   ws: "ws (Node)",
   bun: "Bun native",
   oursNode: "ours (Node)",
@@ -124,6 +128,8 @@ async function startServer(entry: Entry, bundles: Map<string, Uint8Array>): Prom
     ? deno("bench/bare_handshake_server.ts")
     : entry.kind === "bareSync"
     ? deno("bench/bare_handshake_server.ts", ["--sha1", "js"])
+    : entry.kind === "bareWeb"
+    ? deno("bench/bare_handshake_server.ts", ["--sha1", "js", "--api", "web"])
     : entry.kind === "ws"
     ? spawn("node", ["bench/ws_echo_server.mjs", ...address], ROOT)
     : entry.kind === "bun"
