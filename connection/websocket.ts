@@ -178,20 +178,24 @@ export class WebSocket extends EventTarget {
         "Failed to construct 'WebSocket': 1 argument required, but only 0 present",
       );
     }
-    const parsed = _parseWebSocketUrl(url);
-    this.#url = parsed.href;
-    const list = _protocolList(protocols);
-    _checkHeartbeat(options.heartbeat);
     let role: "client" | "server" = "client";
     this.#onConnection = pending?.onConnection;
     this.#onClosed = pending?.onClosed;
     let transport: Promise<UpgradedTransport>;
     if (pending !== undefined) {
+      // A server socket's URL is its request's, already parsed and
+      // serialized by the runtime (see `_socketUrl`): not parsed again.
+      this.#url = String(url);
+      _checkHeartbeat(options.heartbeat);
       role = this.#role = "server";
       // Deno's server sockets (Deno.upgradeWebSocket) deliver ArrayBuffers.
       this.#binaryType = "arraybuffer";
       transport = pending.transport;
     } else {
+      const parsed = _parseWebSocketUrl(url);
+      this.#url = parsed.href;
+      const list = _protocolList(protocols);
+      _checkHeartbeat(options.heartbeat);
       const opening = _openClientTransport("WebSocket", parsed, list, options);
       this.#abortHandshake = () => opening.abort();
       transport = opening.transport;
