@@ -350,23 +350,18 @@ async function _handleUpgrade(
 const _NO_BYTES = new Uint8Array(0);
 
 /**
- * The handler's `info` for an upgrade: `remoteAddr` and `completed` are
- * made only when read (most handlers never do). Reading the address makes
- * Node keep it on the socket for the connection's lifetime.
+ * The handler's `info` for an upgrade: `completed` is made only when read
+ * (most handlers never do). The address is read at once: once the socket
+ * has closed, Node no longer knows it, and a handler may log it then.
  */
 class _UpgradeInfo implements ServeHandlerInfo {
-  #socket: net.Socket;
-  #remoteAddr: NetAddr | undefined;
+  readonly remoteAddr: NetAddr;
   #completed: Promise<void> | undefined;
   #resolve: (() => void) | undefined;
   #done = false;
 
   constructor(socket: net.Socket) {
-    this.#socket = socket;
-  }
-
-  get remoteAddr(): NetAddr {
-    return this.#remoteAddr ??= _remoteAddr(this.#socket);
+    this.remoteAddr = _remoteAddr(socket);
   }
 
   get completed(): Promise<void> {

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { deadline, RawHttp } from "../tests/_http_raw.ts";
 import { bundleModule, NODE_STDIN_MODULE, requireTool, startProcess } from "../tests/_process.ts";
+import type { ServeHandlerInfo } from "../server/serve.ts";
 import { serve } from "./node_serve.ts";
 import { upgradeWebSocket } from "./upgrade_websocket.ts";
 
@@ -96,4 +97,31 @@ Deno.test("node serve: a frame sent with the upgrade head is read; remoteAddr is
     conn.close();
     await server.shutdown();
   }
+});
+
+Deno.test("node serve: remoteAddr is still the client's when first read after the socket closed", async () => {
+  let upgradeInfo: ServeHandlerInfo | undefined;
+  let socketClosed!: () => void;
+  const closed = new Promise<void>((resolve) => socketClosed = resolve);
+  const server = serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request, info) => {
+    const { response, socket } = upgradeWebSocket(request);
+    // Nothing reads the address while the socket is open.
+    socket.onclose = () => {
+      upgradeInfo = info;
+      socketClosed();
+    };
+    return response;
+  });
+  const { port } = await server.listening;
+  try {
+    const client = new WebSocket(`ws://127.0.0.1:${port}/`);
+    await deadline(new Promise((resolve) => client.onopen = resolve), 10_000, "the open");
+    client.close();
+    await deadline(closed, 10_000, "the server socket's close");
+  } finally {
+    await server.shutdown();
+  }
+  // Node forgets the address with the socket's handle, closed by now.
+  assert.equal(upgradeInfo!.remoteAddr.hostname, "127.0.0.1");
+  assert.ok(upgradeInfo!.remoteAddr.port > 0);
 });
