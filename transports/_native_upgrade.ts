@@ -122,11 +122,14 @@ export function _upgradeNative(
 }
 
 /**
- * The socket's `ws:`/`wss:` URL for a request's `http:`/`https:` one, as a
- * string that the socket's constructor parses: a `URL` made here would be
- * parsed twice, and setting its `protocol` parses it again (an op on Deno).
+ * The socket's `ws:`/`wss:` URL for a request's `http:`/`https:` one,
+ * already serialized by the runtime: the scheme swapped and a fragment
+ * dropped (a WebSocket URL has none; Node's HTTP parser lets one through).
+ * The socket keeps the string as it is, without parsing it again.
  */
 export function _socketUrl(href: string): string {
+  const hash = href.indexOf("#");
+  if (hash !== -1) href = href.slice(0, hash);
   if (href.startsWith("http:")) return `ws:${href.slice(5)}`;
   if (href.startsWith("https:")) return `wss:${href.slice(6)}`;
   return href;

@@ -14,6 +14,7 @@ import {
   WebSocketError,
 } from "../mod.ts";
 import { nextEvent, patternBytes } from "../tests/_servers.ts";
+import { _socketUrl } from "./_native_upgrade.ts";
 
 type Handler = (socket: WebSocket, request: Request) => void;
 
@@ -190,4 +191,16 @@ Deno.test("Deno.serve: bufferedAmount and backpressure come from the runtime's s
   } finally {
     await server.shutdown();
   }
+});
+
+Deno.test("_socketUrl: the request's URL with a WebSocket scheme and no fragment", () => {
+  const cases: [string, string][] = [
+    ["http://x/chat?a=1", "ws://x/chat?a=1"],
+    ["https://x:8443/", "wss://x:8443/"],
+    // Node's HTTP parser lets a fragment through in the request target.
+    ["http://x/chat#frag", "ws://x/chat"],
+    ["https://x/#", "wss://x/"],
+    ["ws://x/", "ws://x/"],
+  ];
+  for (const [href, expected] of cases) assert.equal(_socketUrl(href), expected, href);
 });
