@@ -237,10 +237,12 @@ export class _HttpConnection {
           response = await this.#errorResponse(error, body);
         }
         if (upgrade) {
+          // The request no longer leads to this connection (see _SPENT_SLOT),
+          // from the moment the handler has answered: a late upgradeWebSocket
+          // gets a socket that closes rather than one nobody opens.
+          _ServerRequest.setSlot(request, _SPENT_SLOT);
           // Not a 101: _completeUpgrade has told the socket it will never open.
           const upgraded = await this.#upgrade(slot, response);
-          // The request no longer leads to this connection: see _SPENT_SLOT.
-          _ServerRequest.setSlot(request, _SPENT_SLOT);
           if (upgraded) {
             this.#request = undefined;
             return;
@@ -517,8 +519,12 @@ export class _HttpConnection {
     // garbage on every upgrade.
     return _completeUpgrade(slot, response, (bytes) => this.#write(bytes)).then((upgraded) => {
       if (upgraded) {
-        // From here on the WebSocket owns the conn (and tells `disconnected`).
+        // From here on the WebSocket owns the conn (and tells `disconnected`),
+        // and closes it: a shutdown timer armed while the handler ran must
+        // not close it under the WebSocket's closing handshake.
         this.#phase = "done";
+        clearTimeout(this.#shutdownTimer);
+        this.#shutdownTimer = undefined;
         // No read is pending (an upgrade request has no body, the leftover is a
         // copy): the buffer goes to the next connection.
         if (_readBuffers.length < _POOLED_BUFFERS && this.#buffer.length === _READ_SIZE) {

@@ -132,3 +132,65 @@ Deno.test("serve: maxConnections holds new connections in the backlog until one 
     third.close();
   }, { maxConnections: 2 });
 });
+
+Deno.test("serve: a shutdown that began while an upgrade's handler ran lets its WebSocket close cleanly", async () => {
+  const { upgradeWebSocket } = await import("../transports/upgrade_websocket.ts");
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => release = resolve);
+  let entered!: () => void;
+  const handlerEntered = new Promise<void>((resolve) => entered = resolve);
+  let serverClose!: (event: CloseEvent) => void;
+  const closed = new Promise<CloseEvent>((resolve) => serverClose = resolve);
+  const server = serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {}, shutdownTimeout: 200 },
+    async (request) => {
+      entered();
+      await gate;
+      const { response, socket } = upgradeWebSocket(request);
+      socket.onclose = serverClose;
+      return response;
+    },
+  );
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.addr.port });
+  try {
+    await conn.write(new TextEncoder().encode(
+      "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    ));
+    await deadline(handlerEntered, 10_000, "the handler");
+    const stopped = server.shutdown();
+    // The shutdown reaches the connection (arming its timer) once the
+    // listener has closed, a few ticks on; the handler answers after that.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    release();
+    // The 101, then the server's close frame (1001).
+    let received = new Uint8Array(0);
+    const buffer = new Uint8Array(4096);
+    await deadline(
+      (async () => {
+        while (true) {
+          const n = await conn.read(buffer);
+          if (n === null) throw new Error("closed before the close frame");
+          received = new Uint8Array([...received, ...buffer.subarray(0, n)]);
+          const end = new TextDecoder("latin1").decode(received).indexOf("\r\n\r\n");
+          if (end !== -1 && received.length >= end + 4 + 2 && received[end + 4] === 0x88) break;
+        }
+      })(),
+      10_000,
+      "the 101 and the close frame",
+    );
+    // A slow peer: it answers the close after the shutdown timeout has passed.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await conn.write(new Uint8Array([0x88, 0x82, 1, 2, 3, 4, 0x03 ^ 1, 0xe9 ^ 2]));
+    const event = await deadline(closed, 10_000, "the server socket's close");
+    assert.deepEqual([event.code, event.wasClean], [1001, true]);
+    await deadline(stopped, 10_000, "the shutdown");
+  } finally {
+    try {
+      conn.close();
+    } catch {
+      // Closed by the server.
+    }
+    await server.shutdown();
+  }
+});
