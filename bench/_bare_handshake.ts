@@ -1,6 +1,7 @@
 /**
  * The opening handshake of the bare floor servers (`bare_conn_server.ts`,
- * `bare_echo_server.ts`), done by hand with no WebSocket library: read the
+ * `bare_echo_server.ts`; `bare_handshake_server.ts` reads the head here and
+ * answers it its own ways), done by hand with no WebSocket library: read the
  * request head, answer 101 with the accept key (RFC 6455 §4.2.2).
  *
  * @module
@@ -8,12 +9,12 @@
 import { createHash } from "node:crypto";
 
 /** RFC 6455 §1.3. */
-const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+export const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** Read until the blank line that ends the request head; null if it never comes. */
-async function readHead(conn: Deno.Conn): Promise<string | null> {
+export async function readHead(conn: Deno.Conn): Promise<string | null> {
   const buffer = new Uint8Array(4096);
   let filled = 0;
   while (filled < buffer.length) {

@@ -3,7 +3,7 @@
  * connection, with no WebSocket library in the way. Not a WebSocket server:
  * just enough of one for the idle client of `echo_load.ts --mode idle`. It
  * answers the opening handshake, then keeps one read pending per connection
- * (into a 512-byte buffer, the size this module's servers start with) and
+ * (into a 512-byte buffer; this module's servers now start with 128) and
  * echoes small unfragmented frames unmasked. Anything else closes the conn.
  *
  * Run: `deno run --allow-net=127.0.0.1 bench/bare_conn_server.ts --host 127.0.0.1 --port 0`
@@ -12,6 +12,7 @@
  * @module
  */
 import { parseFlags } from "../examples/_args.ts";
+import { serveBare } from "./_bare_listen.ts";
 import { bareHandshake } from "./_bare_handshake.ts";
 
 const { flags } = parseFlags(Deno.args);
@@ -37,21 +38,4 @@ async function handle(conn: Deno.Conn): Promise<void> {
   }
 }
 
-const listener = Deno.listen({ hostname, port });
-const addr = listener.addr as Deno.NetAddr;
-console.log(`listening on ws://${addr.hostname}:${addr.port}`);
-Deno.addSignalListener("SIGTERM", () => listener.close());
-Deno.addSignalListener("SIGINT", () => listener.close());
-try {
-  for await (const conn of listener) {
-    handle(conn).catch(() => {}).finally(() => {
-      try {
-        conn.close();
-      } catch {
-        // Already closed.
-      }
-    });
-  }
-} catch {
-  // The listener was closed: stop.
-}
+await serveBare(hostname, port, handle, false);

@@ -20,6 +20,7 @@
  * @module
  */
 import { parseFlags } from "../examples/_args.ts";
+import { serveBare } from "./_bare_listen.ts";
 import { bareHandshake } from "./_bare_handshake.ts";
 import { maskInto } from "../masking/mask.ts";
 
@@ -96,23 +97,5 @@ async function handle(conn: Deno.Conn): Promise<void> {
   }
 }
 
-const listener = Deno.listen({ hostname, port });
-const addr = listener.addr as Deno.NetAddr;
-console.log(`listening on ws://${addr.hostname}:${addr.port}`);
-Deno.addSignalListener("SIGTERM", () => listener.close());
-Deno.addSignalListener("SIGINT", () => listener.close());
-try {
-  for await (const conn of listener) {
-    conn.setNoDelay(true);
-    handle(conn).catch(() => {}).finally(() => {
-      try {
-        conn.close();
-      } catch {
-        // Already closed.
-      }
-    });
-  }
-} catch {
-  // The listener was closed by a signal.
-}
+await serveBare(hostname, port, handle, true);
 if (seen < 0) console.log(seen);

@@ -23,6 +23,8 @@
  */
 import { createHash } from "node:crypto";
 import { parseFlags } from "../examples/_args.ts";
+import { serveBare } from "./_bare_listen.ts";
+import { GUID, readHead } from "./_bare_handshake.ts";
 import { computeAcceptKey } from "../handshake/accept_key.ts";
 
 const { flags } = parseFlags(Deno.args);
@@ -34,10 +36,7 @@ if (API !== "none" && API !== "web") throw new Error(`--api: none or web, not ${
 let events = 0;
 const count = () => events++;
 
-/** RFC 6455 §1.3. */
-const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 const KEY = "\r\nsec-websocket-key:";
 
 async function acceptKey(key: string): Promise<string> {
@@ -48,16 +47,8 @@ async function acceptKey(key: string): Promise<string> {
 }
 
 async function handle(conn: Deno.Conn): Promise<void> {
-  const buffer = new Uint8Array(2048);
-  let filled = 0;
-  let head = "";
-  while (!head.endsWith("\r\n\r\n")) {
-    if (filled === buffer.length) return;
-    const n = await conn.read(buffer.subarray(filled));
-    if (n === null) return;
-    filled += n;
-    head = decoder.decode(buffer.subarray(0, filled));
-  }
+  const head = await readHead(conn);
+  if (head === null) return;
   let key: string;
   let socket: EventTarget | undefined;
   if (API === "web") {
@@ -86,7 +77,8 @@ async function handle(conn: Deno.Conn): Promise<void> {
   ));
   socket?.dispatchEvent(new Event("open"));
   // The masked close frame: 2 header bytes, the mask, a 2-byte payload (§5.2).
-  filled = 0;
+  const buffer = new Uint8Array(64);
+  let filled = 0;
   while (filled < 8) {
     const n = await conn.read(buffer.subarray(filled));
     if (n === null) return;
@@ -102,23 +94,5 @@ async function handle(conn: Deno.Conn): Promise<void> {
   socket?.dispatchEvent(new CloseEvent("close", { code: 1000, wasClean: true }));
 }
 
-const listener = Deno.listen({ hostname, port });
-const addr = listener.addr as Deno.NetAddr;
-console.log(`listening on ws://${addr.hostname}:${addr.port}`);
-Deno.addSignalListener("SIGTERM", () => listener.close());
-Deno.addSignalListener("SIGINT", () => listener.close());
-try {
-  for await (const conn of listener) {
-    conn.setNoDelay(true);
-    handle(conn).catch(() => {}).finally(() => {
-      try {
-        conn.close();
-      } catch {
-        // Already closed.
-      }
-    });
-  }
-} catch {
-  // The listener was closed: stop.
-}
+await serveBare(hostname, port, handle, true);
 if (events < 0) console.log(events);
