@@ -67,6 +67,13 @@ for (const kind of kinds) {
   if (!KINDS.includes(kind)) throw new Error(`--servers: one of ${KINDS.join(", ")}, not ${kind}`);
 }
 
+/** One server's rounds at one number of loops: cycles/s and CPU µs per cycle, per round. */
+interface Run {
+  rate: number[];
+  cpu: number[];
+  clientClosed: number;
+}
+
 /** A server to measure: a kind, from this checkout or the baseline's. */
 interface Entry {
   id: string;
@@ -209,7 +216,7 @@ try {
   const servers = new Map<string, Server>();
   for (const entry of entries) servers.set(entry.id, await startServer(entry, bundles));
   /** Cycles/s and server CPU µs per cycle, per round, by connections and server. */
-  const runs = new Map<string, { rate: number[]; cpu: number[]; clientClosed: number }>();
+  const runs = new Map<string, Run>();
   try {
     for (let round = 1; round <= ROUNDS; round++) {
       for (const connections of CONNECTIONS) {
@@ -234,34 +241,27 @@ try {
     `\n### Handshake + close cycles, ${ROUNDS} rounds of ${DURATION_MS} ms ` +
       `(median cycles/s; server CPU µs per cycle, median)\n`,
   );
-  console.log(row(["loops", ...entries.map((e) => e.name)]));
-  console.log(row(Array(entries.length + 1).fill("---:")));
-  for (const connections of CONNECTIONS) {
-    console.log(row([
-      String(connections),
-      ...entries.map((e) => {
-        const run = runs.get(`${connections} ${e.id}`)!;
-        const closed = run.clientClosed > 0 ? ` [${run.clientClosed} closed by the client]` : "";
-        return `${Math.round(median(run.rate)).toLocaleString("en-US")} (${
-          median(run.cpu).toFixed(0)
-        } µs)${closed}`;
-      }),
-    ]));
-  }
+  /** One row per number of loops, one column per server. */
+  const perServer = (cell: (run: Run) => string) => {
+    console.log(row(["loops", ...entries.map((e) => e.name)]));
+    console.log(row(Array(entries.length + 1).fill("---:")));
+    for (const connections of CONNECTIONS) {
+      console.log(row([
+        String(connections),
+        ...entries.map((e) => cell(runs.get(`${connections} ${e.id}`)!)),
+      ]));
+    }
+  };
+  perServer((run) => {
+    const closed = run.clientClosed > 0 ? ` [${run.clientClosed} closed by the client]` : "";
+    return `${Math.round(median(run.rate)).toLocaleString("en-US")} (${
+      median(run.cpu).toFixed(0)
+    } µs)${closed}`;
+  });
   console.log(`\n### Server CPU µs per cycle: median (range over rounds)\n`);
-  console.log(row(["loops", ...entries.map((e) => e.name)]));
-  console.log(row(Array(entries.length + 1).fill("---:")));
-  for (const connections of CONNECTIONS) {
-    console.log(row([
-      String(connections),
-      ...entries.map((e) => {
-        const cpu = runs.get(`${connections} ${e.id}`)!.cpu;
-        return `${median(cpu).toFixed(0)} (${Math.min(...cpu).toFixed(0)}–${
-          Math.max(...cpu).toFixed(0)
-        })`;
-      }),
-    ]));
-  }
+  perServer(({ cpu }) =>
+    `${median(cpu).toFixed(0)} (${Math.min(...cpu).toFixed(0)}–${Math.max(...cpu).toFixed(0)})`
+  );
   console.log(
     `\n### Ratios, ours ÷ peer: median (range over rounds); cycles/s, then CPU per ` +
       `cycle (peer's ÷ ours: above 1 when ours costs less)\n`,
