@@ -160,6 +160,34 @@ export function deadline<T>(promise: Promise<T>, ms: number, what: string): Prom
   ]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * Read from `conn` until the bytes after an upgrade's 101 head number at
+ * least `after` (frames sent with or after it); within 10 s. Returns the
+ * head (latin1) and those bytes.
+ */
+export async function readUpgrade(
+  conn: Deno.Conn,
+  after: number,
+): Promise<{ head: string; rest: Uint8Array }> {
+  let received = new Uint8Array(0);
+  const buffer = new Uint8Array(4096);
+  const read = async () => {
+    while (true) {
+      const n = await conn.read(buffer);
+      if (n === null) throw new Error("closed before the 101 and what follows it");
+      received = new Uint8Array([...received, ...buffer.subarray(0, n)]);
+      const end = new TextDecoder("latin1").decode(received).indexOf("\r\n\r\n");
+      if (end !== -1 && received.length >= end + 4 + after) {
+        return {
+          head: new TextDecoder("latin1").decode(received.subarray(0, end + 4)),
+          rest: received.subarray(end + 4),
+        };
+      }
+    }
+  };
+  return await deadline(read(), 10_000, `the 101 and ${after} bytes after it`);
+}
+
 /** Run `body` against a server on a free loopback port, then shut it down. */
 export async function withServer(
   handler: ServeHandler,

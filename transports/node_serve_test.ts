@@ -4,7 +4,7 @@
  * cancelling the response stream and aborting `request.signal`.
  */
 import assert from "node:assert/strict";
-import { deadline, RawHttp } from "../tests/_http_raw.ts";
+import { deadline, RawHttp, readUpgrade } from "../tests/_http_raw.ts";
 import { bundleModule, NODE_STDIN_MODULE, requireTool, startProcess } from "../tests/_process.ts";
 import type { ServeHandlerInfo } from "../server/serve.ts";
 import { serve } from "./node_serve.ts";
@@ -70,28 +70,12 @@ Deno.test("node serve: a frame sent with the upgrade head is read; remoteAddr is
     const mask = [1, 2, 3, 4];
     const frame = [0x81, 0x82, ...mask, "h".charCodeAt(0) ^ 1, "i".charCodeAt(0) ^ 2];
     await conn.write(new Uint8Array([...new TextEncoder().encode(head), ...frame]));
-    let received = new Uint8Array(0);
     const reply = new Uint8Array(
       [0x81, 0x02, ..."hi"].map((c) => typeof c === "string" ? c.charCodeAt(0) : c),
     );
-    const buffer = new Uint8Array(4096);
-    await deadline(
-      (async () => {
-        while (true) {
-          const n = await conn.read(buffer);
-          if (n === null) throw new Error("closed before the echo");
-          received = new Uint8Array([...received, ...buffer.subarray(0, n)]);
-          const text = new TextDecoder("latin1").decode(received);
-          const end = text.indexOf("\r\n\r\n");
-          if (end !== -1 && received.length >= end + 4 + reply.length) break;
-        }
-      })(),
-      10_000,
-      "the 101 and the echo",
-    );
-    const text = new TextDecoder("latin1").decode(received);
+    const { head: text, rest } = await readUpgrade(conn, reply.length);
     assert.match(text, /^HTTP\/1\.1 101 Switching Protocols\r\n/);
-    assert.deepEqual(received.subarray(text.indexOf("\r\n\r\n") + 4), reply);
+    assert.deepEqual(rest, reply);
     assert.deepEqual(addresses, ["127.0.0.1 true"]);
   } finally {
     conn.close();
