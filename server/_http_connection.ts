@@ -126,8 +126,6 @@ export class _HttpConnection {
   readonly #context: _ServerContext;
   readonly #remoteAddr: NetAddr;
   #buffer = _readBuffers.pop() ?? new Uint8Array(_READ_SIZE);
-  /** The last read filled the buffer: the next one takes a bulk-sized one. */
-  #grow = false;
   /** Unconsumed bytes are `#buffer[#start, #end)`. */
   #start = 0;
   #end = 0;
@@ -396,19 +394,16 @@ export class _HttpConnection {
       });
       return this.#reading = flushed;
     }
-    if (this.#grow) {
-      this.#grow = false;
+    // The last read filled the small buffer: a body is coming, and the
+    // next reads take 16 KiB.
+    if (this.#end === _READ_SIZE && this.#buffer.length === _READ_SIZE) {
       this.#buffer = new Uint8Array(_READ_SIZE_BULK);
     }
     this.#start = this.#end = 0;
     const reading = this.#conn.read(this.#buffer).then((n) => {
       this.#reading = undefined;
       if (n === null) this.#eof = true;
-      else {
-        this.#end = n;
-        // A full read: a body is coming, and the next reads take 16 KiB.
-        if (n === _READ_SIZE && this.#buffer.length === _READ_SIZE) this.#grow = true;
-      }
+      else this.#end = n;
       return n;
     }, () => {
       this.#reading = undefined;
